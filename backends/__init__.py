@@ -1,8 +1,8 @@
 """Backends: where a job's detection runs.
 
 A backend is deliberately small. The consumer calls :meth:`Backend.process`
-for each job; a backend that finishes the job in place returns the result
-document (the consumer writes it, then deletes the message), one that hands the
+for each job; a backend that finishes the job in place returns it as
+:class:`Completed` (the consumer writes it, then deletes the message), one that hands the
 job off returns ``None`` once the hand-off is durable (the message is deleted and
 the result is written later by :meth:`Backend.serve`'s background work).
 """
@@ -10,15 +10,25 @@ the result is written later by :meth:`Backend.serve`'s background work).
 from __future__ import annotations
 
 import abc
+from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, ClassVar
+
+from locdetect_worker.results import ResultDocument
 
 if TYPE_CHECKING:
     from locdetect_worker.aws import AwsClients
     from locdetect_worker.config import Settings
     from locdetect_worker.jobs import Job
-    from locdetect_worker.results import ResultDocument
     from locdetect_worker.storage import ResultStore
+
+
+@dataclass(frozen=True)
+class Completed:
+    """A job finished in place: the document to write and its overlay picture."""
+
+    document: ResultDocument
+    overlay_png: bytes | None = None
 
 
 class Backend(abc.ABC):
@@ -41,7 +51,7 @@ class Backend(abc.ABC):
         return None
 
     @abc.abstractmethod
-    async def process(self, job: Job) -> ResultDocument | None:
+    async def process(self, job: Job) -> Completed | None:
         """Run or hand off one job.
 
         Raise :class:`~locdetect_worker.errors.JobError` for a permanent failure

@@ -31,3 +31,7 @@ class JobError(Exception):
         super().__init__(f"{code}: {message}")
         self.code: ErrorCode = code
         self.message = message
+
+    def __reduce__(self) -> tuple[type[JobError], tuple[str, str]]:
+        # Crosses the detector process boundary intact.
+        return (JobError, (self.code, self.message))

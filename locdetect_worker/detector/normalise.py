@@ -1,0 +1,38 @@
+"""Any sheet -> a grey page with dark ink on light paper.
+
+Scans come grey or colour, some inverted (white lines on blue or black). The
+channel with the most contrast carries the drawing best on coloured sheets;
+a page whose paper (the majority of pixels) is dark is inverted.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def paper_grey(image: np.ndarray) -> np.ndarray:
+    """(H, W) ``uint8`` grey page, ink dark, from a (H, W) grey or (H, W, 3) BGR ``uint8`` image."""
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or not (
+        image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3)
+    ):
+        shape = getattr(image, "shape", None)
+        raise ValueError(f"expected a uint8 (H, W) or (H, W, 3) image, got {image.dtype} {shape}")
+    if image.size == 0:
+        raise ValueError(f"the image is empty: shape {image.shape}")
+    grey = image if image.ndim == 2 else _most_contrast_channel(image)
+    sample = grey[:: max(1, grey.shape[0] // 256), :: max(1, grey.shape[1] // 256)]
+    if np.median(sample) < 128:
+        grey = 255 - grey
+    return np.ascontiguousarray(grey)
+
+
+def _most_contrast_channel(image: np.ndarray) -> np.ndarray:
+    """Luminance for near-grey pages; otherwise the channel whose ink and paper differ most."""
+    step = max(1, max(image.shape[:2]) // 512)
+    sample = image[::step, ::step].reshape(-1, 3).astype(np.int16)
+    chroma = np.abs(sample - sample.mean(axis=1, keepdims=True)).mean()
+    if chroma < 12:
+        return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    spreads = [np.percentile(c, 95) - np.percentile(c, 5) for c in sample.T]
+    return image[:, :, int(np.argmax(spreads))]

@@ -1,0 +1,48 @@
+"""Ink -> wall mask: keep thick strokes and long straight lines, drop thin clutter and text.
+
+Hatched or double-line walls are first closed into solid bands; an opening a
+little wider than the commonest (thin-line) stroke then removes furniture,
+arcs, hatching leftovers and dimension text. Long straight horizontal and
+vertical lines are kept whatever their width, because thin double-line walls
+and window glass close rooms too. Components too short to be a wall (closed
+letters, symbols) are dropped.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from locdetect_worker.detector._checks import check_mask
+
+
+def wall_mask(ink: np.ndarray, thin_width: int, line_length: int, hatch_gap: int) -> np.ndarray:
+    """(H, W) ``uint8`` wall mask (1 = wall) from an (H, W) ``uint8`` ink mask.
+
+    ``thin_width``: px width of thin lines to remove; ``line_length``: px length
+    above which a straight line is a wall whatever its width; ``hatch_gap``: px
+    spacing of hatching to fill. Components shorter than ``line_length`` go.
+    """
+    check_mask(ink, "ink")
+    if thin_width < 1 or line_length < 3 or hatch_gap < 1:
+        raise ValueError(
+            f"need thin_width >= 1, line_length >= 3, hatch_gap >= 1; "
+            f"got {thin_width}, {line_length}, {hatch_gap}"
+        )
+    solid = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, _disc(hatch_gap))
+    thick = cv2.morphologyEx(solid, cv2.MORPH_OPEN, _disc(thin_width + 2))
+    horizontal = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, line_length), np.uint8))
+    vertical = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((line_length, 1), np.uint8))
+    walls = thick | horizontal | vertical
+    return _drop_short(walls, line_length)
+
+
+def _disc(size: int) -> np.ndarray:
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+
+
+def _drop_short(mask: np.ndarray, length: int) -> np.ndarray:
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    long_enough = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]) >= length
+    long_enough[0] = False
+    return long_enough[labels].astype(np.uint8)
