@@ -59,7 +59,9 @@ class LocalBackend(Backend):
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code")
             if code in ("NoSuchKey", "404", "NoSuchBucket"):
-                raise JobError("object_missing", f"s3://{source.bucket}/{source.key}: {code}") from None
+                raise JobError(
+                    "object_missing", f"s3://{source.bucket}/{source.key}: {code}"
+                ) from None
             raise
         size = int(response.get("ContentLength") or 0)
         async with response["Body"] as body:

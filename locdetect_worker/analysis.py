@@ -38,7 +38,9 @@ def analyse_blueprint(data: bytes, limits: DecodeLimits, overlay: bool = True) -
         try:
             detected = detect_rooms(page)
         except Exception as exc:  # a detector bug on one plan must not look like a transient fault
-            raise JobError("detect_failed", f"page {page_number}: {type(exc).__name__}: {exc}") from exc
+            raise JobError(
+                "detect_failed", f"page {page_number}: {type(exc).__name__}: {exc}"
+            ) from exc
         rooms.extend(room_models(detected, page_number, page.shape[1], page.shape[0], len(rooms)))
     detected_at = time.perf_counter()
     first = pages[0]

@@ -49,12 +49,23 @@ def build_parser() -> argparse.ArgumentParser:
     local = commands.add_parser(
         "local", help="run the worker against an embedded AWS emulator (development)"
     )
-    local.add_argument("--data", type=Path, default=Path("local-data"),
-                       help="folder holding inbox/ and outbox/ (default: ./local-data)")
-    local.add_argument("--demo", action="store_true",
-                       help="run the bundled sample plans through, print a summary and exit")
-    local.add_argument("--backend", choices=["local", "sagemaker"], default=None,
-                       help="backend to use (default: LOCDETECT_BACKEND, i.e. local)")
+    local.add_argument(
+        "--data",
+        type=Path,
+        default=Path("local-data"),
+        help="folder holding inbox/ and outbox/ (default: ./local-data)",
+    )
+    local.add_argument(
+        "--demo",
+        action="store_true",
+        help="run the bundled sample plans through, print a summary and exit",
+    )
+    local.add_argument(
+        "--backend",
+        choices=["local", "sagemaker"],
+        default=None,
+        help="backend to use (default: LOCDETECT_BACKEND, i.e. local)",
+    )
     local.set_defaults(command=cmd_local)
 
     health = commands.add_parser("health", help="exit 0 when the daemon made progress recently")

@@ -62,9 +62,9 @@ class _Lease:
     renewed_at: float = field(default_factory=anyio.current_time)
 
 
-async def wait_for(event: anyio.Event, timeout: float) -> bool:
-    """Wait for ``event`` at most ``timeout`` seconds; True if it was set."""
-    with anyio.move_on_after(timeout):
+async def wait_for(event: anyio.Event, seconds: float) -> bool:
+    """Wait for ``event`` at most ``seconds``; True if it was set."""
+    with anyio.move_on_after(seconds):
         await event.wait()
     return event.is_set()
 

@@ -28,6 +28,6 @@ class Job:
 
 def job_id_for_key(key: str, input_prefix: str) -> str:
     """``blueprints/site-a/level-2.png`` -> ``site-a/level-2`` (sub-folders kept)."""
-    name = key[len(input_prefix):] if input_prefix and key.startswith(input_prefix) else key
+    name = key[len(input_prefix) :] if input_prefix and key.startswith(input_prefix) else key
     stem, dot, _ext = name.rpartition(".")
     return stem if dot and stem and not stem.endswith("/") else name

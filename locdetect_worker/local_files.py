@@ -28,7 +28,9 @@ def detect_files(
     workers = min(len(paths), settings.effective_workers)
     failures = 0
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(_analyse_file, path, limits, overlay_dir is not None) for path in paths]
+        futures = [
+            pool.submit(_analyse_file, path, limits, overlay_dir is not None) for path in paths
+        ]
         for path, future in zip(paths, futures):
             started = time.perf_counter()
             document, overlay = _document(path, future.result())
@@ -37,8 +39,13 @@ def detect_files(
             failures += document.status == "failed"
             out.write(document.to_json() + "\n")
             out.flush()
-            log.info("file_done", path=str(path), status=document.status, rooms=len(document.rooms),
-                     waited_ms=round((time.perf_counter() - started) * 1000, 1))
+            log.info(
+                "file_done",
+                path=str(path),
+                status=document.status,
+                rooms=len(document.rooms),
+                waited_ms=round((time.perf_counter() - started) * 1000, 1),
+            )
     return 1 if failures else 0
 
 

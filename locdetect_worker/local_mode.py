@@ -58,7 +58,10 @@ async def run_local(settings: Settings, data_dir: Path, demo: bool, backend: str
             s3 = await stack.enter_async_context(session.client("s3", endpoint_url=endpoint_url))
             sqs = await stack.enter_async_context(session.client("sqs", endpoint_url=endpoint_url))
             aws = await create_stack(
-                s3, sqs, endpoint_url, input_prefix=settings.input_prefix,
+                s3,
+                sqs,
+                endpoint_url,
+                input_prefix=settings.input_prefix,
                 visibility_timeout=settings.visibility_timeout,
             )
             worker_settings = settings.model_copy(
@@ -74,8 +77,13 @@ async def run_local(settings: Settings, data_dir: Path, demo: bool, backend: str
             )
             if backend == "sagemaker":
                 worker_settings = await _start_sagemaker(stack, worker_settings, aws, s3, sqs)
-            log.info("local_stack_ready", endpoint_url=endpoint_url, inbox=str(inbox),
-                     outbox=str(outbox), backend=backend)
+            log.info(
+                "local_stack_ready",
+                endpoint_url=endpoint_url,
+                inbox=str(inbox),
+                outbox=str(outbox),
+                backend=backend,
+            )
             tracker = _Tracker()
             stop, ready = anyio.Event(), anyio.Event()
             async with anyio.create_task_group() as tasks:
@@ -130,23 +138,32 @@ async def _upload_inbox(
 ) -> None:
     seen: dict[Path, float] = {}
     while not stop.is_set():
-        for path in sorted(inbox.rglob("*")):
-            if not path.is_file() or seen.get(path) == path.stat().st_mtime:
-                continue
-            seen[path] = path.stat().st_mtime
-            relative = path.relative_to(inbox).as_posix()
+        for relative, data in await anyio.to_thread.run_sync(_new_files, inbox, seen):
             job_id = relative.rsplit(".", 1)[0] if "." in relative else relative
             tracker.uploaded[job_id] = time.monotonic()
             await s3.put_object(
-                Bucket=aws.blueprints_bucket, Key=settings.input_prefix + relative,
-                Body=path.read_bytes(),
+                Bucket=aws.blueprints_bucket, Key=settings.input_prefix + relative, Body=data
             )
             log.info("uploaded", file=relative, job_id=job_id)
         await wait_for(stop, SCAN_INTERVAL)
 
 
+def _new_files(inbox: Path, seen: dict[Path, float]) -> list[tuple[str, bytes]]:
+    """Files added or changed since the last scan, as (relative path, content)."""
+    found = []
+    for path in sorted(inbox.rglob("*")):
+        if path.is_file() and seen.get(path) != path.stat().st_mtime:
+            seen[path] = path.stat().st_mtime
+            found.append((path.relative_to(inbox).as_posix(), path.read_bytes()))
+    return found
+
+
 async def _download_results(
-    s3: Any, aws: LocalStack, settings: Settings, outbox: Path, tracker: _Tracker,
+    s3: Any,
+    aws: LocalStack,
+    settings: Settings,
+    outbox: Path,
+    tracker: _Tracker,
     stop: anyio.Event,
 ) -> None:
     etags: dict[str, str] = {}
@@ -168,12 +185,14 @@ async def _download_results(
 async def _fetch_result(
     s3: Any, aws: LocalStack, key: str, prefix: str, outbox: Path, tracker: _Tracker
 ) -> None:
-    job_id = key[len(prefix):-len(".json")]
+    job_id = key[len(prefix) : -len(".json")]
     for suffix in (".json", ".overlay.png"):
         target = outbox / f"{job_id}{suffix}"
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
-            response = await s3.get_object(Bucket=aws.results_bucket, Key=f"{prefix}{job_id}{suffix}")
+            response = await s3.get_object(
+                Bucket=aws.results_bucket, Key=f"{prefix}{job_id}{suffix}"
+            )
         except s3.exceptions.NoSuchKey:
             continue
         async with response["Body"] as body:
@@ -183,14 +202,20 @@ async def _fetch_result(
     if job_id in tracker.uploaded:
         tracker.latency[job_id] = time.monotonic() - tracker.uploaded[job_id]
     log.info(
-        "result", job_id=job_id, status=document["status"], rooms=len(document["rooms"]),
-        error=(document.get("error") or {}).get("code"), outbox=str(outbox / f"{job_id}.json"),
+        "result",
+        job_id=job_id,
+        status=document["status"],
+        rooms=len(document["rooms"]),
+        error=(document.get("error") or {}).get("code"),
+        outbox=str(outbox / f"{job_id}.json"),
     )
 
 
 async def _finish_demo(tracker: _Tracker, stop: anyio.Event) -> None:
     if not await wait_for(tracker.all_done, DEMO_TIMEOUT):
-        log.error("demo_timed_out", waiting_for=sorted(tracker.uploaded.keys() - tracker.results.keys()))
+        log.error(
+            "demo_timed_out", waiting_for=sorted(tracker.uploaded.keys() - tracker.results.keys())
+        )
     stop.set()
 
 
@@ -201,17 +226,23 @@ def _print_summary(tracker: _Tracker, outbox: Path) -> int:
         if document is None:
             rows.append((job_id, "missing", "-", "-", "-"))
             continue
-        rows.append((
-            job_id,
-            document["status"] if not document.get("error") else f"failed ({document['error']['code']})",
-            str(len(document["rooms"])),
-            str(document.get("timings_ms", {}).get("detect", "-")),
-            f"{tracker.latency.get(job_id, float('nan')):.2f}",
-        ))
+        rows.append(
+            (
+                job_id,
+                document["status"]
+                if not document.get("error")
+                else f"failed ({document['error']['code']})",
+                str(len(document["rooms"])),
+                str(document.get("timings_ms", {}).get("detect", "-")),
+                f"{tracker.latency.get(job_id, float('nan')):.2f}",
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)))
     print(f"\nresults and overlays in {outbox}/")
-    complete = all(tracker.results.get(j, {}).get("status") == "succeeded" for j in tracker.uploaded)
+    complete = all(
+        tracker.results.get(j, {}).get("status") == "succeeded" for j in tracker.uploaded
+    )
     sys.stdout.flush()
     return 0 if complete and tracker.uploaded else 1

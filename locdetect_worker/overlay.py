@@ -17,8 +17,12 @@ def render_overlay(pages: list[np.ndarray], rooms: list[Room]) -> bytes:
     drawn = [_draw_page(page, [r for r in rooms if r.page == n]) for n, page in enumerate(pages, 1)]
     width = max(p.shape[1] for p in drawn)
     stacked = np.vstack(
-        [cv2.copyMakeBorder(p, 0, 0, 0, width - p.shape[1], cv2.BORDER_CONSTANT, value=(255, 255, 255))
-         for p in drawn]
+        [
+            cv2.copyMakeBorder(
+                p, 0, 0, 0, width - p.shape[1], cv2.BORDER_CONSTANT, value=(255, 255, 255)
+            )
+            for p in drawn
+        ]
     )
     ok, png = cv2.imencode(".png", stacked, [cv2.IMWRITE_PNG_COMPRESSION, 1])
     if not ok:
@@ -28,7 +32,11 @@ def render_overlay(pages: list[np.ndarray], rooms: list[Room]) -> bytes:
 
 def _draw_page(page: np.ndarray, rooms: list[Room]) -> np.ndarray:
     scale = min(1.0, OVERLAY_MAX_SIDE / max(page.shape[:2]))
-    canvas = page if scale == 1.0 else cv2.resize(page, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    canvas = (
+        page
+        if scale == 1.0
+        else cv2.resize(page, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    )
     canvas = canvas.copy()
     fill = canvas.copy()
     thickness = max(2, int(round(max(canvas.shape[:2]) / 600)))
@@ -46,10 +54,26 @@ def _draw_page(page: np.ndarray, rooms: list[Room]) -> np.ndarray:
         label = room.id.removeprefix("room_")
         (tw, th), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, font_scale, thickness)
         origin = (int((x0 + x1 - tw) / 2), int((y0 + y1 + th) / 2))
-        cv2.putText(canvas, label, origin, cv2.FONT_HERSHEY_SIMPLEX, font_scale, (255, 255, 255),
-                    thickness + 2, cv2.LINE_AA)
-        cv2.putText(canvas, label, origin, cv2.FONT_HERSHEY_SIMPLEX, font_scale, (0, 0, 0),
-                    thickness, cv2.LINE_AA)
+        cv2.putText(
+            canvas,
+            label,
+            origin,
+            cv2.FONT_HERSHEY_SIMPLEX,
+            font_scale,
+            (255, 255, 255),
+            thickness + 2,
+            cv2.LINE_AA,
+        )
+        cv2.putText(
+            canvas,
+            label,
+            origin,
+            cv2.FONT_HERSHEY_SIMPLEX,
+            font_scale,
+            (0, 0, 0),
+            thickness,
+            cv2.LINE_AA,
+        )
     return canvas
 
 

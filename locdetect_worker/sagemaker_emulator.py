@@ -28,7 +28,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import aioboto3
 import aiohttp
@@ -37,6 +37,10 @@ import structlog
 from aiohttp import web
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
+if TYPE_CHECKING:
+    from locdetect_worker.config import Settings
+    from locdetect_worker.local_stack import LocalStack
 
 log = structlog.get_logger("locdetect.sagemaker_emulator")
 
@@ -418,7 +422,7 @@ async def _wait_ready(url: str, process: Any) -> None:
 
 @dataclass(frozen=True)
 class LocalSageMaker:
-    """What a worker needs to use the local endpoint (see :func:`local_sagemaker`)."""
+    """What a worker needs to use the local endpoint (see :func:`sagemaker_stack`)."""
 
     endpoint_url: str
     endpoint_name: str
@@ -428,38 +432,32 @@ class LocalSageMaker:
 
 
 @asynccontextmanager
-async def local_sagemaker(
+async def sagemaker_stack(
+    s3: Any,
+    sqs: Any,
+    sns: Any,
     *,
-    aws_endpoint_url: str,
     bucket: str,
     region: str = "us-east-1",
     endpoint_name: str = "locdetect-local",
-    outcomes_queue_name: str = "locdetect-outcomes",
     output_prefix: str = "sagemaker/",
     max_concurrent_invocations: int = 4,
-    container_workers: int | None = None,
     container_url: str | None = None,
+    container_workers: int | None = None,
 ) -> AsyncIterator[LocalSageMaker]:
     """The container process, SNS topics, the outcomes queue and the emulator, wired together.
 
-    ``aws_endpoint_url`` is the moto server that holds ``bucket``. The worker's
-    ``sagemaker-runtime`` client must use the yielded ``endpoint_url``; its
-    settings take ``endpoint_name`` and ``outcomes_queue_url``. Pass
+    The clients talk to the AWS emulator (moto) that holds ``bucket``, where
+    outputs and failures land under ``output_prefix``. A worker's
+    ``sagemaker-runtime`` client must use the yielded ``endpoint_url``. Pass
     ``container_url`` to reuse a running container instead of starting one.
     """
-    session = aioboto3.Session(
-        region_name=region, aws_access_key_id="testing", aws_secret_access_key="testing"
-    )
     async with AsyncExitStack() as stack:
-        kwargs = {"endpoint_url": aws_endpoint_url}
-        s3 = await stack.enter_async_context(session.client("s3", **kwargs))
-        sns = await stack.enter_async_context(session.client("sns", **kwargs))
-        sqs = await stack.enter_async_context(session.client("sqs", **kwargs))
         if container_url is None:
             container_url = await stack.enter_async_context(
                 inference_container(workers=container_workers)
             )
-        queue_url = (await sqs.create_queue(QueueName=outcomes_queue_name))["QueueUrl"]
+        queue_url = (await sqs.create_queue(QueueName=f"{endpoint_name}-outcomes"))["QueueUrl"]
         queue_arn = (
             await sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
         )["Attributes"]["QueueArn"]
@@ -488,3 +486,24 @@ async def local_sagemaker(
             container_url=container_url,
             emulator=emulator,
         )
+
+
+@asynccontextmanager
+async def local_sagemaker(
+    aws: LocalStack, s3: Any, sqs: Any, settings: Settings
+) -> AsyncIterator[dict[str, Any]]:
+    """For ``locdetect-worker local --backend sagemaker``: the settings updates for the worker.
+
+    ``sagemaker_runtime_url`` is where the worker's ``sagemaker-runtime`` client must point
+    (the emulator), while S3 and SQS stay on ``aws.endpoint_url``.
+    """
+    session = aioboto3.Session(region_name=settings.region or "us-east-1")
+    async with session.client("sns", endpoint_url=aws.endpoint_url) as sns:
+        async with sagemaker_stack(
+            s3, sqs, sns, bucket=aws.results_bucket, region=settings.region or "us-east-1"
+        ) as local:
+            yield {
+                "sagemaker_endpoint": local.endpoint_name,
+                "outcomes_queue_url": local.outcomes_queue_url,
+                "sagemaker_runtime_url": local.endpoint_url,
+            }

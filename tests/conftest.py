@@ -131,9 +131,9 @@ async def start_worker() -> AsyncIterator[Any]:
         await task
 
 
-async def wait_for_object(s3: Any, bucket: str, key: str, timeout: float = 60) -> dict[str, Any]:
+async def wait_for_object(s3: Any, bucket: str, key: str, within: float = 60) -> dict[str, Any]:
     """Poll S3 until ``key`` exists; returns its JSON content."""
-    with anyio.fail_after(timeout):
+    with anyio.fail_after(within):
         while True:
             try:
                 response = await s3.get_object(Bucket=bucket, Key=key)

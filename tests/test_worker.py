@@ -137,7 +137,7 @@ async def test_sigterm_during_a_job_finishes_it_and_exits_zero(aws, stack):
         log = "".join(lines) + rest[0].decode()
         assert process.returncode == 0, log
         assert '"in_flight": 1' in log and '"draining"' in log
-        document = await wait_for_object(aws.s3, stack.results_bucket, "results/big.json", 5)
+        document = await wait_for_object(aws.s3, stack.results_bucket, "results/big.json", within=5)
         assert document["status"] == "succeeded"
         assert await queue_depth(aws.sqs, stack.queue_url) == 0
     finally:

@@ -1,36 +1,55 @@
-"""Baseline room detector (to be replaced by the full pipeline)."""
+"""The room detector: a page image in, room polygons in source pixels out.
+
+Steps (each a pure function in its own module): normalise the sheet to dark
+ink on light paper; work at a bounded resolution; threshold; estimate the
+thin-line width; keep walls; seed rooms by eroding the free space until rooms
+part at their doors; flood the seeds back over the free space; drop the
+outside and scraps; simplify outlines; map them back to source pixels.
+"""
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
 
+from locdetect_worker.detector.binarise import ink_mask
+from locdetect_worker.detector.grow import grow_seeds
 from locdetect_worker.detector.model import DetectedRoom
+from locdetect_worker.detector.normalise import paper_grey
+from locdetect_worker.detector.polygons import label_polygons
+from locdetect_worker.detector.seeds import room_seeds
+from locdetect_worker.detector.select import select_rooms
+from locdetect_worker.detector.stroke import stroke_width_histogram, thin_line_width
+from locdetect_worker.detector.walls import wall_mask
+
+WORKING_SIDE = 2000
+SEED_RADII = (1, 2, 3, 4, 6, 8, 10, 13, 16, 20, 25, 30, 36, 44)
 
 
 def detect_rooms(image: np.ndarray) -> list[DetectedRoom]:
-    """Rooms in a plan image: (H, W, 3) BGR or (H, W) grey ``uint8``."""
-    if image.ndim not in (2, 3) or image.dtype != np.uint8:
-        raise ValueError(f"expected a uint8 (H, W) or (H, W, 3) image, got {image.dtype} {image.shape}")
-    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
-    _, ink = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
-    scale = max(grey.shape) / 1000.0
-    k = max(3, int(round(4 * scale)) | 1)
-    walls = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((k, k), np.uint8))
-    gap = max(3, int(round(25 * scale)) | 1)
-    closed = cv2.morphologyEx(walls, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (gap, gap)))
-    free = cv2.bitwise_not(closed)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(free, connectivity=4)
-    height, width = grey.shape
-    min_area = 0.002 * height * width
+    """Rooms in a plan: ``image`` is (H, W, 3) BGR or (H, W) grey ``uint8``."""
+    grey = paper_grey(image)
+    scale = min(1.0, WORKING_SIDE / max(grey.shape))
+    if scale < 1.0:
+        grey = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    side = max(grey.shape)
+    page_area = grey.shape[0] * grey.shape[1]
+    ink = ink_mask(grey)
+    thin = thin_line_width(stroke_width_histogram(ink))
+    walls = wall_mask(ink, thin, line_length=max(8, side // 25), hatch_gap=max(3, side // 400))
+    free = (1 - walls).astype(np.uint8)
+    min_area = max(16, int(0.0006 * page_area))
+    seeds = room_seeds(free, max(4, min_area // 8), int(0.25 * page_area), list(SEED_RADII))
+    regions = grow_seeds(seeds, free)
+    labels, confidences = select_rooms(regions, walls, min_area, min_width=side / 150)
+    polygons = label_polygons(labels, tolerance=max(1.0, side / 800))
+    height, width = image.shape[:2]
     rooms = []
-    for label in range(1, count):
-        x, y, w, h, area = stats[label]
-        if area < min_area or x == 0 or y == 0 or x + w >= width or y + h >= height:
+    for polygon, confidence in zip(polygons, confidences, strict=True):
+        if len(polygon) < 3:
             continue
-        mask = (labels == label).astype(np.uint8)
-        contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-        contour = max(contours, key=cv2.contourArea)
-        poly = cv2.approxPolyDP(contour, 0.01 * cv2.arcLength(contour, True), True).reshape(-1, 2)
-        rooms.append(DetectedRoom(polygon=poly.astype(np.int32), confidence=0.5))
+        source = np.rint(polygon / scale).astype(np.int64)
+        source[:, 0] = np.clip(source[:, 0], 0, width - 1)
+        source[:, 1] = np.clip(source[:, 1], 0, height - 1)
+        rooms.append(DetectedRoom(polygon=source.astype(np.int32), confidence=float(confidence)))
     return rooms

@@ -1,11 +1,12 @@
-"""Free space -> room seeds, by eroding until rooms come apart at their doors.
+"""Free space -> room seeds: the significant maxima of the distance to the walls.
 
-Rooms joined by open doors or openings are one free-space component; eroding
-it (thresholding its distance transform at growing radii) cuts the narrow
-necks first. A component is kept as a seed as soon as it is no larger than a
-room can be, so closed rooms are seeded at once and open ones when their
-doorway closes, without knowing the door width. Whatever is still too large
-when erosion ends (the outside of the building) gives no seed.
+Each room is a hill of the free space's distance transform; rooms joined by a
+doorway or opening meet at a saddle as low as half the opening. Thresholding
+the distance at falling radii builds the hills' merge tree: a hill is a room
+when it stands at least ``h`` above the saddle where it meets a neighbour
+(its "dynamic"), so corner bumps and furniture dents merge away while rooms
+behind a doorway stay apart. Each seed is the hill's largest cut before it
+merges, so flooding from it later needs to decide only the doorway.
 """
 
 from __future__ import annotations
@@ -16,33 +17,77 @@ import numpy as np
 from locdetect_worker.detector._checks import check_mask
 
 
-def room_seeds(free: np.ndarray, min_area: int, max_area: int, radii: list[int]) -> np.ndarray:
+def room_seeds(free: np.ndarray, radii: list[float], min_dynamic: float, relative: float) -> np.ndarray:
     """(H, W) ``int32`` seed labels (0 = none, 1..n) of an (H, W) ``uint8`` free-space mask.
 
-    A seed is a component of the free space eroded by one of ``radii``
-    (increasing, px) whose area lies in [``min_area``, ``max_area``] px at the
-    radius where it first does; pixels within a seed are not eroded further.
+    ``radii`` are distance thresholds in px, decreasing. A hill is significant
+    when its height above the merge saddle is at least
+    ``max(min_dynamic, relative * hill height)``.
     """
     check_mask(free, "free")
-    if min_area < 1 or max_area < min_area or not radii or sorted(radii) != list(radii):
-        raise ValueError(f"need 1 <= min_area <= max_area and increasing radii, got "
-                         f"{min_area}, {max_area}, {radii}")
+    if not radii or sorted(radii, reverse=True) != list(radii) or min(radii) < 0:
+        raise ValueError(f"radii must be non-negative and decreasing, got {radii}")
     distance = cv2.distanceTransform(free, cv2.DIST_L2, 3)
     seeds = np.zeros(free.shape, np.int32)
-    count = 0
-    remaining = free.astype(bool)
+    birth: list[float] = [0.0]  # per node; node 0 unused
+    seed_of: list[int] = [0]  # node -> active seed label (0 = frozen or virtual)
+    previous = np.zeros(free.shape, np.int32)
+    node_of_previous = np.zeros(1, np.int64)
+    next_seed = 1
     for radius in radii:
-        core = (remaining & (distance > radius)).astype(np.uint8)
-        n, labels, stats, _ = cv2.connectedComponentsWithStats(core, connectivity=4)
-        areas = stats[:, cv2.CC_STAT_AREA]
-        keep = (areas >= min_area) & (areas <= max_area)
-        keep[0] = False
-        if not keep.any():
-            continue
-        numbering = np.zeros(n, np.int32)
-        numbering[keep] = np.arange(count + 1, count + 1 + int(keep.sum()), dtype=np.int32)
-        fresh = numbering[labels]
-        seeds = np.where(fresh > 0, fresh, seeds)
-        count += int(keep.sum())
-        remaining &= fresh == 0
-    return seeds
+        count, labels = cv2.connectedComponents((distance > radius).astype(np.uint8), connectivity=8)
+        children = _children(labels, previous, node_of_previous, count)
+        node_of = np.zeros(count, np.int64)
+        grow = np.zeros(count, np.int32)  # component -> seed label to paint
+        dropped: list[int] = []
+        for comp in range(1, count):
+            kids = children[comp]
+            if not kids:
+                node_of[comp] = len(birth)
+                birth.append(radius)
+                seed_of.append(next_seed)
+                next_seed += 1
+            elif len(kids) == 1:
+                node_of[comp] = kids[0]
+            else:
+                strong = [k for k in kids if birth[k] - radius >= max(min_dynamic, relative * birth[k])]
+                dropped.extend(seed_of[k] for k in kids if k not in strong and seed_of[k])
+                if len(strong) == 1:
+                    node_of[comp] = strong[0]
+                else:  # several rooms meet here (freeze them) or none stands out (merge them)
+                    for k in strong:
+                        seed_of[k] = 0
+                    node_of[comp] = len(birth)
+                    birth.append(max(birth[k] for k in kids))
+                    seed_of.append(0 if strong else next_seed)
+                    next_seed += 0 if strong else 1
+            grow[comp] = seed_of[node_of[comp]]
+        if dropped:
+            keep = np.ones(next_seed, bool)
+            keep[dropped] = False
+            seeds[~keep[seeds]] = 0
+        painted = grow[labels]
+        seeds = np.where(painted > 0, painted, seeds)
+        previous, node_of_previous = labels, node_of
+    return _renumber(seeds)
+
+
+def _children(labels: np.ndarray, previous: np.ndarray, node_of_previous: np.ndarray,
+              count: int) -> list[list[int]]:
+    """Per current component, the distinct tree nodes of the previous level inside it."""
+    inside = previous > 0
+    pairs = np.unique(labels[inside].astype(np.int64) * len(node_of_previous) + previous[inside])
+    children: list[list[int]] = [[] for _ in range(count)]
+    for pair in pairs:
+        comp, old = divmod(int(pair), len(node_of_previous))
+        node = int(node_of_previous[old])
+        if node not in children[comp]:
+            children[comp].append(node)
+    return children
+
+
+def _renumber(seeds: np.ndarray) -> np.ndarray:
+    present = np.unique(seeds)
+    lookup = np.zeros(int(present.max()) + 1, np.int32)
+    lookup[present] = np.arange(len(present), dtype=np.int32)  # 0 stays 0
+    return lookup[seeds]

@@ -1,0 +1,435 @@
+"""The SageMaker backend: hand each job to an async inference endpoint, finish it on its outcome.
+
+``process`` calls ``InvokeEndpointAsync`` with the blueprint's S3 URI and a
+stable InferenceId, then writes the pending marker; the consumer deletes the
+event message after that, so a crash before the marker leaves the event to be
+redelivered. ``serve`` runs two loops until cancelled: the outcome listener
+(notifications from the endpoint's SNS topics, through the outcomes queue) and
+the sweeper (markers past their deadline: resolve from the output or failure
+object, re-invoke a bounded number of times, or fail with ``endpoint_timeout``).
+Every path writes the result with :class:`~locdetect_worker.storage.ResultStore`
+and only then removes the marker, so a crash anywhere is repaired by a retry.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import anyio
+import anyio.to_process
+import structlog
+from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+from pydantic import ValidationError
+
+from backends import Backend
+from backends.sagemaker_overlay import render_source_overlay
+from backends.sagemaker_records import (
+    Marker,
+    Outcome,
+    inference_id_for,
+    parse_outcome,
+    split_s3_uri,
+)
+from locdetect_worker.decode import DecodeLimits, content_type_for
+from locdetect_worker.errors import JobError
+from locdetect_worker.jobs import Job, job_id_for_key
+from locdetect_worker.results import ResultDocument, S3Source, failed_result, utc_now
+
+if TYPE_CHECKING:
+    from locdetect_worker.aws import AwsClients
+    from locdetect_worker.config import Settings
+    from locdetect_worker.storage import ResultStore
+
+log = structlog.get_logger("locdetect.sagemaker")
+
+DEADLINE_MARGIN = 300.0
+_RETRYABLE_CODES = {
+    "ThrottlingException",
+    "Throttling",
+    "ServiceUnavailable",
+    "InternalFailure",
+    "RequestTimeout",
+}
+
+
+class SageMakerBackend(Backend):
+    name: ClassVar[str] = "sagemaker"
+
+    # Hand-off retries on throttling and 5xx, on top of botocore's own.
+    submit_attempts: ClassVar[int] = 6
+    backoff_base: ClassVar[float] = 0.5
+    backoff_cap: ClassVar[float] = 20.0
+
+    def __init__(
+        self,
+        settings: Settings,
+        clients: AwsClients,
+        store: ResultStore,
+        *,
+        deadline: float | None = None,
+    ) -> None:
+        """``deadline``: seconds from an invocation until the sweeper acts on it.
+
+        By default the request TTL plus the invocation timeout plus a margin: a
+        request may legitimately wait that long while the endpoint scales up from zero.
+        """
+        super().__init__(settings, clients, store)
+        if clients.sagemaker_runtime is None:
+            raise ValueError("the sagemaker backend needs a sagemaker-runtime client")
+        self.runtime = clients.sagemaker_runtime
+        if deadline is None:
+            deadline = settings.sagemaker_request_ttl + settings.sagemaker_invocation_timeout
+            deadline += DEADLINE_MARGIN
+        self.deadline = deadline
+        self.limits = DecodeLimits(
+            max_pixels=settings.max_image_pixels, max_pdf_pages=settings.max_pdf_pages
+        )
+        self._closing = anyio.Event()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._closing.set()
+
+    # -- hand-off -----------------------------------------------------------------------
+
+    async def process(self, job: Job) -> ResultDocument | None:
+        content_type = content_type_for(job.source.key)
+        inference_id = inference_id_for(job.source)
+        existing = await self._read_marker(self._marker_key(inference_id))
+        if existing is not None and not job.force and existing.deadline > _now():
+            log.info("sagemaker_already_pending", job_id=job.job_id, inference_id=inference_id)
+            return None
+        await self._submit(job.job_id, job.source, inference_id, content_type, attempt=1)
+        return None
+
+    async def _submit(
+        self, job_id: str, source: S3Source, inference_id: str, content_type: str, attempt: int
+    ) -> Marker:
+        input_location = f"s3://{source.bucket}/{source.key}"
+        response = await self._invoke(
+            EndpointName=self.settings.sagemaker_endpoint,
+            InputLocation=input_location,
+            InferenceId=inference_id,
+            ContentType=content_type,
+            Accept="application/json",
+            RequestTTLSeconds=self.settings.sagemaker_request_ttl,
+            InvocationTimeoutSeconds=self.settings.sagemaker_invocation_timeout,
+        )
+        now = _now()
+        marker = Marker(
+            inference_id=inference_id,
+            job_id=job_id,
+            source=source,
+            content_type=content_type,
+            attempt=attempt,
+            submitted_at=now,
+            deadline=now + timedelta(seconds=self.deadline),
+            input_location=input_location,
+            output_location=response["OutputLocation"],
+            failure_location=response.get("FailureLocation"),
+        )
+        await self.clients.s3.put_object(
+            Bucket=self.settings.results_bucket,
+            Key=self._marker_key(inference_id),
+            Body=marker.model_dump_json().encode(),
+            ContentType="application/json",
+        )
+        log.info("sagemaker_submitted", job_id=job_id, inference_id=inference_id, attempt=attempt)
+        return marker
+
+    async def _invoke(self, **params: Any) -> dict[str, Any]:
+        """InvokeEndpointAsync, backing off on throttling and 5xx; other errors propagate."""
+        for attempt in range(1, self.submit_attempts + 1):
+            try:
+                return await self.runtime.invoke_endpoint_async(**params)
+            except (ClientError, ConnectionError, HTTPClientError) as exc:
+                if attempt == self.submit_attempts or not _retryable(exc):
+                    raise
+                delay = min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1))
+                delay *= random.uniform(0.5, 1.0)
+                log.warning("sagemaker_invoke_retry", attempt=attempt, delay=round(delay, 2),
+                            error=str(exc), inference_id=params["InferenceId"])
+                await anyio.sleep(delay)
+        raise AssertionError("unreachable")
+
+    # -- background work ------------------------------------------------------------------
+
+    async def serve(self) -> None:
+        async with anyio.create_task_group() as group:
+            group.start_soon(self._listen)
+            group.start_soon(self._sweep_periodically)
+
+    async def _listen(self) -> None:
+        """Receive outcome notifications; each message is handled on its own."""
+        queue_url = self.settings.outcomes_queue_url
+        while True:
+            try:
+                response = await self.clients.sqs.receive_message(
+                    QueueUrl=queue_url,
+                    MaxNumberOfMessages=10,
+                    WaitTimeSeconds=self.settings.wait_time_seconds,
+                )
+            except (ClientError, ConnectionError, HTTPClientError) as exc:
+                log.warning("outcomes_receive_failed", error=str(exc))
+                with anyio.move_on_after(1.0):
+                    await self._closing.wait()
+                continue
+            async with anyio.create_task_group() as group:
+                for message in response.get("Messages", []):
+                    group.start_soon(self._handle_message, message)
+
+    async def _handle_message(self, message: dict[str, Any]) -> None:
+        queue_url = self.settings.outcomes_queue_url
+        try:
+            outcome = parse_outcome(message["Body"])
+        except ValueError as exc:  # never ours to finish: drop it, loudly
+            log.error("outcome_invalid", message_id=message.get("MessageId"), error=str(exc))
+            outcome = None
+        if outcome is not None:
+            try:
+                await self.apply_outcome(outcome)
+            except Exception:  # transient: the message comes back after its visibility timeout
+                log.exception("outcome_failed", inference_id=outcome.inferenceId)
+                return
+        await self.clients.sqs.delete_message(
+            QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"]
+        )
+
+    async def apply_outcome(self, outcome: Outcome) -> None:
+        """Write the job's result from one notification. Idempotent and order-tolerant."""
+        marker = await self._read_marker(self._marker_key(outcome.inferenceId))
+        if marker is not None:
+            job_id, source = marker.job_id, marker.source
+        else:
+            found = await self._unmarked_job(outcome)
+            if found is None:
+                return
+            job_id, source = found
+        if outcome.responseParameters is not None and outcome.invocationStatus == "Completed":
+            await self._resolve_output(job_id, source, outcome.responseParameters.outputLocation,
+                                       marker)
+        else:
+            failure_location = marker.failure_location if marker else None
+            await self._resolve_failure(job_id, source, outcome.failureReason, failure_location)
+        if marker is not None:
+            await self._delete_marker(marker.inference_id)
+
+    async def _unmarked_job(self, outcome: Outcome) -> tuple[str, S3Source] | None:
+        """The job of a notification without a marker, unless it is a duplicate or stale.
+
+        No marker means the job was resolved already (a duplicate, or a late
+        outcome after a re-invocation) or the notification beat the marker's
+        write. The input object and the stored result tell which.
+        """
+        bucket, key = split_s3_uri(outcome.requestParameters.inputLocation)
+        source = await self._head_source(bucket, key)
+        if source is None or inference_id_for(source) != outcome.inferenceId:
+            log.info("outcome_stale", inference_id=outcome.inferenceId)
+            return None
+        job_id = job_id_for_key(key, self.settings.input_prefix)
+        existing = await self.store.read(job_id)
+        if (
+            existing is not None
+            and isinstance(existing.source, S3Source)
+            and inference_id_for(existing.source) == outcome.inferenceId
+            and not (existing.status == "failed" and outcome.invocationStatus == "Completed")
+        ):
+            log.info("outcome_duplicate", job_id=job_id, inference_id=outcome.inferenceId)
+            return None
+        return job_id, source
+
+    # -- the sweeper ------------------------------------------------------------------------
+
+    async def _sweep_periodically(self) -> None:
+        while not self._closing.is_set():
+            try:
+                await self.sweep()
+            except Exception:  # S3 trouble: try again next round
+                log.exception("sweep_failed")
+            with anyio.move_on_after(self.settings.sagemaker_sweep_interval):
+                await self._closing.wait()
+
+    async def sweep(self) -> None:
+        """Act on every marker past its deadline."""
+        now = _now()
+        limiter = anyio.CapacityLimiter(8)
+        paginator = self.clients.s3.get_paginator("list_objects_v2")
+        async with anyio.create_task_group() as group:
+            async for page in paginator.paginate(
+                Bucket=self.settings.results_bucket, Prefix=self.settings.pending_prefix
+            ):
+                for item in page.get("Contents", []):
+                    group.start_soon(self._sweep_marker, item["Key"], now, limiter)
+
+    async def _sweep_marker(self, key: str, now: datetime, limiter: anyio.CapacityLimiter) -> None:
+        async with limiter:
+            marker = await self._read_marker(key)
+            if marker is None or marker.deadline > now:
+                return
+            try:
+                await self._sweep_overdue(marker)
+            except Exception:  # one bad marker must not stop the sweep
+                log.exception("sweep_marker_failed", inference_id=marker.inference_id)
+
+    async def _sweep_overdue(self, marker: Marker) -> None:
+        log.warning("sagemaker_overdue", job_id=marker.job_id, inference_id=marker.inference_id,
+                    attempt=marker.attempt)
+        if await self._exists(marker.output_location):
+            await self._resolve_output(marker.job_id, marker.source, marker.output_location, marker)
+        elif marker.failure_location and await self._exists(marker.failure_location):
+            await self._resolve_failure(marker.job_id, marker.source, None, marker.failure_location)
+        elif marker.attempt < self.settings.sagemaker_max_attempts:
+            await self._submit(marker.job_id, marker.source, marker.inference_id,
+                               marker.content_type, attempt=marker.attempt + 1)
+            return
+        else:
+            error = JobError(
+                "endpoint_timeout",
+                f"no outcome from endpoint {self.settings.sagemaker_endpoint!r} after "
+                f"{marker.attempt} attempt(s) of {self.deadline:g} s each",
+            )
+            await self.store.write(failed_result(marker.job_id, marker.source, error, self.name))
+        await self._delete_marker(marker.inference_id)
+
+    # -- resolution -------------------------------------------------------------------------
+
+    async def _resolve_output(
+        self, job_id: str, source: S3Source, output_location: str, marker: Marker | None
+    ) -> None:
+        body = await self._get(output_location)
+        try:
+            document = ResultDocument.model_validate_json(body)
+        except ValidationError as exc:
+            error = JobError("endpoint_failed", f"the endpoint's output is not a result: {exc}")
+            await self.store.write(failed_result(job_id, source, error, self.name))
+            return
+        timings = dict(document.timings_ms)
+        if marker is not None:
+            timings["total"] = round((_now() - marker.submitted_at).total_seconds() * 1000, 1)
+        overlay = await self._overlay(source, document) if document.status == "succeeded" else None
+        result = document.model_copy(
+            update={
+                "job_id": job_id,
+                "source": source,
+                "backend": self.name,
+                "timings_ms": timings,
+                "created_at": utc_now(),
+            }
+        )
+        await self.store.write(result, overlay)
+        log.info("sagemaker_result", job_id=job_id, status=result.status, rooms=len(result.rooms))
+
+    async def _resolve_failure(
+        self, job_id: str, source: S3Source, reason: str | None, failure_location: str | None
+    ) -> None:
+        detail = reason
+        if failure_location:
+            body = await self._get_optional(failure_location)
+            if body:
+                detail = _failure_detail(body)
+        message = detail or "the endpoint reported a failure without a reason"
+        error = JobError("endpoint_failed", message)
+        await self.store.write(failed_result(job_id, source, error, self.name))
+        log.info("sagemaker_result", job_id=job_id, status="failed", error=message[:200])
+
+    async def _overlay(self, source: S3Source, document: ResultDocument) -> bytes | None:
+        """Draw the rooms on the source image in a worker process; no overlay if that fails."""
+        try:
+            data = await self._get(f"s3://{source.bucket}/{source.key}")
+            return await anyio.to_process.run_sync(
+                render_source_overlay, data, self.limits, document.rooms, cancellable=True
+            )
+        except (JobError, ClientError) as exc:
+            log.warning("sagemaker_overlay_skipped", key=source.key, error=str(exc))
+            return None
+
+    # -- S3 helpers ----------------------------------------------------------------------
+
+    def _marker_key(self, inference_id: str) -> str:
+        return f"{self.settings.pending_prefix}{inference_id}.json"
+
+    async def _read_marker(self, key: str) -> Marker | None:
+        body = await self._get_optional(f"s3://{self.settings.results_bucket}/{key}")
+        if body is None:
+            return None
+        try:
+            return Marker.model_validate_json(body)
+        except ValidationError as exc:
+            log.error("marker_invalid", key=key, error=str(exc))
+            return None
+
+    async def _delete_marker(self, inference_id: str) -> None:
+        await self.clients.s3.delete_object(
+            Bucket=self.settings.results_bucket, Key=self._marker_key(inference_id)
+        )
+
+    async def _get(self, uri: str) -> bytes:
+        bucket, key = split_s3_uri(uri)
+        response = await self.clients.s3.get_object(Bucket=bucket, Key=key)
+        async with response["Body"] as body:
+            return await body.read()
+
+    async def _get_optional(self, uri: str) -> bytes | None:
+        try:
+            return await self._get(uri)
+        except ClientError as exc:
+            if _error_code(exc) in ("NoSuchKey", "404"):
+                return None
+            raise
+
+    async def _exists(self, uri: str) -> bool:
+        return await self._head(uri) is not None
+
+    async def _head(self, uri: str) -> dict[str, Any] | None:
+        bucket, key = split_s3_uri(uri)
+        try:
+            return await self.clients.s3.head_object(Bucket=bucket, Key=key)
+        except ClientError as exc:
+            if _error_code(exc) in ("NoSuchKey", "404", "NotFound"):
+                return None
+            raise
+
+    async def _head_source(self, bucket: str, key: str) -> S3Source | None:
+        head = await self._head(f"s3://{bucket}/{key}")
+        if head is None:
+            return None
+        return S3Source(
+            bucket=bucket,
+            key=key,
+            etag=head["ETag"].strip('"'),
+            version_id=head.get("VersionId"),
+            size=head["ContentLength"],
+        )
+
+
+def _failure_detail(body: bytes) -> str:
+    """The container's typed error (``code: message``) from a failure object, else its text."""
+    try:
+        document = ResultDocument.model_validate_json(body)
+    except ValidationError:
+        return body.decode("utf-8", "replace")[:2000]
+    if document.error is None:
+        return "the endpoint reported a failure"
+    return f"{document.error.code}: {document.error.message}"
+
+
+def _retryable(exc: Exception) -> bool:
+    if not isinstance(exc, ClientError):
+        return True
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    return _error_code(exc) in _RETRYABLE_CODES or status >= 500
+
+
+def _error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

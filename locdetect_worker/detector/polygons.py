@@ -1,0 +1,77 @@
+"""Region masks -> simplified polygons, rectilinear where the walls are.
+
+The outline is simplified (Douglas-Peucker) with a tolerance of about a wall's
+half thickness, then every edge within a few degrees of horizontal or vertical
+is snapped to it, so rooms drawn with axis-aligned walls come out as clean
+rectilinear polygons while slanted walls keep their angle.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+SNAP_DEGREES = 8.0
+
+
+def label_polygons(labels: np.ndarray, tolerance: float) -> list[np.ndarray]:
+    """One (N, 2) ``int32`` (x, y) polygon per label 1..max of an (H, W) ``int32`` image.
+
+    A label with no pixels gives an empty (0, 2) array. ``tolerance`` is the
+    simplification distance in px.
+    """
+    if labels.ndim != 2 or labels.dtype != np.int32:
+        raise ValueError(f"labels must be an int32 (H, W) array, got {labels.dtype} {labels.shape}")
+    polygons = []
+    boxes = _boxes(labels)
+    for label in range(1, int(labels.max()) + 1):
+        if label not in boxes:
+            polygons.append(np.zeros((0, 2), np.int32))
+            continue
+        x0, y0, x1, y1 = boxes[label]
+        mask = np.zeros((y1 - y0 + 3, x1 - x0 + 3), np.uint8)
+        mask[1:-1, 1:-1] = labels[y0 : y1 + 1, x0 : x1 + 1] == label
+        contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        contour = max(contours, key=cv2.contourArea)
+        simple = cv2.approxPolyDP(contour, tolerance, True).reshape(-1, 2).astype(np.float64)
+        points = snap_rectilinear(simple) + [x0 - 1, y0 - 1]
+        polygons.append(np.rint(points).astype(np.int32))
+    return polygons
+
+
+def snap_rectilinear(points: np.ndarray, degrees: float = SNAP_DEGREES) -> np.ndarray:
+    """(N, 2) ``float64`` polygon with near-axis edges made exactly horizontal or vertical."""
+    if points.ndim != 2 or points.shape[1] != 2:
+        raise ValueError(f"points must be (N, 2), got {points.shape}")
+    n = len(points)
+    if n < 3:
+        return points.copy()
+    following = np.roll(points, -1, axis=0)
+    delta = following - points
+    angle = np.degrees(np.arctan2(np.abs(delta[:, 1]), np.abs(delta[:, 0])))
+    horizontal = angle <= degrees
+    vertical = angle >= 90 - degrees
+    mid = (points + following) / 2
+    snapped = points.copy()
+    for i in range(n):  # vertex i joins edge i-1 (incoming) and edge i (outgoing)
+        for edge in (i - 1, i):
+            if horizontal[edge]:
+                snapped[i, 1] = mid[edge, 1]
+            elif vertical[edge]:
+                snapped[i, 0] = mid[edge, 0]
+    return snapped
+
+
+def _boxes(labels: np.ndarray) -> dict[int, tuple[int, int, int, int]]:
+    boxes = {}
+    for label, (rows, cols) in enumerate(_slices(labels), start=1):
+        if rows is not None:
+            boxes[label] = (cols.start, rows.start, cols.stop - 1, rows.stop - 1)
+    return boxes
+
+
+def _slices(labels: np.ndarray) -> list[tuple[slice | None, slice | None]]:
+    from scipy import ndimage
+
+    found = ndimage.find_objects(labels)
+    return [(s[0], s[1]) if s is not None else (None, None) for s in found]

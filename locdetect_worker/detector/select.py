@@ -1,0 +1,71 @@
+"""Regions -> rooms: drop the outside, slivers and scraps; score the rest.
+
+A room is enclosed: most of its outline runs along walls, it does not reach
+the sheet's edge, it is not a thin sliver (a gap inside a double-line wall)
+and it fills a fair share of its rotated bounding box. The confidence grows
+with how enclosed and how compact a room is.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from scipy import ndimage
+
+from locdetect_worker.detector._checks import check_mask
+
+
+def select_rooms(
+    regions: np.ndarray, walls: np.ndarray, min_area: int, min_width: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Kept room labels and their confidences.
+
+    ``regions`` (H, W) ``int32`` labels (0 = none), ``walls`` (H, W) ``uint8``.
+    Returns ((H, W) ``int32`` labels renumbered 1..n, (n,) ``float64`` in 0..1).
+    Rooms smaller than ``min_area`` px or thinner than ``min_width`` px go.
+    """
+    check_mask(walls, "walls")
+    if regions.shape != walls.shape or regions.dtype != np.int32:
+        raise ValueError(f"regions must be int32 {walls.shape}, got {regions.dtype} {regions.shape}")
+    height, width = regions.shape
+    count = int(regions.max()) + 1
+    areas = np.bincount(regions.ravel(), minlength=count)
+    keep = np.zeros(count, bool)
+    confidence = np.zeros(count)
+    for label, found in enumerate(ndimage.find_objects(regions), start=1):
+        if found is None or areas[label] < min_area:
+            continue
+        rows, cols = found
+        if rows.start == 0 or cols.start == 0 or rows.stop == height or cols.stop == width:
+            continue  # reaches the sheet's edge: the outside
+        score = _room_score(regions, walls, label, rows, cols, min_width)
+        if score > 0:
+            keep[label] = True
+            confidence[label] = score
+    numbering = np.zeros(count, np.int32)
+    numbering[keep] = np.arange(1, int(keep.sum()) + 1, dtype=np.int32)
+    return numbering[regions], confidence[keep]
+
+
+def _room_score(
+    regions: np.ndarray, walls: np.ndarray, label: int, rows: slice, cols: slice,
+    min_width: float,
+) -> float:
+    """0 for a non-room, else a 0..1 confidence from enclosure and compactness."""
+    pad = 3
+    box = (slice(max(0, rows.start - pad), rows.stop + pad),
+           slice(max(0, cols.start - pad), cols.stop + pad))
+    mask = (regions[box] == label).astype(np.uint8)
+    ring = cv2.dilate(mask, np.ones((5, 5), np.uint8)) & (1 - mask)
+    enclosed = float(walls[box][ring > 0].mean()) if ring.any() else 0.0
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    contour = max(contours, key=cv2.contourArea)
+    (_, _), (w, h), _ = cv2.minAreaRect(contour)
+    area = float(mask.sum())
+    if min(w, h) < min_width or area / max(1.0, w * h) < 0.3:
+        return 0.0
+    hull = cv2.contourArea(cv2.convexHull(contour))
+    solidity = area / max(1.0, hull)
+    if enclosed < 0.35:
+        return 0.0
+    return float(np.clip(0.2 + 0.5 * enclosed + 0.3 * solidity - 0.2, 0.0, 1.0))

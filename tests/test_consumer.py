@@ -1,0 +1,125 @@
+"""The consumer alone, with a controllable handler: leases, drain and release."""
+
+import json
+
+import anyio
+
+from locdetect_worker.consumer import Consumer, Disposition
+
+
+async def _receive_now(sqs, queue_url):
+    response = await sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=0)
+    return response.get("Messages", [])
+
+
+def _consumer(aws, stack, handler, **overrides):
+    options = dict(
+        concurrency=2, visibility_timeout=30, heartbeat_interval=1, wait_time_seconds=1,
+        shutdown_grace=0.5,
+    )
+    options.update(overrides)
+    return Consumer(aws.sqs, stack.queue_url, handler, **options)
+
+
+async def _drain_notification(aws, stack):
+    """Remove the s3:TestEvent moto queues when the notification is configured."""
+    for message in await _receive_now(aws.sqs, stack.queue_url):
+        await aws.sqs.delete_message(
+            QueueUrl=stack.queue_url, ReceiptHandle=message["ReceiptHandle"]
+        )
+
+
+async def test_unfinished_message_is_visible_again_at_once_after_grace(aws, stack):
+    await _drain_notification(aws, stack)
+    started, never = anyio.Event(), anyio.Event()
+
+    async def stuck(message):
+        started.set()
+        await never.wait()
+        return Disposition.done()
+
+    await aws.sqs.send_message(QueueUrl=stack.queue_url, MessageBody=json.dumps({"n": 1}))
+    consumer = _consumer(aws, stack, stuck)
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(consumer.run)
+        with anyio.fail_after(10):
+            await started.wait()
+        consumer.stop()
+    # Visibility timeout is 30 s; the released message must be receivable right away.
+    messages = await _receive_now(aws.sqs, stack.queue_url)
+    assert [json.loads(m["Body"]) for m in messages] == [{"n": 1}]
+    assert consumer.stats.released == 1
+
+
+async def test_leases_are_renewed_while_the_handler_runs(aws, stack):
+    await _drain_notification(aws, stack)
+    release = anyio.Event()
+
+    async def slow(message):
+        await release.wait()
+        return Disposition.done()
+
+    await aws.sqs.send_message(QueueUrl=stack.queue_url, MessageBody="{}")
+    consumer = _consumer(aws, stack, slow, visibility_timeout=2, heartbeat_interval=0.5)
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(consumer.run)
+        with anyio.fail_after(10):
+            while consumer.stats.received == 0:
+                await anyio.sleep(0.05)
+        # Three visibility timeouts later the message must still be hidden from others.
+        await anyio.sleep(6)
+        assert await _receive_now(aws.sqs, stack.queue_url) == []
+        release.set()
+        with anyio.fail_after(10):
+            while consumer.stats.deleted == 0:
+                await anyio.sleep(0.05)
+        consumer.stop()
+    assert await _receive_now(aws.sqs, stack.queue_url) == []
+
+
+async def test_retry_disposition_returns_message_after_its_delay(aws, stack):
+    await _drain_notification(aws, stack)
+    seen = []
+
+    async def flaky(message):
+        seen.append(message["MessageId"])
+        return Disposition.retry(0) if len(seen) == 1 else Disposition.done()
+
+    await aws.sqs.send_message(QueueUrl=stack.queue_url, MessageBody="{}")
+    consumer = _consumer(aws, stack, flaky)
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(consumer.run)
+        with anyio.fail_after(15):
+            while consumer.stats.deleted == 0:
+                await anyio.sleep(0.05)
+        consumer.stop()
+    assert len(seen) == 2 and seen[0] == seen[1]
+    assert consumer.stats.retried == 1
+
+
+async def test_in_flight_is_bounded_by_concurrency(aws, stack):
+    await _drain_notification(aws, stack)
+    active, peak, gate = 0, 0, anyio.Event()
+
+    async def counting(message):
+        nonlocal active, peak
+        active += 1
+        peak = max(peak, active)
+        await gate.wait()
+        active -= 1
+        return Disposition.done()
+
+    for n in range(6):
+        await aws.sqs.send_message(QueueUrl=stack.queue_url, MessageBody=json.dumps({"n": n}))
+    consumer = _consumer(aws, stack, counting, concurrency=3)
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(consumer.run)
+        with anyio.fail_after(10):
+            while peak < 3:
+                await anyio.sleep(0.05)
+        gate.set()
+        with anyio.fail_after(15):
+            while consumer.stats.deleted < 6:
+                await anyio.sleep(0.05)
+        consumer.stop()
+    assert peak == 3
