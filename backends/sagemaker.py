@@ -14,6 +14,8 @@ and only then removes the marker, so a crash anywhere is repaired by a retry.
 from __future__ import annotations
 
 import random
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -88,6 +90,7 @@ class SageMakerBackend(Backend):
             max_pixels=settings.max_image_pixels, max_pdf_pages=settings.max_pdf_pages
         )
         self._closing = anyio.Event()
+        self._resolving: dict[str, anyio.Lock] = {}
 
     async def __aexit__(
         self,
@@ -204,6 +207,10 @@ class SageMakerBackend(Backend):
 
     async def apply_outcome(self, outcome: Outcome) -> None:
         """Write the job's result from one notification. Idempotent and order-tolerant."""
+        async with self._exclusive(outcome.inferenceId):
+            await self._apply_outcome(outcome)
+
+    async def _apply_outcome(self, outcome: Outcome) -> None:
         marker = await self._read_marker(self._marker_key(outcome.inferenceId))
         if marker is not None:
             job_id, source = marker.job_id, marker.source
@@ -274,7 +281,10 @@ class SageMakerBackend(Backend):
             if marker is None or marker.deadline > now:
                 return
             try:
-                await self._sweep_overdue(marker)
+                async with self._exclusive(marker.inference_id):
+                    current = await self._read_marker(key)  # resolved or renewed meanwhile?
+                    if current is not None and current.deadline <= now:
+                        await self._sweep_overdue(current)
             except Exception:  # one bad marker must not stop the sweep
                 log.exception("sweep_marker_failed", inference_id=marker.inference_id)
 
@@ -349,6 +359,17 @@ class SageMakerBackend(Backend):
         except (JobError, ClientError) as exc:
             log.warning("sagemaker_overlay_skipped", key=source.key, error=str(exc))
             return None
+
+    @asynccontextmanager
+    async def _exclusive(self, inference_id: str) -> AsyncIterator[None]:
+        """One resolution per inference id at a time in this worker (duplicates arrive together)."""
+        lock = self._resolving.setdefault(inference_id, anyio.Lock())
+        try:
+            async with lock:
+                yield
+        finally:
+            if not lock.locked() and not lock.statistics().tasks_waiting:
+                self._resolving.pop(inference_id, None)
 
     # -- S3 helpers ----------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ import logging
 import os
 import sys
 from collections.abc import AsyncIterator
+from typing import Any
 
 import anyio
 import anyio.to_process
@@ -47,13 +48,13 @@ STATUS_FOR_CODE = {
 }
 
 MODEL: web.AppKey[Model] = web.AppKey("model", Model)
-STATE: web.AppKey[dict[str, object]] = web.AppKey("state", dict)
+STATE: web.AppKey[dict[str, Any]] = web.AppKey("state", dict)
 
 
 def create_app(model: Model) -> web.Application:
     app = web.Application(client_max_size=model.max_body_bytes)
     app[MODEL] = model
-    app[STATE] = {"ready": False, "limiter": anyio.CapacityLimiter(model.workers)}
+    app[STATE] = {"ready": False, "in_flight": 0, "limiter": anyio.CapacityLimiter(model.workers)}
     app.router.add_get("/ping", ping)
     app.router.add_post("/invocations", invocations)
     app.cleanup_ctx.append(_warm_up)
@@ -62,13 +63,21 @@ def create_app(model: Model) -> web.Application:
 
 
 async def ping(request: web.Request) -> web.Response:
-    ready = request.app[STATE]["ready"]
-    return web.json_response({"status": "ok" if ready else "loading"}, status=200 if ready else 503)
+    state = request.app[STATE]
+    body = {"status": "ok" if state["ready"] else "unavailable", "in_flight": state["in_flight"]}
+    return web.json_response(body, status=200 if state["ready"] else 503)
 
 
 async def invocations(request: web.Request) -> web.Response:
-    model = request.app[MODEL]
     state = request.app[STATE]
+    state["in_flight"] += 1
+    try:
+        return await _invoke(request, request.app[MODEL], state)
+    finally:
+        state["in_flight"] -= 1
+
+
+async def _invoke(request: web.Request, model: Model, state: dict[str, Any]) -> web.Response:
     if not state["ready"]:
         return _error(JobError("detect_failed", "the model is not loaded yet"), status=503)
     if request.content_length is not None and request.content_length > model.max_body_bytes:

@@ -3,12 +3,15 @@
 The format is decided from the file's magic bytes (an extension only tells us
 what the uploader hoped); image dimensions are read from the header and checked
 against the pixel limit *before* decoding, so a decompression bomb never
-allocates its claimed size.
+allocates its claimed size. A PDF's pages share one pixel budget, so a document
+of many huge sheets cannot multiply it, and conversions work in bands so a
+16-bit or transparent image never needs float copies of the whole picture.
 """
 
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -28,6 +31,8 @@ ACCEPTED_EXTENSIONS = {
 }
 
 PDF_RENDER_DPI = 150
+PDFIUM_PASSWORD_ERROR = 4  # FPDF_ERR_PASSWORD
+CONVERT_BAND_ROWS = 1024
 
 
 @dataclass(frozen=True)
@@ -83,7 +88,7 @@ def decode_pages(data: bytes, limits: DecodeLimits) -> list[np.ndarray]:
     _check_pixels(width, height, limits)
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     if image is None:
-        raise JobError("decode_failed", f"the {fmt} data could not be decoded (truncated or corrupt)")
+        raise JobError("decode_failed", f"the {fmt} data could not be decoded (truncated/corrupt)")
     return [_to_bgr8(image)]
 
 
@@ -97,16 +102,35 @@ def _check_pixels(width: int, height: int, limits: DecodeLimits) -> None:
 
 def _to_bgr8(image: np.ndarray) -> np.ndarray:
     """Normalise depth and channels; transparent areas become white paper."""
-    if image.dtype != np.uint8:
-        scale = 255.0 / max(1.0, float(np.iinfo(image.dtype).max)) if image.dtype.kind in "ui" else 255.0
-        image = np.clip(image.astype(np.float32) * scale, 0, 255).astype(np.uint8)
+    if image.dtype == np.uint16:
+        image = (image >> 8).astype(np.uint8)
+    elif image.dtype != np.uint8:
+        image = _bands(image, image.shape[:2] + image.shape[2:], _float_to_uint8)
     if image.ndim == 2:
         return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
     if image.shape[2] == 4:
-        alpha = image[:, :, 3:4].astype(np.float32) / 255.0
-        paper = np.full_like(image[:, :, :3], 255)
-        return (image[:, :, :3] * alpha + paper * (1 - alpha)).astype(np.uint8)
+        return _bands(image, image.shape[:2] + (3,), _flatten_alpha)
     return image[:, :, :3] if image.shape[2] > 3 else image
+
+
+def _bands(
+    image: np.ndarray, shape: tuple[int, ...], convert: Callable[[np.ndarray], np.ndarray]
+) -> np.ndarray:
+    """Apply ``convert`` a band of rows at a time into a new ``uint8`` array of ``shape``."""
+    out = np.empty(shape, np.uint8)
+    for top in range(0, image.shape[0], CONVERT_BAND_ROWS):
+        out[top : top + CONVERT_BAND_ROWS] = convert(image[top : top + CONVERT_BAND_ROWS])
+    return out
+
+
+def _float_to_uint8(band: np.ndarray) -> np.ndarray:
+    scale = 255.0 / float(np.iinfo(band.dtype).max) if band.dtype.kind in "ui" else 255.0
+    return np.clip(band.astype(np.float32) * scale, 0, 255).astype(np.uint8)
+
+
+def _flatten_alpha(band: np.ndarray) -> np.ndarray:
+    alpha = band[:, :, 3:4].astype(np.float32) / 255.0
+    return (band[:, :, :3] * alpha + 255.0 * (1 - alpha)).astype(np.uint8)
 
 
 def _render_pdf(data: bytes, limits: DecodeLimits) -> list[np.ndarray]:
@@ -115,6 +139,8 @@ def _render_pdf(data: bytes, limits: DecodeLimits) -> list[np.ndarray]:
     try:
         document = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
+        if getattr(exc, "err_code", None) == PDFIUM_PASSWORD_ERROR:
+            raise JobError("decode_failed", "the PDF is encrypted (needs a password)") from None
         raise JobError("decode_failed", f"the PDF could not be opened: {exc}") from None
     try:
         count = len(document)
@@ -122,21 +148,29 @@ def _render_pdf(data: bytes, limits: DecodeLimits) -> list[np.ndarray]:
             raise JobError("decode_failed", "the PDF has no pages")
         if count > limits.max_pdf_pages:
             raise JobError(
-                "image_too_large", f"the PDF has {count} pages, over the limit of {limits.max_pdf_pages}"
+                "image_too_large",
+                f"the PDF has {count} pages, over the limit of {limits.max_pdf_pages}",
             )
+        scale = _pdf_scale([document[index].get_size() for index in range(count)], limits)
         pages = []
         for index in range(count):
-            page = document[index]
-            width_pt, height_pt = page.get_size()
-            scale = PDF_RENDER_DPI / 72.0
-            pixels = width_pt * height_pt * scale * scale
-            if pixels > limits.max_pixels:  # render huge sheets smaller instead of refusing them
-                scale *= (limits.max_pixels / pixels) ** 0.5
-            bitmap = page.render(scale=scale, grayscale=False)
+            bitmap = document[index].render(scale=scale, grayscale=False)
             pages.append(np.ascontiguousarray(bitmap.to_numpy()[:, :, :3]))
         return pages
     finally:
         document.close()
+
+
+def _pdf_scale(sizes: list[tuple[float, float]], limits: DecodeLimits) -> float:
+    """Render at ``PDF_RENDER_DPI``, or smaller when all pages together exceed the pixel limit."""
+    for number, (width_pt, height_pt) in enumerate(sizes, start=1):
+        if not (0 < width_pt < 1e6 and 0 < height_pt < 1e6):
+            raise JobError("decode_failed", f"PDF page {number} has no usable size")
+    scale = PDF_RENDER_DPI / 72.0
+    pixels = sum(width * height for width, height in sizes) * scale * scale
+    if pixels > limits.max_pixels:  # render huge sheets smaller instead of refusing them
+        scale *= (limits.max_pixels / pixels) ** 0.5
+    return scale
 
 
 def _png_size(data: bytes) -> tuple[int, int]:

@@ -3,15 +3,25 @@
 Decided here, once: a :class:`JobError` is permanent (a failed result is
 written and the message deleted), an invalid message is left for the DLQ, any
 other exception is transient (the message comes back after a back-off).
+
+Jobs are idempotent per source ETag: a job whose result already exists for the
+object's current ETag is skipped (unless forced), and a result is written only
+when no other worker has written one for this ETag meanwhile and the object has
+not changed since. An invalid message gets a failure record
+(``failures/<message id>.json`` in the results bucket) on its last receive
+before the DLQ, so the reason survives beside the result documents.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import time
 from typing import Any
 
 import anyio
 import structlog
+from botocore.exceptions import BotoCoreError, ClientError
 from structlog.contextvars import bound_contextvars
 
 from backends import Backend, Completed
@@ -20,13 +30,16 @@ from locdetect_worker.consumer import Disposition, retry_delay
 from locdetect_worker.errors import JobError
 from locdetect_worker.events import InvalidEvent, ObjectCreated, parse_message
 from locdetect_worker.jobs import Job, job_id_for_key
-from locdetect_worker.results import S3Source, failed_result
+from locdetect_worker.results import SCHEMA_VERSION, S3Source, failed_result, utc_now
 from locdetect_worker.storage import ResultStore
 
 log = structlog.get_logger("locdetect.jobs")
 
 FORCE_ATTRIBUTE = "locdetect-force"
 BODY_PREVIEW_BYTES = 200
+FAILURE_RECORD_BODY_BYTES = 1024
+FAILURES_PREFIX = "failures/"
+_UNKNOWN = -1
 
 
 class MessageHandler:
@@ -37,6 +50,7 @@ class MessageHandler:
         self.succeeded = 0
         self.failed = 0
         self.skipped = 0
+        self._max_receive_count: int | None = _UNKNOWN
 
     async def __call__(self, message: dict[str, Any]) -> Disposition:
         body = message.get("Body", "")
@@ -51,8 +65,7 @@ class MessageHandler:
                     body_head=body[:BODY_PREVIEW_BYTES],
                     receive_count=receive_count,
                 )
-                # Retrying cannot fix it: back to the queue at once, so it reaches the DLQ soon.
-                return Disposition.retry(0)
+                return await self._reject(message, exc, receive_count)
             if not objects:
                 log.info("message_acknowledged", reason="no object creations (e.g. s3:TestEvent)")
                 return Disposition.done()
@@ -89,10 +102,12 @@ class MessageHandler:
             if prefix and not job.source.key.startswith(prefix):
                 log.info("job_ignored", reason=f"key is outside the input prefix {prefix!r}")
                 return
-            if not job.force and await self._already_done(job):
-                self.skipped += 1
-                log.info("job_skipped", reason="a result for this object version already exists")
-                return
+            if not job.force:
+                job = await self._with_etag(job)
+                if await self._result_exists(job.job_id, job.source):
+                    self.skipped += 1
+                    log.info("job_skipped", reason="a result for this object version exists")
+                    return
             log.info("job_started", force=job.force)
             started = time.perf_counter()
             try:
@@ -103,19 +118,113 @@ class MessageHandler:
                 log.info("job_handed_off", backend=self.backend.name)
                 return
             with anyio.CancelScope(shield=True):
+                reason = None if job.force else await self._superseded(job.job_id, outcome)
+                if reason:
+                    self.skipped += 1
+                    log.info("job_result_discarded", reason=reason)
+                    return
                 await self.store.write(outcome.document, outcome.overlay_png)
             self._log_summary(outcome, time.perf_counter() - started)
 
-    async def _already_done(self, job: Job) -> bool:
-        if not job.source.etag:
+    async def _with_etag(self, job: Job) -> Job:
+        """The job with its source ETag, read from a HEAD when the event carried none."""
+        if job.source.etag:
+            return job
+        etag = await self._current_etag(job.source)
+        if etag is None:
+            return job  # the backend reports the missing object
+        return dataclasses.replace(job, source=job.source.model_copy(update={"etag": etag}))
+
+    async def _current_etag(self, source: S3Source) -> str | None:
+        """The object's ETag now, or ``None`` when it no longer exists."""
+        try:
+            head = await self.backend.clients.s3.head_object(Bucket=source.bucket, Key=source.key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NoSuchBucket"):
+                return None
+            raise
+        return str(head.get("ETag", "")).strip('"') or None
+
+    async def _result_exists(self, job_id: str, source: Any) -> bool:
+        if not isinstance(source, S3Source) or not source.etag:
             return False
-        existing = await self.store.read(job.job_id)
+        existing = await self.store.read(job_id)
         return (
             existing is not None
             and isinstance(existing.source, S3Source)
-            and existing.source.key == job.source.key
-            and existing.source.etag == job.source.etag
+            and existing.source.key == source.key
+            and existing.source.etag == source.etag
         )
+
+    async def _superseded(self, job_id: str, outcome: Completed) -> str | None:
+        """Why a finished result must not be written (another worker's or a newer one), if so."""
+        source = outcome.document.source
+        if not isinstance(source, S3Source) or not source.etag:
+            return None
+        if await self._result_exists(job_id, source):
+            return "another worker wrote the result for this object version meanwhile"
+        current = await self._current_etag(source)
+        if current is not None and current != source.etag:
+            return f"the object changed while it was processed (now ETag {current})"
+        return None
+
+    async def _reject(
+        self, message: dict[str, Any], error: InvalidEvent, receives: int
+    ) -> Disposition:
+        """An invalid message: back to the queue at once so it reaches the DLQ soon.
+
+        On its last receive before the DLQ its failure record is written; when the
+        queue has no DLQ that is the first receive, and the message is then dropped.
+        """
+        limit = await self._redrive_limit()
+        if limit is not None and receives < limit:
+            return Disposition.retry(0)
+        with anyio.CancelScope(shield=True):
+            await self._write_failure_record(message, error, receives)
+        return Disposition.retry(0) if limit is not None else Disposition.done()
+
+    async def _redrive_limit(self) -> int | None:
+        """The queue's maxReceiveCount, read once; ``None``: no DLQ, 0: unknown for now."""
+        if self._max_receive_count == _UNKNOWN:
+            try:
+                attributes = await self.backend.clients.sqs.get_queue_attributes(
+                    QueueUrl=self.settings.queue_url, AttributeNames=["RedrivePolicy"]
+                )
+            except (ClientError, BotoCoreError, OSError) as exc:
+                log.warning("redrive_policy_unavailable", error=str(exc))
+                return 0
+            policy = attributes.get("Attributes", {}).get("RedrivePolicy")
+            self._max_receive_count = int(json.loads(policy)["maxReceiveCount"]) if policy else None
+        return self._max_receive_count
+
+    async def _write_failure_record(
+        self, message: dict[str, Any], error: InvalidEvent, receives: int
+    ) -> None:
+        body = str(message.get("Body", ""))
+        message_id = message.get("MessageId", "unknown")
+        record = {
+            "schema_version": SCHEMA_VERSION,
+            "message_id": message_id,
+            "status": "failed",
+            "error": {"code": "invalid_event", "message": str(error)},
+            "receive_count": receives,
+            "queue_url": self.settings.queue_url,
+            "body_bytes": len(body.encode()),
+            "body_head": body.encode()[:FAILURE_RECORD_BODY_BYTES].decode(errors="replace"),
+            "created_at": utc_now(),
+        }
+        key = f"{FAILURES_PREFIX}{message_id}.json"
+        try:
+            await self.store.s3.put_object(
+                Bucket=self.settings.results_bucket,
+                Key=key,
+                Body=json.dumps(record).encode(),
+                ContentType="application/json",
+            )
+        except (ClientError, BotoCoreError, OSError) as exc:
+            log.warning("failure_record_not_written", key=key, error=str(exc))
+            return
+        log.info("failure_record_written", key=key, receive_count=receives)
 
     def _log_summary(self, outcome: Completed, seconds: float) -> None:
         document = outcome.document

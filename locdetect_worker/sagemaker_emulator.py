@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -37,6 +36,8 @@ import structlog
 from aiohttp import web
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
+from locdetect_worker.local_stack import free_port
 
 if TYPE_CHECKING:
     from locdetect_worker.config import Settings
@@ -69,12 +70,18 @@ class AsyncEndpoint:
 
 @dataclass
 class Faults:
-    """Misbehaviour a test can switch on; each counter is consumed as it fires."""
+    """Misbehaviour a test can switch on; each counter is consumed as it fires.
+
+    ``refuse_invocations`` answers InvokeEndpointAsync with ``refuse_with``;
+    ``lose_invocations`` accepts requests and never answers them (no output, no
+    notification); the notification counters drop or double what is published.
+    """
 
     refuse_invocations: int = 0
     refuse_with: Literal["ThrottlingException", "ServiceUnavailable", "InternalFailure"] = (
         "ThrottlingException"
     )
+    lose_invocations: int = 0
     drop_notifications: int = 0
     duplicate_notifications: int = 0
 
@@ -230,6 +237,10 @@ class SageMakerEmulator:
                     self._end()
 
     async def _run(self, invocation: _Invocation) -> None:
+        if self.faults.lose_invocations > 0:  # as if the instance died mid-inference
+            self.faults.lose_invocations -= 1
+            self.stats["lost"] += 1
+            return
         if time.time() > invocation.received + invocation.ttl:
             await self._fail(invocation, "Request expired before it was processed.", None)
             return
@@ -363,12 +374,6 @@ def _iso(epoch: float) -> str:
 
 
 # -- the container process and the whole local stack -----------------------------------
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
 
 
 @asynccontextmanager

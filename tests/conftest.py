@@ -182,3 +182,39 @@ def worker_subprocess(settings: Settings, **popen: Any) -> subprocess.Popen[byte
         stderr=subprocess.STDOUT,
         **popen,
     )
+
+
+def make_pdf(page_streams: list[str], width: int = 600, height: int = 450) -> bytes:
+    """A minimal valid PDF whose pages draw the given content streams (PDF operators)."""
+    objects = ["<< /Type /Catalog /Pages 2 0 R >>"]
+    kids = " ".join(f"{3 + 2 * i} 0 R" for i in range(len(page_streams)))
+    objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {len(page_streams)} >>")
+    for i, stream in enumerate(page_streams):
+        objects.append(
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {width} {height}] "
+            f"/Contents {4 + 2 * i} 0 R >>"
+        )
+        objects.append(f"<< /Length {len(stream)} >>\nstream\n{stream}\nendstream")
+    out = b"%PDF-1.4\n"
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n{body}\nendobj\n".encode()
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += "".join(f"{offset:010d} 00000 n \n" for offset in offsets).encode()
+    trailer = f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n"
+    out += trailer.encode()
+    return out
+
+
+def pdf_plan_stream(width: int = 600, height: int = 450, wall: float = 6) -> str:
+    """PDF operators drawing simple_plan_png's layout (two by two rooms) in points."""
+    m = 50
+    lines = [
+        f"{wall} w",
+        f"{m} {m} {width - 2 * m} {height - 2 * m} re S",
+        f"{width / 2} {m} m {width / 2} {height - m} l S",
+        f"{m} {height / 2} m {width - m} {height / 2} l S",
+    ]
+    return "\n".join(lines)

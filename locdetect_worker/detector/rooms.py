@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from locdetect_worker.detector.binarise import ink_mask
+from locdetect_worker.detector.doors import close_door_gaps
 from locdetect_worker.detector.grow import grow_seeds
 from locdetect_worker.detector.model import DetectedRoom
 from locdetect_worker.detector.normalise import paper_grey
@@ -23,7 +24,6 @@ from locdetect_worker.detector.stroke import stroke_width_histogram, thin_line_w
 from locdetect_worker.detector.walls import wall_mask
 
 WORKING_SIDE = 2000
-SEED_RADII = (1, 2, 3, 4, 6, 8, 10, 13, 16, 20, 25, 30, 36, 44)
 
 
 def detect_rooms(image: np.ndarray) -> list[DetectedRoom]:
@@ -36,10 +36,13 @@ def detect_rooms(image: np.ndarray) -> list[DetectedRoom]:
     page_area = grey.shape[0] * grey.shape[1]
     ink = ink_mask(grey)
     thin = thin_line_width(stroke_width_histogram(ink))
-    walls = wall_mask(ink, thin, line_length=max(8, side // 25), hatch_gap=max(3, side // 400))
+    walls = wall_mask(ink, thin, line_length=max(8, side // 15), hatch_gap=max(3, side // 400),
+                      pair_gap=max(4, side // 100))
+    walls = close_door_gaps(walls, gap=max(4, side // 36), min_run=max(3, side // 200))
     free = (1 - walls).astype(np.uint8)
     min_area = max(16, int(0.0006 * page_area))
-    seeds = room_seeds(free, max(4, min_area // 8), int(0.25 * page_area), list(SEED_RADII))
+    radii = [float(r) for r in np.unique(np.geomspace(1, side / 8, 16).round())[::-1]] + [0.0]
+    seeds = room_seeds(free, radii, min_dynamic=2.0, relative=0.2)
     regions = grow_seeds(seeds, free)
     labels, confidences = select_rooms(regions, walls, min_area, min_width=side / 150)
     polygons = label_polygons(labels, tolerance=max(1.0, side / 800))

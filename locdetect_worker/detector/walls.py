@@ -16,12 +16,15 @@ import numpy as np
 from locdetect_worker.detector._checks import check_mask
 
 
-def wall_mask(ink: np.ndarray, thin_width: int, line_length: int, hatch_gap: int) -> np.ndarray:
+def wall_mask(
+    ink: np.ndarray, thin_width: int, line_length: int, hatch_gap: int, pair_gap: int
+) -> np.ndarray:
     """(H, W) ``uint8`` wall mask (1 = wall) from an (H, W) ``uint8`` ink mask.
 
     ``thin_width``: px width of thin lines to remove; ``line_length``: px length
     above which a straight line is a wall whatever its width; ``hatch_gap``: px
-    spacing of hatching to fill. Components shorter than ``line_length`` go.
+    spacing of hatching to fill; ``pair_gap``: px up to which two parallel thin
+    lines form a double-line wall. Components shorter than ``line_length`` go.
     """
     check_mask(ink, "ink")
     if thin_width < 1 or line_length < 3 or hatch_gap < 1:
@@ -31,10 +34,21 @@ def wall_mask(ink: np.ndarray, thin_width: int, line_length: int, hatch_gap: int
         )
     solid = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, _disc(hatch_gap))
     thick = cv2.morphologyEx(solid, cv2.MORPH_OPEN, _disc(thin_width + 2))
-    horizontal = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, line_length), np.uint8))
-    vertical = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((line_length, 1), np.uint8))
+    horizontal = _paired_lines(ink, (1, line_length), pair_gap)
+    vertical = _paired_lines(ink.T, (1, line_length), pair_gap).T
     walls = thick | horizontal | vertical
     return _drop_short(walls, line_length)
+
+
+def _paired_lines(ink: np.ndarray, length: tuple[int, int], gap: int) -> np.ndarray:
+    """Bands between long horizontal lines with a parallel partner within ``gap`` px.
+
+    A lone line (dimension, table rule, sheet frame) has no partner and goes.
+    """
+    lines = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones(length, np.uint8))
+    bands = cv2.morphologyEx(lines, cv2.MORPH_CLOSE, np.ones((gap + 1, 1), np.uint8))
+    span = max(3, gap // 3)
+    return cv2.morphologyEx(bands, cv2.MORPH_OPEN, np.ones((span, 1), np.uint8))
 
 
 def _disc(size: int) -> np.ndarray:

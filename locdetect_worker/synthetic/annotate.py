@@ -6,6 +6,8 @@ block), text inside rooms and long thin lines outside the building.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 
@@ -14,6 +16,7 @@ from locdetect_worker.synthetic.layout import Box, Layout
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 _FONT_PX = 22.0  # cap height of FONT at scale 1
 
+_DATE = ((1, 29), (1, 13), (1990, 2026))
 _NAMES = {
     "corridor": ["HALL", "CORRIDOR", "DEGAGEMENT", "PASSAGE", "ENTRY"],
     "small": ["WC", "BATH", "STORAGE", "LAUNDRY", "PANTRY", "CLOSET", "SHOWER"],
@@ -27,8 +30,10 @@ def room_names(rng: np.random.Generator, layout: Layout, scale: float) -> list[s
     names = []
     for room in layout.rooms:
         area = sum(b.width * b.height for b in room.pieces) / scale**2
-        group = room.kind if room.kind == "corridor" else (
-            "small" if area < 7 else "medium" if area < 20 else "large"
+        group = (
+            room.kind
+            if room.kind == "corridor"
+            else ("small" if area < 7 else "medium" if area < 20 else "large")
         )
         name = str(rng.choice(_NAMES[group]))
         count = sum(1 for n in names if n.split(" ")[0] == name)
@@ -42,13 +47,27 @@ def largest_interior(labels: np.ndarray, room_id: int, pieces: list[Box]) -> Box
     ys, xs = np.nonzero(labels[b.y0 : b.y1, b.x0 : b.x1] == room_id)
     if ys.size == 0:
         return Box(b.x0, b.y0, b.x0, b.y0)
-    return Box(b.x0 + int(xs.min()), b.y0 + int(ys.min()), b.x0 + int(xs.max()) + 1, b.y0 + int(ys.max()) + 1)
+    return Box(
+        b.x0 + int(xs.min()),
+        b.y0 + int(ys.min()),
+        b.x0 + int(xs.max()) + 1,
+        b.y0 + int(ys.max()) + 1,
+    )
 
 
 def put_lines(
-    ink: np.ndarray, lines: list[str], centre: tuple[int, int], height_px: float, max_width: int, line: int
+    ink: np.ndarray,
+    lines: list[str],
+    centre: tuple[int, int],
+    height_px: float,
+    max_width: int,
+    line: int,
+    fits: Callable[[Box], bool] | None = None,
 ) -> Box | None:
-    """Centred text lines no wider than ``max_width``; the box they cover, or None if too small."""
+    """Centred text lines no wider than ``max_width``, drawn only if their box ``fits``.
+
+    Returns the box the text covers, or None when nothing was drawn.
+    """
     font_scale = height_px / _FONT_PX
     widest = max(cv2.getTextSize(t, FONT, font_scale, line)[0][0] for t in lines)
     if widest > max_width:
@@ -59,34 +78,63 @@ def put_lines(
     sizes = [cv2.getTextSize(t, FONT, font_scale, thickness)[0] for t in lines]
     gap = int(font_scale * _FONT_PX * 0.6)
     total = sum(h for _, h in sizes) + gap * (len(lines) - 1)
-    y = centre[1] - total // 2
+    top = centre[1] - total // 2
     x_min = min(centre[0] - w // 2 for w, _ in sizes)
+    box = Box(x_min - 2, top - 2, x_min + max(w for w, _ in sizes) + 2, top + total + 4)
+    if fits is not None and not fits(box):
+        return None
+    y = top
     for text, (w, h) in zip(lines, sizes):
         y += h
-        cv2.putText(ink, text, (centre[0] - w // 2, y), FONT, font_scale, 255, thickness, cv2.LINE_AA)
+        cv2.putText(
+            ink, text, (centre[0] - w // 2, y), FONT, font_scale, 255, thickness, cv2.LINE_AA
+        )
         y += gap
-    top = centre[1] - total // 2
-    return Box(x_min - 2, top - 2, x_min + max(w for w, _ in sizes) + 2, top + total + 4)
+    return box
 
 
 def draw_room_text(
-    rng: np.random.Generator, ink: np.ndarray, layout: Layout, labels: np.ndarray,
-    names: list[str], scale: float, line: int,
+    rng: np.random.Generator,
+    ink: np.ndarray,
+    layout: Layout,
+    labels: np.ndarray,
+    names: list[str],
+    occupied: list[Box],
+    scale: float,
+    line: int,
 ) -> list[Box]:
-    """Each room's name and area (m2) at its centre; returns the boxes the text covers."""
+    """Each room's name and area (m2) near its centre, clear of ``occupied``; the boxes drawn."""
+    areas = np.bincount(labels.ravel(), minlength=len(layout.rooms) + 1)
     boxes = []
     comma = rng.random() < 0.4
-    height = float(np.clip(rng.uniform(0.2, 0.3) * scale, 9, 60))
+    height = float(np.clip(rng.uniform(0.15, 0.25) * scale, 9, 50))
     for k, (room, name) in enumerate(zip(layout.rooms, names), start=1):
         inner = largest_interior(labels, k, room.pieces)
-        area = f"{np.count_nonzero(labels == k) / scale**2:.2f}"
+        area = f"{areas[k] / scale**2:.2f}"
         area = (area.replace(".", ",") if comma else area) + " m2"
-        centre = ((inner.x0 + inner.x1) // 2, (inner.y0 + inner.y1) // 2)
         lines = [name, area] if rng.random() < 0.8 else [name]
-        box = put_lines(ink, lines, centre, height, int(inner.width * 0.8), line)
-        if box is not None:
-            boxes.append(box)
+
+        def fits(box: Box, k: int = k) -> bool:
+            return not overlaps(box, occupied) and inside(box, labels, k)
+
+        for fx, fy in ((0.5, 0.5), (0.5, 0.3), (0.5, 0.7), (0.3, 0.5), (0.7, 0.5), (0.5, 0.15)):
+            centre = (int(inner.x0 + fx * inner.width), int(inner.y0 + fy * inner.height))
+            box = put_lines(ink, lines, centre, height, int(inner.width * 0.8), line, fits)
+            if box is not None:
+                boxes.append(box)
+                break
     return boxes
+
+
+def overlaps(box: Box, others: list[Box]) -> bool:
+    return any(box.x0 < o.x1 and o.x0 < box.x1 and box.y0 < o.y1 and o.y0 < box.y1 for o in others)
+
+
+def inside(box: Box, labels: np.ndarray, room_id: int) -> bool:
+    """True when ``box`` is non-empty and lies wholly in room ``room_id``."""
+    if box.width <= 0 or box.height <= 0 or box.x0 < 0 or box.y0 < 0:
+        return False
+    return bool(np.all(labels[box.y0 : box.y1, box.x0 : box.x1] == room_id))
 
 
 def draw_dimensions(ink: np.ndarray, layout: Layout, scale: float, gap: int, line: int) -> None:
@@ -111,7 +159,13 @@ def _stops(values: list[int], scale: float) -> list[int]:
 
 
 def _chain(
-    ink: np.ndarray, stops: list[int], at: int, scale: float, text_px: float, line: int, vertical: bool
+    ink: np.ndarray,
+    stops: list[int],
+    at: int,
+    scale: float,
+    text_px: float,
+    line: int,
+    vertical: bool,
 ) -> None:
     """One dimension line at ``at`` with 45-degree ticks at ``stops`` and lengths in cm."""
     tick = max(4, int(0.12 * scale))
@@ -130,7 +184,9 @@ def _chain(
         if w > 0.9 * (b - a):
             continue
         if not vertical:
-            cv2.putText(ink, text, ((a + b - w) // 2, at - tick), FONT, font_scale, 255, line, cv2.LINE_AA)
+            cv2.putText(
+                ink, text, ((a + b - w) // 2, at - tick), FONT, font_scale, 255, line, cv2.LINE_AA
+            )
             continue
         patch = np.zeros((h + 6, w + 2), np.uint8)
         cv2.putText(patch, text, (1, h + 1), FONT, font_scale, 255, line, cv2.LINE_AA)
@@ -160,7 +216,7 @@ def draw_title_block(rng: np.random.Generator, ink: np.ndarray, box: Box, line: 
         str(rng.choice(["RESIDENCE", "MAISON INDIVIDUELLE", "APARTMENT BLOCK", "HOUSE"])),
         str(rng.choice(["GROUND FLOOR PLAN", "PLAN DU REZ DE CHAUSSEE", "FIRST FLOOR", "LEVEL 2"])),
         f"SCALE 1:{int(rng.choice([50, 75, 100, 200]))}",
-        f"DATE {int(rng.integers(1, 29)):02d}.{int(rng.integers(1, 13)):02d}.{int(rng.integers(1990, 2026))}",
+        "DATE {:02d}.{:02d}.{}".format(*(int(rng.integers(a, b)) for a, b in _DATE)),
     ]
     for r in range(1, rows):
         y = int(box.y0 + r * row_h)
@@ -168,7 +224,15 @@ def draw_title_block(rng: np.random.Generator, ink: np.ndarray, box: Box, line: 
     cv2.line(ink, (split, box.y0), (split, box.y1), 255, line)
     for r in range(rows):
         centre = ((box.x0 + split) // 2, int(box.y0 + (r + 0.5) * row_h))
-        put_lines(ink, [texts[r % len(texts)]], centre, row_h * 0.35, int((split - box.x0) * 0.9), line)
+        put_lines(
+            ink, [texts[r % len(texts)]], centre, row_h * 0.35, int((split - box.x0) * 0.9), line
+        )
     sheet = f"A{int(rng.integers(1, 20)):02d}"
-    put_lines(ink, [sheet], ((split + box.x1) // 2, (box.y0 + box.y1) // 2),
-              box.height * 0.3, int((box.x1 - split) * 0.8), line)
+    put_lines(
+        ink,
+        [sheet],
+        ((split + box.x1) // 2, (box.y0 + box.y1) // 2),
+        box.height * 0.3,
+        int((box.x1 - split) * 0.8),
+        line,
+    )

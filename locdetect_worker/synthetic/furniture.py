@@ -9,7 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from locdetect_worker.synthetic.annotate import largest_interior
+from locdetect_worker.synthetic.annotate import inside, largest_interior, overlaps
 from locdetect_worker.synthetic.layout import Box, Layout
 
 # item -> (length along the wall, depth into the room) in metres
@@ -46,8 +46,14 @@ _BY_NAME = {
 
 
 def furnish(
-    rng: np.random.Generator, ink: np.ndarray, layout: Layout, labels: np.ndarray,
-    names: list[str], occupied: list[Box], scale: float, line: int,
+    rng: np.random.Generator,
+    ink: np.ndarray,
+    layout: Layout,
+    labels: np.ndarray,
+    names: list[str],
+    occupied: list[Box],
+    scale: float,
+    line: int,
 ) -> None:
     """Items chosen from each room's name, placed where they fit; ``occupied`` grows."""
     for k, (room, name) in enumerate(zip(layout.rooms, names), start=1):
@@ -71,13 +77,19 @@ def furnish(
 
 
 def draw_stairs(
-    rng: np.random.Generator, ink: np.ndarray, layout: Layout, labels: np.ndarray,
-    occupied: list[Box], scale: float, line: int,
+    rng: np.random.Generator,
+    ink: np.ndarray,
+    layout: Layout,
+    labels: np.ndarray,
+    occupied: list[Box],
+    scale: float,
+    line: int,
 ) -> list[Box]:
     """A straight flight (outline, treads, walking arrow) against a wall of a big room."""
+    areas = np.bincount(labels.ravel(), minlength=len(layout.rooms) + 1)
     order = sorted(
         range(len(layout.rooms)),
-        key=lambda i: (layout.rooms[i].kind != "corridor", -np.count_nonzero(labels == i + 1)),
+        key=lambda i: (layout.rooms[i].kind != "corridor", -areas[i + 1]),
     )
     width, run = int(rng.uniform(0.9, 1.2) * scale), int(rng.uniform(2.6, 3.6) * scale)
     for index in order[:3]:
@@ -96,16 +108,24 @@ def draw_stairs(
             else:
                 cv2.line(ink, (box.x0, box.y0 + t), (box.x1 - 1, box.y0 + t), 255, line)
         cx, cy = (box.x0 + box.x1) // 2, (box.y0 + box.y1) // 2
-        start, end = ((box.x0 + tread // 2, cy), (box.x1 - tread // 2, cy)) if horizontal else (
-            (cx, box.y1 - tread // 2), (cx, box.y0 + tread // 2))
+        start, end = (
+            ((box.x0 + tread // 2, cy), (box.x1 - tread // 2, cy))
+            if horizontal
+            else ((cx, box.y1 - tread // 2), (cx, box.y0 + tread // 2))
+        )
         cv2.arrowedLine(ink, start, end, 255, line, cv2.LINE_AA, tipLength=0.08)
         return [box]
     return []
 
 
 def _against_wall(
-    rng: np.random.Generator, inner: Box, length: int, depth: int,
-    occupied: list[Box], labels: np.ndarray, room_id: int,
+    rng: np.random.Generator,
+    inner: Box,
+    length: int,
+    depth: int,
+    occupied: list[Box],
+    labels: np.ndarray,
+    room_id: int,
 ) -> tuple[Box, str] | None:
     """A box touching one wall face of ``inner`` that fits the room and overlaps nothing."""
     for _ in range(12):
@@ -130,8 +150,12 @@ def _against_wall(
 
 
 def _free_spot(
-    rng: np.random.Generator, inner: Box, occupied: list[Box], labels: np.ndarray,
-    room_id: int, scale: float,
+    rng: np.random.Generator,
+    inner: Box,
+    occupied: list[Box],
+    labels: np.ndarray,
+    room_id: int,
+    scale: float,
 ) -> Box | None:
     """A free-standing table with room for chairs, away from the walls."""
     size = int(rng.uniform(0.9, 1.6) * scale)
@@ -142,18 +166,18 @@ def _free_spot(
         x = int(rng.integers(inner.x0 + margin, inner.x1 - margin - size + 1))
         y = int(rng.integers(inner.y0 + margin, inner.y1 - margin - size + 1))
         box = Box(x, y, x + size, y + size)
-        if _fits(Box(x - margin, y - margin, x + size + margin, y + size + margin), occupied,
-                 labels, room_id):
+        if _fits(
+            Box(x - margin, y - margin, x + size + margin, y + size + margin),
+            occupied,
+            labels,
+            room_id,
+        ):
             return box
     return None
 
 
 def _fits(box: Box, occupied: list[Box], labels: np.ndarray, room_id: int) -> bool:
-    if box.width <= 0 or box.height <= 0:
-        return False
-    if any(box.x0 < o.x1 and o.x0 < box.x1 and box.y0 < o.y1 and o.y0 < box.y1 for o in occupied):
-        return False
-    return bool(np.all(labels[box.y0 : box.y1, box.x0 : box.x1] == room_id))
+    return not overlaps(box, occupied) and inside(box, labels, room_id)
 
 
 def _rect(ink: np.ndarray, box: Box, line: int) -> None:
@@ -186,8 +210,9 @@ def _counter(ink: np.ndarray, box: Box, side: str, line: int) -> None:
     if sink.width > 4 and sink.height > 4:
         _rect(ink, sink, line)
         centre = ((sink.x0 + sink.x1) // 2, (sink.y0 + sink.y1) // 2)
-        cv2.ellipse(ink, centre, (sink.width // 3, sink.height // 3), 0, 0, 360, 255, line,
-                    cv2.LINE_AA)
+        cv2.ellipse(
+            ink, centre, (sink.width // 3, sink.height // 3), 0, 0, 360, 255, line, cv2.LINE_AA
+        )
 
 
 def _wardrobe(ink: np.ndarray, box: Box, side: str, line: int) -> None:
@@ -218,15 +243,33 @@ def _wc(ink: np.ndarray, box: Box, side: str, line: int) -> None:
     _rect(ink, _inset(box, side, 0.0, 0.3), line)
     bowl = _inset(box, side, 0.3, 1.0, 0.05)
     centre = ((bowl.x0 + bowl.x1) // 2, (bowl.y0 + bowl.y1) // 2)
-    cv2.ellipse(ink, centre, (max(1, bowl.width // 2), max(1, bowl.height // 2)), 0, 0, 360, 255,
-                line, cv2.LINE_AA)
+    cv2.ellipse(
+        ink,
+        centre,
+        (max(1, bowl.width // 2), max(1, bowl.height // 2)),
+        0,
+        0,
+        360,
+        255,
+        line,
+        cv2.LINE_AA,
+    )
 
 
 def _basin(ink: np.ndarray, box: Box, side: str, line: int) -> None:
     _rect(ink, box, line)
     centre = ((box.x0 + box.x1) // 2, (box.y0 + box.y1) // 2)
-    cv2.ellipse(ink, centre, (max(1, box.width // 3), max(1, box.height // 3)), 0, 0, 360, 255,
-                line, cv2.LINE_AA)
+    cv2.ellipse(
+        ink,
+        centre,
+        (max(1, box.width // 3), max(1, box.height // 3)),
+        0,
+        0,
+        360,
+        255,
+        line,
+        cv2.LINE_AA,
+    )
 
 
 def _shelf(ink: np.ndarray, box: Box, side: str, line: int) -> None:

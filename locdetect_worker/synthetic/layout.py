@@ -91,7 +91,8 @@ class LayoutParams:
 
     @property
     def min_room(self) -> int:
-        return int(round(2.3 * self.scale))
+        # interior >= ~2.1 m even between an outer wall and an inner one
+        return int(round(2.2 * self.scale)) + self.outer_px
 
     @property
     def clearance(self) -> int:
@@ -99,7 +100,12 @@ class LayoutParams:
 
 
 def make_layout(
-    rng: np.random.Generator, area: Box, params: LayoutParams, shape: str, doors: bool, windows: bool
+    rng: np.random.Generator,
+    area: Box,
+    params: LayoutParams,
+    shape: str,
+    doors: bool,
+    windows: bool,
 ) -> Layout:
     """A building inside ``area``: footprint ``shape`` ("rect" or "L"), rooms, doors, windows."""
     footprint = _footprint(rng, area, params, shape)
@@ -131,11 +137,19 @@ def _footprint(rng: np.random.Generator, area: Box, p: LayoutParams, shape: str)
     cx = whole.x1 - notch_w if right else whole.x0 + notch_w
     cy = whole.y1 - notch_h if bottom else whole.y0 + notch_h
     if rng.random() < 0.5:  # cut vertically at cx: one full-height part, one shortened
-        full = Box(whole.x0, whole.y0, cx, whole.y1) if right else Box(cx, whole.y0, whole.x1, whole.y1)
+        full = (
+            Box(whole.x0, whole.y0, cx, whole.y1)
+            if right
+            else Box(cx, whole.y0, whole.x1, whole.y1)
+        )
         xa, xb = (cx, whole.x1) if right else (whole.x0, cx)
         short = Box(xa, whole.y0, xb, cy) if bottom else Box(xa, cy, xb, whole.y1)
     else:  # cut horizontally at cy
-        full = Box(whole.x0, whole.y0, whole.x1, cy) if bottom else Box(whole.x0, cy, whole.x1, whole.y1)
+        full = (
+            Box(whole.x0, whole.y0, whole.x1, cy)
+            if bottom
+            else Box(whole.x0, cy, whole.x1, whole.y1)
+        )
         ya, yb = (cy, whole.y1) if bottom else (whole.y0, cy)
         short = Box(whole.x0, ya, cx, yb) if right else Box(cx, ya, whole.x1, yb)
     return [full, short]
@@ -154,7 +168,7 @@ def _split(
     can_x, can_y = box.width >= 2 * p.min_room, box.height >= 2 * p.min_room
     if box.width * box.height < 1.4 * target or not (can_x or can_y):
         return [Room([box])]
-    corridor_w = int(round(rng.uniform(1.6, 2.1) * p.scale))
+    corridor_w = int(round(rng.uniform(2.0, 2.4) * p.scale)) + p.inner_px
     long_x = box.width >= box.height
     long_side, short_side = (box.width, box.height) if long_x else (box.height, box.width)
     if (
@@ -189,7 +203,9 @@ def _split(
         cut = int(rng.uniform(box.y0 + p.min_room, box.y1 - p.min_room + 1))
         halves = [Box(box.x0, box.y0, box.x1, cut), Box(box.x0, cut, box.x1, box.y1)]
     child_axis = axis if rng.random() < 0.3 else None
-    return [room for half in halves for room in _split(rng, half, p, depth + 1, child_axis, corridors)]
+    return [
+        room for half in halves for room in _split(rng, half, p, depth + 1, child_axis, corridors)
+    ]
 
 
 def _merge_l_rooms(rng: np.random.Generator, rooms: list[Room]) -> list[Room]:
@@ -239,8 +255,10 @@ def _segments(rooms: list[Room]) -> list[Segment]:
             for other_k, other in pieces:
                 if other is box:
                     continue
-                o_at = (other.x0 if outward > 0 else other.x1) if vertical else (
-                    other.y0 if outward > 0 else other.y1
+                o_at = (
+                    (other.x0 if outward > 0 else other.x1)
+                    if vertical
+                    else (other.y0 if outward > 0 else other.y1)
                 )
                 o_lo, o_hi = (other.y0, other.y1) if vertical else (other.x0, other.x1)
                 if o_at != at or min(hi, o_hi) <= max(lo, o_lo):
@@ -274,7 +292,9 @@ def _connect(rng: np.random.Generator, layout: Layout, p: LayoutParams) -> None:
         inner_w = int(round(rng.uniform(0.8, 0.95) * p.scale))
         entry_w = int(round(rng.uniform(0.95, 1.2) * p.scale))
         usable = [
-            s for s in layout.segments if s.length >= (entry_w if s.outer else inner_w) + 2 * p.clearance
+            s
+            for s in layout.segments
+            if s.length >= (entry_w if s.outer else inner_w) + 2 * p.clearance
         ]
         tree = _spanning_tree(rng, len(layout.rooms), usable, layout.rooms)
         reached = {OUTSIDE} | {room for s in tree for room in (s.low, s.high)}
@@ -283,12 +303,13 @@ def _connect(rng: np.random.Generator, layout: Layout, p: LayoutParams) -> None:
             break
         _absorb(layout, missing[0])
     chosen = list(tree)
+    entrances = 1 if rng.random() < 0.7 else 2
     for s in usable:
-        if s in chosen:
+        if s in chosen or (s.outer and sum(t.outer for t in chosen) >= entrances):
             continue
         corridor = any(layout.rooms[k - 1].kind == "corridor" for k in (s.low, s.high) if k)
         pair_used = any({t.low, t.high} == {s.low, s.high} for t in chosen)
-        odds = 0.15 if s.outer else (0.8 if corridor else 0.12)
+        odds = 0.3 if s.outer else (0.8 if corridor else 0.12)
         if not pair_used and rng.random() < odds:
             chosen.append(s)
     layout.doors = [_door(rng, s, entry_w if s.outer else inner_w, p) for s in chosen]
@@ -306,8 +327,10 @@ def _spanning_tree(
         if not pool:
             break
         weights = np.array(
-            [3.0 if any(rooms[k - 1].kind == "corridor" for k in (s.low, s.high) if k) else 1.0
-             for s in pool]
+            [
+                3.0 if any(rooms[k - 1].kind == "corridor" for k in (s.low, s.high) if k) else 1.0
+                for s in pool
+            ]
         )
         pick = pool[int(rng.choice(len(pool), p=weights / weights.sum()))]
         tree.append(pick)
@@ -333,9 +356,19 @@ def _door(rng: np.random.Generator, s: Segment, width: int, p: LayoutParams) -> 
     """A door gap near one end of the wall (as usual) or somewhere along it."""
     lo_limit, hi_limit = s.lo + p.clearance, s.hi - p.clearance - width
     roll = rng.random()
-    start = lo_limit if roll < 0.35 else hi_limit if roll < 0.7 else int(rng.uniform(lo_limit, hi_limit + 1))
-    into = s.high if s.low == OUTSIDE else s.low if s.high == OUTSIDE else (
-        s.low if rng.random() < 0.5 else s.high
+    start = (
+        lo_limit
+        if roll < 0.35
+        else hi_limit
+        if roll < 0.7
+        else int(rng.uniform(lo_limit, hi_limit + 1))
+    )
+    into = (
+        s.high
+        if s.low == OUTSIDE
+        else s.low
+        if s.high == OUTSIDE
+        else (s.low if rng.random() < 0.5 else s.high)
     )
     hinge_low = (start == lo_limit) if roll < 0.7 else bool(rng.random() < 0.5)
     return Opening(s, start, start + width, into=into, hinge_low=hinge_low)

@@ -51,7 +51,7 @@ def generate_plan(seed: int, **style: Any) -> SyntheticPlan:
         width - max(pad, margin + pad // 3),
         height - max(pad, margin + title_h + pad // 3),
     )
-    area = _limit(area, scale)
+    area = _limit(area, scale, float(options["building_m"]))
     params = LayoutParams(scale, float(options["room_area_m2"]), outer_px, inner_px)
     layout = make_layout(
         layout_rng, area, params, options["footprint"], options["doors"], options["windows"]
@@ -67,18 +67,20 @@ def generate_plan(seed: int, **style: Any) -> SyntheticPlan:
     names = annotate.room_names(decor_rng, layout, scale)
     occupied: list[Box] = list(drawn.blocked)
     if options["text"]:
-        occupied += annotate.draw_room_text(decor_rng, ink, layout, drawn.labels, names, scale, line)
+        occupied += annotate.draw_room_text(
+            decor_rng, ink, layout, drawn.labels, names, occupied, scale, line
+        )
     if options["stairs"]:
-        occupied += furniture.draw_stairs(decor_rng, ink, layout, drawn.labels, occupied, scale, line)
+        occupied += furniture.draw_stairs(
+            decor_rng, ink, layout, drawn.labels, occupied, scale, line
+        )
     if options["furniture"]:
         furniture.furnish(decor_rng, ink, layout, drawn.labels, names, occupied, scale, line)
     if options["dimensions"]:
         annotate.draw_dimensions(ink, layout, scale, dim_gap, line)
     if options["frame"]:
         annotate.draw_frame(ink, margin, line, double=bool(decor_rng.random() < 0.5))
-        title = Box(
-            int(width * 0.55), height - margin - title_h, width - margin, height - margin
-        )
+        title = Box(int(width * 0.55), height - margin - title_h, width - margin, height - margin)
         annotate.draw_title_block(decor_rng, ink, title, line)
 
     paper, colour = scan.paper_and_ink(scan_rng, options["colour"])
@@ -88,12 +90,13 @@ def generate_plan(seed: int, **style: Any) -> SyntheticPlan:
     return SyntheticPlan(image=image, labels=labels, rooms=len(layout.rooms), style=options)
 
 
-def _limit(area: Box, scale: float) -> Box:
-    """Cap the building area at 40 x 30 m so huge sheets get a margin, not a mansion."""
-    max_w, max_h = int(40 * scale), int(30 * scale)
-    if area.width < area.height:
-        max_w, max_h = max_h, max_w
-    width, height = min(area.width, max_w), min(area.height, max_h)
+def _limit(area: Box, scale: float, building_m: float) -> Box:
+    """Shrink the drawing area to the building's size (long side ``building_m``), centred."""
+    long_px = int(building_m * scale)
+    if area.width >= area.height:
+        width, height = min(area.width, long_px), min(area.height, int(0.8 * long_px))
+    else:
+        width, height = min(area.width, int(0.8 * long_px)), min(area.height, long_px)
     x0 = area.x0 + (area.width - width) // 2
     y0 = area.y0 + (area.height - height) // 2
     return Box(x0, y0, x0 + width, y0 + height)

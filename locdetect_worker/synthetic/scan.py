@@ -28,12 +28,9 @@ def paper_and_ink(rng: np.random.Generator, colour: str) -> tuple[np.ndarray, np
 
 def compose(ink: np.ndarray, paper: np.ndarray, colour: np.ndarray) -> np.ndarray:
     """BGR image where ``ink`` (0..255 coverage) blends ``colour`` over ``paper``."""
-    coverage = np.arange(256) / 255.0
-    channels = [
-        cv2.LUT(ink, np.round(paper[c] + (colour[c] - paper[c]) * coverage).astype(np.uint8))
-        for c in range(3)
-    ]
-    return cv2.merge(channels)
+    coverage = np.arange(256)[:, None] / 255.0
+    table = np.round(paper + (colour - paper) * coverage).astype(np.uint8).reshape(256, 1, 3)
+    return cv2.LUT(cv2.cvtColor(ink, cv2.COLOR_GRAY2BGR), table)
 
 
 def rotate(
@@ -48,9 +45,7 @@ def rotate(
     image = cv2.warpAffine(
         image, matrix, (width, height), flags=cv2.INTER_LINEAR, borderValue=border
     )
-    labels = cv2.warpAffine(
-        labels, matrix, (width, height), flags=cv2.INTER_NEAREST, borderValue=0
-    )
+    labels = cv2.warpAffine(labels, matrix, (width, height), flags=cv2.INTER_NEAREST, borderValue=0)
     return image, labels
 
 
@@ -65,9 +60,11 @@ def degrade(
         grain = np.empty((height, width), np.int16)
         cv2.setRNGSeed(int(rng.integers(2**31)))  # OpenCV's generator is per thread
         cv2.randn(grain, 0, noise)
-        shade = np.linspace(-noise, noise, width, dtype=np.float32)[None, :] * rng.uniform(-1, 1)
-        delta = (grain + shade).astype(np.int16)
-        image = np.clip(image.astype(np.int16) + delta[:, :, None], 0, 255).astype(np.uint8)
+        shade = np.linspace(-noise, noise, width) * rng.uniform(-1, 1)  # uneven lighting
+        grain += np.round(shade).astype(np.int16)[None, :]
+        # offset to 128 in uint8 so one saturating addWeighted applies it to every channel
+        grain = cv2.cvtColor(cv2.add(grain, 128, dtype=cv2.CV_8U), cv2.COLOR_GRAY2BGR)
+        image = cv2.addWeighted(image, 1.0, grain, 1.0, -128.0)
         specks = int(rng.integers(0, 40) * height * width / 4e6)
         for _ in range(specks):
             x, y = int(rng.integers(0, width)), int(rng.integers(0, height))

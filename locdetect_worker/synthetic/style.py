@@ -50,13 +50,17 @@ def _aspect(rng: np.random.Generator, _: dict) -> float:
     return aspect if rng.random() < 0.75 else 1 / aspect
 
 
+def _building(rng: np.random.Generator, _: dict) -> float:
+    return round(float(rng.uniform(10.0, 26.0)), 2)
+
+
 def _scale(rng: np.random.Generator, style: dict) -> float:
-    # a scale that fits a building of 6..24 m (short side) on the sheet, within 30..150 px/m
-    width, height = drawing_area(style)
-    short_px = min(0.7 * width, 0.6 * height)
-    low, high = max(30.0, short_px / 24.0), min(150.0, short_px / 6.0)
+    # a scale at which the building spans 45..100 % of the sheet, within 30..150 px/m
+    usable = 0.8 * max(drawing_area(style))
+    high = min(150.0, usable / style["building_m"])
+    low = max(30.0, 0.45 * usable / style["building_m"])
     if low > high:
-        return 30.0 if short_px / 6.0 < 30.0 else 150.0
+        return 30.0 if high < 30.0 else 150.0
     return round(float(rng.uniform(low, high)), 2)
 
 
@@ -95,12 +99,13 @@ def _inner_wall(rng: np.random.Generator, style: dict) -> float:
 
 
 def _room_area(rng: np.random.Generator, _: dict) -> float:
-    return round(float(rng.uniform(10.0, 26.0)), 1)
+    return round(float(rng.uniform(7.0, 18.0)), 1)
 
 
 _DEFAULTS = {
     "size": _size,
     "aspect": _aspect,
+    "building_m": _building,
     "scale_px_per_m": _scale,
     "footprint": _choice(FOOTPRINTS, (0.55, 0.45)),
     "wall": _choice(WALLS, (0.4, 0.3, 0.3)),
@@ -125,6 +130,7 @@ def _validate(name: str, value: Any) -> Any:
     checks = {
         "size": lambda v: MIN_SIDE <= int(v) <= MAX_SIDE,
         "aspect": lambda v: 0.4 <= float(v) <= 2.5,
+        "building_m": lambda v: 3.0 <= float(v) <= 200.0,
         "scale_px_per_m": lambda v: MIN_SCALE <= float(v) <= MAX_SCALE,
         "footprint": lambda v: v in FOOTPRINTS,
         "wall": lambda v: v in WALLS,

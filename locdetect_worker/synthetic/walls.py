@@ -44,6 +44,7 @@ def rasterise(layout: Layout, shape: tuple[int, int], outer_px: int, inner_px: i
             a, b = _band(s, outer_px, inner_px)
             lo, hi = s.lo - inner_px // 2, s.hi + inner_px - inner_px // 2
             _fill(wall, s.vertical, a, b, lo, hi, value=True)
+    wall &= rooms > 0  # inner walls end at the outside face of the outer wall
     labels = np.where(wall, np.uint16(0), rooms)
     blocked = []
     for door in layout.doors:
@@ -104,9 +105,17 @@ def draw_door(ink: np.ndarray, door: Opening, outer_px: int, inner_px: int, thic
     size = door.hi - door.lo
     hinge_along, free_along = (door.lo, door.hi) if door.hinge_low else (door.hi - 1, door.lo)
     if s.vertical:
-        hinge, leaf_end, jamb = (face, hinge_along), (face + direction * size, hinge_along), (face, free_along)
+        hinge, leaf_end, jamb = (
+            (face, hinge_along),
+            (face + direction * size, hinge_along),
+            (face, free_along),
+        )
     else:
-        hinge, leaf_end, jamb = (hinge_along, face), (hinge_along, face + direction * size), (free_along, face)
+        hinge, leaf_end, jamb = (
+            (hinge_along, face),
+            (hinge_along, face + direction * size),
+            (free_along, face),
+        )
     cv2.line(ink, hinge, leaf_end, 255, thickness + 1, cv2.LINE_AA)
     start = math.degrees(math.atan2(leaf_end[1] - hinge[1], leaf_end[0] - hinge[0]))
     end = math.degrees(math.atan2(jamb[1] - hinge[1], jamb[0] - hinge[0]))
@@ -134,7 +143,7 @@ def draw_window(ink: np.ndarray, window: Opening, outer_px: int, thickness: int)
 
 
 def ink_walls(ink: np.ndarray, wall: np.ndarray, style: str, line: int, spacing: int) -> None:
-    """Draw the wall mask as ``solid`` fill, ``hatched`` outline + diagonals, or ``double`` lines."""
+    """Ink the wall mask: ``solid`` fill, ``hatched`` outline + diagonals, ``double`` outline."""
     if style == "solid":
         ink[wall] = 255
         return

@@ -1,0 +1,30 @@
+"""Close door gaps and narrow openings along walls, without bridging across rooms.
+
+A door is a gap in a straight wall run. Closing only the horizontal wall
+pieces horizontally (and the vertical ones vertically) bridges such gaps up
+to ``gap`` px, while two parallel walls facing each other across a corridor
+are never joined, because a vertical wall has no horizontal extent to close.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from locdetect_worker.detector._checks import check_mask
+
+
+def close_door_gaps(walls: np.ndarray, gap: int, min_run: int) -> np.ndarray:
+    """(H, W) ``uint8`` walls with collinear gaps of up to ``gap`` px bridged.
+
+    ``walls`` is (H, W) ``uint8`` (1 = wall); only straight wall runs at least
+    ``min_run`` px long take part, so text and stubs do not sprout bridges.
+    """
+    check_mask(walls, "walls")
+    if gap < 1 or min_run < 1:
+        raise ValueError(f"gap and min_run must be >= 1, got {gap}, {min_run}")
+    closed = walls.copy()
+    for run, bridge in (((1, min_run), (1, gap + 1)), ((min_run, 1), (gap + 1, 1))):
+        pieces = cv2.morphologyEx(walls, cv2.MORPH_OPEN, np.ones(run, np.uint8))
+        closed |= cv2.morphologyEx(pieces, cv2.MORPH_CLOSE, np.ones(bridge, np.uint8))
+    return closed
