@@ -21,13 +21,11 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import anyio
-import anyio.to_process
 import structlog
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 from pydantic import ValidationError
 
-from backends import Backend
-from backends.sagemaker_overlay import render_source_overlay
+from backends import Backend, Completed
 from backends.sagemaker_records import (
     Marker,
     Outcome,
@@ -35,10 +33,10 @@ from backends.sagemaker_records import (
     parse_outcome,
     split_s3_uri,
 )
+from backends.sagemaker_results import OutcomeWriter, S3Objects, error_code
 from locdetect_worker.decode import DecodeLimits, content_type_for
-from locdetect_worker.errors import JobError
 from locdetect_worker.jobs import Job, job_id_for_key
-from locdetect_worker.results import ResultDocument, S3Source, failed_result, utc_now
+from locdetect_worker.results import S3Source
 
 if TYPE_CHECKING:
     from locdetect_worker.aws import AwsClients
@@ -86,9 +84,11 @@ class SageMakerBackend(Backend):
             deadline = settings.sagemaker_request_ttl + settings.sagemaker_invocation_timeout
             deadline += DEADLINE_MARGIN
         self.deadline = deadline
-        self.limits = DecodeLimits(
+        self.objects = S3Objects(clients.s3)
+        limits = DecodeLimits(
             max_pixels=settings.max_image_pixels, max_pdf_pages=settings.max_pdf_pages
         )
+        self.writer = OutcomeWriter(self.objects, store, limits)
         self._closing = anyio.Event()
         self._resolving: dict[str, anyio.Lock] = {}
 
@@ -102,7 +102,7 @@ class SageMakerBackend(Backend):
 
     # -- hand-off -----------------------------------------------------------------------
 
-    async def process(self, job: Job) -> ResultDocument | None:
+    async def process(self, job: Job) -> Completed | None:
         content_type = content_type_for(job.source.key)
         inference_id = inference_id_for(job.source)
         existing = await self._read_marker(self._marker_key(inference_id))
@@ -220,11 +220,14 @@ class SageMakerBackend(Backend):
                 return
             job_id, source = found
         if outcome.responseParameters is not None and outcome.invocationStatus == "Completed":
-            await self._resolve_output(job_id, source, outcome.responseParameters.outputLocation,
-                                       marker)
+            output_location = outcome.responseParameters.outputLocation
+            submitted_at = marker.submitted_at if marker else None
+            await self.writer.succeeded(job_id, source, output_location, submitted_at)
         else:
             failure_location = marker.failure_location if marker else None
-            await self._resolve_failure(job_id, source, outcome.failureReason, failure_location)
+            await self.writer.endpoint_failed(
+                job_id, source, outcome.failureReason, failure_location
+            )
         if marker is not None:
             await self._delete_marker(marker.inference_id)
 
@@ -236,7 +239,7 @@ class SageMakerBackend(Backend):
         write. The input object and the stored result tell which.
         """
         bucket, key = split_s3_uri(outcome.requestParameters.inputLocation)
-        source = await self._head_source(bucket, key)
+        source = await self.objects.source(bucket, key)
         if source is None or inference_id_for(source) != outcome.inferenceId:
             log.info("outcome_stale", inference_id=outcome.inferenceId)
             return None
@@ -264,8 +267,13 @@ class SageMakerBackend(Backend):
                 await self._closing.wait()
 
     async def sweep(self) -> None:
-        """Act on every marker past its deadline."""
+        """Act on every marker past its deadline.
+
+        A marker written less than ``deadline`` ago is not read at all, so a large
+        backlog waiting for an endpoint to scale up costs one listing per sweep.
+        """
         now = _now()
+        fresh_after = now - timedelta(seconds=self.deadline)
         limiter = anyio.CapacityLimiter(8)
         paginator = self.clients.s3.get_paginator("list_objects_v2")
         async with anyio.create_task_group() as group:
@@ -273,7 +281,8 @@ class SageMakerBackend(Backend):
                 Bucket=self.settings.results_bucket, Prefix=self.settings.pending_prefix
             ):
                 for item in page.get("Contents", []):
-                    group.start_soon(self._sweep_marker, item["Key"], now, limiter)
+                    if item["LastModified"] <= fresh_after:
+                        group.start_soon(self._sweep_marker, item["Key"], now, limiter)
 
     async def _sweep_marker(self, key: str, now: datetime, limiter: anyio.CapacityLimiter) -> None:
         async with limiter:
@@ -291,74 +300,25 @@ class SageMakerBackend(Backend):
     async def _sweep_overdue(self, marker: Marker) -> None:
         log.warning("sagemaker_overdue", job_id=marker.job_id, inference_id=marker.inference_id,
                     attempt=marker.attempt)
-        if await self._exists(marker.output_location):
-            await self._resolve_output(marker.job_id, marker.source, marker.output_location, marker)
-        elif marker.failure_location and await self._exists(marker.failure_location):
-            await self._resolve_failure(marker.job_id, marker.source, None, marker.failure_location)
+        if await self.objects.exists(marker.output_location):
+            await self.writer.succeeded(
+                marker.job_id, marker.source, marker.output_location, marker.submitted_at
+            )
+        elif marker.failure_location and await self.objects.exists(marker.failure_location):
+            await self.writer.endpoint_failed(
+                marker.job_id, marker.source, None, marker.failure_location
+            )
         elif marker.attempt < self.settings.sagemaker_max_attempts:
             await self._submit(marker.job_id, marker.source, marker.inference_id,
                                marker.content_type, attempt=marker.attempt + 1)
             return
         else:
-            error = JobError(
-                "endpoint_timeout",
+            message = (
                 f"no outcome from endpoint {self.settings.sagemaker_endpoint!r} after "
-                f"{marker.attempt} attempt(s) of {self.deadline:g} s each",
+                f"{marker.attempt} attempt(s) of {self.deadline:g} s each"
             )
-            await self.store.write(failed_result(marker.job_id, marker.source, error, self.name))
+            await self.writer.failed(marker.job_id, marker.source, message, "endpoint_timeout")
         await self._delete_marker(marker.inference_id)
-
-    # -- resolution -------------------------------------------------------------------------
-
-    async def _resolve_output(
-        self, job_id: str, source: S3Source, output_location: str, marker: Marker | None
-    ) -> None:
-        body = await self._get(output_location)
-        try:
-            document = ResultDocument.model_validate_json(body)
-        except ValidationError as exc:
-            error = JobError("endpoint_failed", f"the endpoint's output is not a result: {exc}")
-            await self.store.write(failed_result(job_id, source, error, self.name))
-            return
-        timings = dict(document.timings_ms)
-        if marker is not None:
-            timings["total"] = round((_now() - marker.submitted_at).total_seconds() * 1000, 1)
-        overlay = await self._overlay(source, document) if document.status == "succeeded" else None
-        result = document.model_copy(
-            update={
-                "job_id": job_id,
-                "source": source,
-                "backend": self.name,
-                "timings_ms": timings,
-                "created_at": utc_now(),
-            }
-        )
-        await self.store.write(result, overlay)
-        log.info("sagemaker_result", job_id=job_id, status=result.status, rooms=len(result.rooms))
-
-    async def _resolve_failure(
-        self, job_id: str, source: S3Source, reason: str | None, failure_location: str | None
-    ) -> None:
-        detail = reason
-        if failure_location:
-            body = await self._get_optional(failure_location)
-            if body:
-                detail = _failure_detail(body)
-        message = detail or "the endpoint reported a failure without a reason"
-        error = JobError("endpoint_failed", message)
-        await self.store.write(failed_result(job_id, source, error, self.name))
-        log.info("sagemaker_result", job_id=job_id, status="failed", error=message[:200])
-
-    async def _overlay(self, source: S3Source, document: ResultDocument) -> bytes | None:
-        """Draw the rooms on the source image in a worker process; no overlay if that fails."""
-        try:
-            data = await self._get(f"s3://{source.bucket}/{source.key}")
-            return await anyio.to_process.run_sync(
-                render_source_overlay, data, self.limits, document.rooms, cancellable=True
-            )
-        except (JobError, ClientError) as exc:
-            log.warning("sagemaker_overlay_skipped", key=source.key, error=str(exc))
-            return None
 
     @asynccontextmanager
     async def _exclusive(self, inference_id: str) -> AsyncIterator[None]:
@@ -371,13 +331,13 @@ class SageMakerBackend(Backend):
             if not lock.locked() and not lock.statistics().tasks_waiting:
                 self._resolving.pop(inference_id, None)
 
-    # -- S3 helpers ----------------------------------------------------------------------
+    # -- markers ---------------------------------------------------------------------------
 
     def _marker_key(self, inference_id: str) -> str:
         return f"{self.settings.pending_prefix}{inference_id}.json"
 
     async def _read_marker(self, key: str) -> Marker | None:
-        body = await self._get_optional(f"s3://{self.settings.results_bucket}/{key}")
+        body = await self.objects.get_optional(f"s3://{self.settings.results_bucket}/{key}")
         if body is None:
             return None
         try:
@@ -391,65 +351,12 @@ class SageMakerBackend(Backend):
             Bucket=self.settings.results_bucket, Key=self._marker_key(inference_id)
         )
 
-    async def _get(self, uri: str) -> bytes:
-        bucket, key = split_s3_uri(uri)
-        response = await self.clients.s3.get_object(Bucket=bucket, Key=key)
-        async with response["Body"] as body:
-            return await body.read()
-
-    async def _get_optional(self, uri: str) -> bytes | None:
-        try:
-            return await self._get(uri)
-        except ClientError as exc:
-            if _error_code(exc) in ("NoSuchKey", "404"):
-                return None
-            raise
-
-    async def _exists(self, uri: str) -> bool:
-        return await self._head(uri) is not None
-
-    async def _head(self, uri: str) -> dict[str, Any] | None:
-        bucket, key = split_s3_uri(uri)
-        try:
-            return await self.clients.s3.head_object(Bucket=bucket, Key=key)
-        except ClientError as exc:
-            if _error_code(exc) in ("NoSuchKey", "404", "NotFound"):
-                return None
-            raise
-
-    async def _head_source(self, bucket: str, key: str) -> S3Source | None:
-        head = await self._head(f"s3://{bucket}/{key}")
-        if head is None:
-            return None
-        return S3Source(
-            bucket=bucket,
-            key=key,
-            etag=head["ETag"].strip('"'),
-            version_id=head.get("VersionId"),
-            size=head["ContentLength"],
-        )
-
-
-def _failure_detail(body: bytes) -> str:
-    """The container's typed error (``code: message``) from a failure object, else its text."""
-    try:
-        document = ResultDocument.model_validate_json(body)
-    except ValidationError:
-        return body.decode("utf-8", "replace")[:2000]
-    if document.error is None:
-        return "the endpoint reported a failure"
-    return f"{document.error.code}: {document.error.message}"
-
 
 def _retryable(exc: Exception) -> bool:
     if not isinstance(exc, ClientError):
         return True
     status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-    return _error_code(exc) in _RETRYABLE_CODES or status >= 500
-
-
-def _error_code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
+    return error_code(exc) in _RETRYABLE_CODES or status >= 500
 
 
 def _now() -> datetime:

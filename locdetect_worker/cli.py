@@ -76,10 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_optional_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    try:  # TEMPORARY while these modules are being written
-        from locdetect_worker import evaluation, replay
-    except ImportError:
-        return
+    from locdetect_worker import evaluation, replay
 
     evaluate = commands.add_parser(
         "eval", help="score the detector against labelled plans (<stem>.gt.png beside each)"

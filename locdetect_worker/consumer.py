@@ -81,7 +81,8 @@ class Consumer:
         heartbeat_interval: float,
         wait_time_seconds: int = 20,
         shutdown_grace: float = 25.0,
-        on_poll: Callable[[ConsumerStats], None] | None = None,
+        on_progress: Callable[[ConsumerStats], None] | None = None,
+        on_drain: Callable[[int], None] | None = None,
     ) -> None:
         self.sqs = sqs
         self.queue_url = queue_url
@@ -91,7 +92,8 @@ class Consumer:
         self.heartbeat_interval = heartbeat_interval
         self.wait_time_seconds = wait_time_seconds
         self.shutdown_grace = shutdown_grace
-        self.on_poll = on_poll
+        self.on_progress = on_progress
+        self.on_drain = on_drain
         self.stats = ConsumerStats()
         self._leases: dict[str, _Lease] = {}
         self._stopping = anyio.Event()
@@ -102,6 +104,8 @@ class Consumer:
         """Stop receiving and drain: in-flight messages get ``shutdown_grace`` seconds."""
         if not self._stopping.is_set():
             log.info("draining", in_flight=len(self._leases), grace_s=self.shutdown_grace)
+            if self.on_drain:
+                self.on_drain(len(self._leases))
         self._stopping.set()
         self._slot_freed.set()
         if self._jobs_scope is not None:
@@ -146,8 +150,7 @@ class Consumer:
                 delay = min(RECEIVE_BACKOFF_MAX, 2.0 ** min(failures, 6) / 2)
                 self.stats.last_poll_ok = False
                 log.warning("receive_failed", error=str(exc), retry_in_s=delay, failures=failures)
-                if self.on_poll:
-                    self.on_poll(self.stats)
+                self._report_progress()
                 await wait_for(self._stopping, delay)
                 continue
             if failures:
@@ -164,8 +167,7 @@ class Consumer:
                     jobs.start_soon(self._release, lease)
                 else:
                     jobs.start_soon(self._run_message, message, lease)
-            if self.on_poll:
-                self.on_poll(self.stats)
+            self._report_progress()
 
     async def _receive(self, count: int) -> list[dict[str, Any]]:
         response = await self.sqs.receive_message(
@@ -225,6 +227,11 @@ class Consumer:
         self._leases.pop(lease.message_id, None)
         self.stats.in_flight = len(self._leases)
         self._slot_freed.set()
+        self._report_progress()
+
+    def _report_progress(self) -> None:
+        if self.on_progress:
+            self.on_progress(self.stats)
 
     async def _renew_leases(self) -> None:
         """Every heartbeat interval, push the visibility of every message in flight forward."""

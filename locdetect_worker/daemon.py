@@ -18,8 +18,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 from backends import create_backend
 from locdetect_worker.aws import AwsClients, open_clients
 from locdetect_worker.config import ConfigError, Settings
-from locdetect_worker.consumer import Consumer, ConsumerStats
+from locdetect_worker.consumer import Consumer
 from locdetect_worker.handler import MessageHandler
+from locdetect_worker.liveness import Liveness
 from locdetect_worker.storage import ResultStore
 
 log = structlog.get_logger("locdetect.worker")
@@ -45,6 +46,8 @@ async def run_worker(
         store = ResultStore(clients.s3, settings.results_bucket, settings.results_prefix)
         backend = await stack.enter_async_context(create_backend(settings, clients, store))
         handler = MessageHandler(settings, backend, store)
+        liveness = Liveness(settings, lambda: _counts(handler))
+        stack.callback(liveness.stopped)
         consumer = Consumer(
             clients.sqs,
             settings.queue_url,
@@ -54,7 +57,8 @@ async def run_worker(
             heartbeat_interval=settings.heartbeat_interval,
             wait_time_seconds=settings.wait_time_seconds,
             shutdown_grace=settings.shutdown_grace,
-            on_poll=_progress_reporter(handler),
+            on_progress=liveness.progressed,
+            on_drain=liveness.draining,
         )
         log.info(
             "worker_started",
@@ -73,12 +77,7 @@ async def run_worker(
                 ready.set()
             await consumer.run()
             tasks.cancel_scope.cancel()
-        log.info(
-            "worker_stopped",
-            succeeded=handler.succeeded,
-            failed=handler.failed,
-            skipped=handler.skipped,
-        )
+        log.info("worker_stopped", **_counts(handler))
 
 
 async def check_queue(clients: AwsClients, queue_url: str) -> None:
@@ -105,22 +104,5 @@ async def _stop_when_set(stop: anyio.Event, consumer: Consumer) -> None:
     consumer.stop()
 
 
-def _progress_reporter(handler: MessageHandler):  # type: ignore[no-untyped-def]
-    """A periodic progress line (at most one a minute) while the worker is busy."""
-    last = {"at": 0.0, "done": -1}
-
-    def report(stats: ConsumerStats) -> None:
-        now = anyio.current_time()
-        done = handler.succeeded + handler.failed
-        if now - last["at"] >= 60 and done != last["done"]:
-            last.update(at=now, done=done)
-            log.info(
-                "progress",
-                in_flight=stats.in_flight,
-                received=stats.received,
-                succeeded=handler.succeeded,
-                failed=handler.failed,
-                skipped=handler.skipped,
-            )
-
-    return report
+def _counts(handler: MessageHandler) -> dict[str, int]:
+    return {"succeeded": handler.succeeded, "failed": handler.failed, "skipped": handler.skipped}

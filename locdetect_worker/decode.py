@@ -31,6 +31,7 @@ ACCEPTED_EXTENSIONS = {
 }
 
 PDF_RENDER_DPI = 150
+PDFIUM_NO_REASON = 0  # FPDF_ERR_SUCCESS, yet the document did not load
 PDFIUM_PASSWORD_ERROR = 4  # FPDF_ERR_PASSWORD
 CONVERT_BAND_ROWS = 1024
 
@@ -139,8 +140,11 @@ def _render_pdf(data: bytes, limits: DecodeLimits) -> list[np.ndarray]:
     try:
         document = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
-        if getattr(exc, "err_code", None) == PDFIUM_PASSWORD_ERROR:
+        code = getattr(exc, "err_code", None)
+        if code == PDFIUM_PASSWORD_ERROR:
             raise JobError("decode_failed", "the PDF is encrypted (needs a password)") from None
+        if code == PDFIUM_NO_REASON:  # PDFium refuses e.g. an empty page tree this way
+            raise JobError("decode_failed", "the PDF has no usable pages") from None
         raise JobError("decode_failed", f"the PDF could not be opened: {exc}") from None
     try:
         count = len(document)
@@ -163,9 +167,6 @@ def _render_pdf(data: bytes, limits: DecodeLimits) -> list[np.ndarray]:
 
 def _pdf_scale(sizes: list[tuple[float, float]], limits: DecodeLimits) -> float:
     """Render at ``PDF_RENDER_DPI``, or smaller when all pages together exceed the pixel limit."""
-    for number, (width_pt, height_pt) in enumerate(sizes, start=1):
-        if not (0 < width_pt < 1e6 and 0 < height_pt < 1e6):
-            raise JobError("decode_failed", f"PDF page {number} has no usable size")
     scale = PDF_RENDER_DPI / 72.0
     pixels = sum(width * height for width, height in sizes) * scale * scale
     if pixels > limits.max_pixels:  # render huge sheets smaller instead of refusing them

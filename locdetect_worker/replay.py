@@ -88,7 +88,11 @@ def run_replay(args: argparse.Namespace, settings: Settings) -> int:
     queue_url = args.queue_url or settings.queue_url
     if not queue_url:
         raise ConfigError("replay needs a queue: set LOCDETECT_QUEUE_URL or pass --queue-url")
-    tally = anyio.run(_run, args, settings, queue_url)
+    try:
+        tally = anyio.run(_run, args, settings, queue_url)
+    except AWS_ERRORS as exc:
+        print(f"locdetect-worker replay: {exc}", file=sys.stderr)
+        return 1
     print(tally.summary(), flush=True)
     return 1 if tally.failed else 0
 
@@ -122,7 +126,7 @@ class Tally:
 
     def counts(self) -> str:
         if self.dry_run:
-            return f"seen {self.seen}, would be {self.verb} {self.seen}"
+            return f"seen {self.seen}, would be {self.verb} {self.seen}, failed {self.failed}"
         return f"seen {self.seen}, {self.verb} {self.sent}, failed {self.failed}"
 
     def summary(self) -> str:
@@ -189,11 +193,13 @@ class Replay:
         flags: list[bool] = []
         for batch in _batches(messages):
             entries = [
-                {"Id": str(index), "MessageBody": message.body, "MessageAttributes": message.attributes}
-                for index, message in enumerate(batch)
+                {"Id": str(i), "MessageBody": m.body, "MessageAttributes": m.attributes}
+                for i, m in enumerate(batch)
             ]
             try:
-                response = await self.sqs.send_message_batch(QueueUrl=self.queue_url, Entries=entries)
+                response = await self.sqs.send_message_batch(
+                    QueueUrl=self.queue_url, Entries=entries
+                )
             except AWS_ERRORS as exc:
                 print(f"send failed: {exc}", file=sys.stderr)
                 flags += [False] * len(batch)
@@ -212,8 +218,9 @@ async def replay_dlq(replay: Replay) -> Tally:
     dlq_url = args.dlq_url or await find_dlq(replay.sqs, replay.queue_url)
     print(f"replay dlq: {dlq_url} -> {replay.queue_url}", file=sys.stderr)
     if args.dry_run:
-        waiting = await _queue_attribute(replay.sqs, dlq_url, "ApproximateNumberOfMessages")
-        tally.seen = min(int(waiting), args.max) if args.max else int(waiting)
+        count = await _queue_attribute(replay.sqs, dlq_url, "ApproximateNumberOfMessages")
+        waiting = int(count or 0)
+        tally.seen = min(waiting, args.max) if args.max else waiting
         return tally
     if not args.force and args.max is None and await _move_task(replay, dlq_url, tally):
         return tally
@@ -261,6 +268,9 @@ async def _move_task(replay: Replay, dlq_url: str, tally: Tally) -> bool:
             raise
     while True:
         tasks = await replay.sqs.list_message_move_tasks(SourceArn=source_arn, MaxResults=1)
+        if not tasks.get("Results"):  # not listed yet
+            await anyio.sleep(MOVE_TASK_POLL_S)
+            continue
         task = tasks["Results"][0]
         tally.seen = int(task.get("ApproximateNumberOfMessagesToMove", tally.seen) or 0)
         tally.sent = int(task.get("ApproximateNumberOfMessagesMoved", 0))

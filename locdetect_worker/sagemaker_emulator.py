@@ -193,10 +193,13 @@ class SageMakerEmulator:
         if not 60 <= ttl <= 21600 or not 1 <= timeout <= 3600:
             message = "RequestTTLSeconds or InvocationTimeoutSeconds is out of range"
             return _error("ValidationError", message, 400)
+        inference_id = headers.get("X-Amzn-SageMaker-Inference-Id") or str(uuid.uuid4())
+        if len(inference_id) > 64:
+            return _error("ValidationError", "InferenceId is longer than 64 characters", 400)
         object_id = str(uuid.uuid4())
         invocation = _Invocation(
             endpoint=endpoint,
-            inference_id=headers.get("X-Amzn-SageMaker-Inference-Id") or str(uuid.uuid4()),
+            inference_id=inference_id,
             input_location=input_location,
             content_type=headers.get("X-Amzn-SageMaker-Content-Type", "application/octet-stream"),
             accept=headers.get("X-Amzn-SageMaker-Accept", "application/json"),
@@ -251,11 +254,14 @@ class SageMakerEmulator:
                 invocation, f"ClientError: Failed to download data. {type(exc).__name__}", None
             )
             return
+        headers = {"Content-Type": invocation.content_type, "Accept": invocation.accept}
+        if invocation.custom_attributes:
+            headers["X-Amzn-SageMaker-Custom-Attributes"] = invocation.custom_attributes
         try:
             async with self._http.post(
                 f"{invocation.endpoint.container_url}/invocations",
                 data=data,
-                headers={"Content-Type": invocation.content_type, "Accept": invocation.accept},
+                headers=headers,
                 timeout=aiohttp.ClientTimeout(total=invocation.timeout),
             ) as response:
                 body = await response.read()

@@ -63,7 +63,7 @@ class Notifier:
         lines = [f"{key}={value}" for key, value in fields.items() if value is not None]
         payload = "\n".join(line.replace("\n", " ") for line in lines).encode()
         try:
-            with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
                 sock.setblocking(False)
                 sock.sendto(payload, self._address)
         except OSError:

@@ -170,9 +170,11 @@ def simple_plan_png(rooms_across: int = 2, size: tuple[int, int] = (1200, 900)) 
     return png.tobytes()
 
 
-def worker_subprocess(settings: Settings, **popen: Any) -> subprocess.Popen[bytes]:
+def worker_subprocess(
+    settings: Settings, env_extra: dict[str, str] | None = None, **popen: Any
+) -> subprocess.Popen[bytes]:
     """``locdetect-worker run`` as a real process configured through LOCDETECT_* variables."""
-    env = dict(os.environ)
+    env = dict(os.environ, **(env_extra or {}))
     for name, value in settings.model_dump(exclude_none=True).items():
         env[f"LOCDETECT_{name.upper()}"] = str(value)
     return subprocess.Popen(

@@ -7,17 +7,22 @@ Templates are decoded with cfn-lint's own loader, so short-form intrinsics
 from __future__ import annotations
 
 import fnmatch
+import json
 import re
+import uuid
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import aioboto3
 import pytest
 from cfnlint.api import ManualArgs, lint_all, lint_file
 from cfnlint.decode import decode
 
 from locdetect_worker.config import Settings
+from locdetect_worker.handler import FAILURES_PREFIX
+from locdetect_worker.local_stack import LOCAL_REGION
 
 CFN = Path(__file__).resolve().parent.parent / "cloudformation"
 DEPLOY_DOC = CFN.parent / "docs" / "deploy.md"
@@ -120,6 +125,7 @@ def test_bucket_versioning_and_lifecycle() -> None:
                              if isinstance(r.get("Prefix"), dict)}}
     assert "ExpirationInDays" in results["PendingPrefix"]
     assert "ExpirationInDays" in results["ResultsPrefix"]
+    assert "ExpirationInDays" in results[FAILURES_PREFIX]
     params = template("storage")["Parameters"]
     assert params["PendingPrefix"]["Default"] == Settings.model_fields["pending_prefix"].default
     assert params["ResultsPrefix"]["Default"] == Settings.model_fields["results_prefix"].default
@@ -265,6 +271,21 @@ def test_task_is_hardened_logged_and_health_checked() -> None:
     assert [rule["FromPort"] for rule in group["SecurityGroupEgress"]] == [443]
 
 
+def test_task_role_can_write_every_prefix_the_worker_writes() -> None:
+    role = resources("worker", "AWS::IAM::Role")["TaskRole"]["Properties"]
+    [policy] = role["Policies"]
+    writable = set()
+    for statement in as_list(policy["PolicyDocument"]["Statement"]):
+        if "s3:PutObject" in as_list(statement["Action"]):
+            for resource in as_list(statement["Resource"]):
+                pattern, names = resource["Fn::Sub"]
+                prefix = pattern.removeprefix("${Bucket}/").removesuffix("*")
+                writable.add(names[prefix.strip("${}")]["Fn::ImportValue"]["Fn::Sub"]
+                             if prefix.startswith("${") else prefix)
+    imported = "${EnvironmentName}-locdetect-%s"
+    assert writable == {imported % "ResultsPrefix", imported % "PendingPrefix", FAILURES_PREFIX}
+
+
 def test_worker_service_scales_on_backlog_per_task_and_wakes_from_zero() -> None:
     target = resources("worker", "AWS::ApplicationAutoScaling::ScalableTarget")["ScalableTarget"]
     assert template("worker")["Parameters"]["MinTasks"]["Default"] == 0
@@ -300,6 +321,77 @@ def test_endpoint_is_async_and_scales_from_zero() -> None:
     assert alarm["Properties"]["MetricName"] == "HasBacklogWithoutCapacity"
     assert alarm["Properties"]["AlarmActions"] == [{"Ref": "WakeFromZeroPolicy"}]
     assert policies["WakeFromZeroPolicy"]["Properties"]["PolicyType"] == "StepScaling"
+
+
+IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/{env}/locdetect-{name}:abc123"
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("backend", ["local", "sagemaker"])
+async def test_every_stack_creates_in_order_on_moto(moto_endpoint: str, backend: str) -> None:
+    """The templates as documents: parameters, imports and outputs resolve into real resources.
+
+    moto's CloudFormation skips alarms, subscriptions, scaling, queue and bucket
+    policies, public access blocks, versioning and bucket notifications (the static
+    tests cover those), so this checks what it builds: queues, key, buckets and the
+    task definition, whose resolved environment must be a complete worker configuration.
+    """
+    env = f"t{uuid.uuid4().hex[:8]}"
+    session = aioboto3.Session(region_name=LOCAL_REGION)
+    async with (
+        session.client("cloudformation", endpoint_url=moto_endpoint) as cfn,
+        session.client("ec2", endpoint_url=moto_endpoint) as ec2,
+        session.client("ecs", endpoint_url=moto_endpoint) as ecs,
+        session.client("s3", endpoint_url=moto_endpoint) as s3,
+        session.client("sqs", endpoint_url=moto_endpoint) as sqs,
+    ):
+        vpc = (await ec2.create_vpc(CidrBlock="10.0.0.0/16"))["Vpc"]["VpcId"]
+        subnet = (await ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24"))["Subnet"]
+        parameters = {
+            "sagemaker": {"InferenceImageUri": IMAGE.format(env=env, name="inference")},
+            "worker": {"WorkerImageUri": IMAGE.format(env=env, name="worker"), "VpcId": vpc,
+                       "SubnetIds": subnet["SubnetId"], "Backend": backend},
+        }
+        outputs: dict[str, str] = {}
+        for name in ORDER:
+            values = {"EnvironmentName": env, **parameters.get(name, {})}
+            await cfn.create_stack(
+                StackName=f"{env}-locdetect-{name}",
+                TemplateBody=(CFN / f"{name}.yaml").read_text(),
+                Capabilities=["CAPABILITY_IAM"],
+                Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in values.items()],
+            )
+            [created] = (await cfn.describe_stacks(StackName=f"{env}-locdetect-{name}"))["Stacks"]
+            assert created["StackStatus"] == "CREATE_COMPLETE", created.get("StackStatusReason")
+            outputs |= {o["OutputKey"]: o["OutputValue"] for o in created["Outputs"]}
+
+        attributes = (await sqs.get_queue_attributes(
+            QueueUrl=outputs["EventsQueueUrl"], AttributeNames=["All"]))["Attributes"]
+        assert json.loads(attributes["RedrivePolicy"])["deadLetterTargetArn"] == outputs[
+            "EventsDeadLetterQueueArn"]
+        assert attributes["SqsManagedSseEnabled"] == "true"
+        for bucket in (outputs["BlueprintsBucketName"], outputs["ResultsBucketName"]):
+            encryption = await s3.get_bucket_encryption(Bucket=bucket)
+            [rule] = encryption["ServerSideEncryptionConfiguration"]["Rules"]
+            default = rule["ApplyServerSideEncryptionByDefault"]
+            assert default == {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": outputs["DataKeyArn"]}
+
+        family = f"{env}-locdetect-worker"
+        task = (await ecs.describe_task_definition(taskDefinition=family))["taskDefinition"]
+        [container] = task["containerDefinitions"]
+        # moto keeps an Fn::If's AWS::NoValue as a null list item; CloudFormation drops it.
+        environment = {e["name"]: e["value"] for e in container["environment"] if e}
+        settings = Settings(**{k.removeprefix("LOCDETECT_").lower(): v
+                               for k, v in environment.items()})
+        settings.require_daemon_settings()
+        assert settings.backend == backend
+        assert settings.queue_url == outputs["EventsQueueUrl"]
+        assert settings.results_bucket == outputs["ResultsBucketName"]
+        assert settings.effective_workers == 2
+        if backend == "sagemaker":
+            assert settings.outcomes_queue_url == outputs["OutcomesQueueUrl"]
+        else:
+            assert "LOCDETECT_SAGEMAKER_ENDPOINT" not in environment
 
 
 def _substitute(text: str, values: dict[str, str]) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 from locdetect_worker.config import Settings
@@ -72,3 +74,15 @@ def test_clear_makes_a_stopped_worker_unhealthy(tmp_path: Path) -> None:
     assert not check(_settings(path))[0]
     heartbeat.beat()
     assert check(_settings(path))[0]
+
+
+def test_cli_health_exit_code_follows_the_heartbeat(tmp_path: Path) -> None:
+    """What the Docker HEALTHCHECK and the ECS health check run."""
+    path = tmp_path / "health"
+    env = {**os.environ, "LOCDETECT_HEALTH_FILE": str(path), "LOCDETECT_HEALTH_MAX_AGE": "60"}
+    command = [sys.executable, "-m", "locdetect_worker.cli", "health"]
+    missing = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 1 and "no heartbeat" in missing.stderr
+    Heartbeat(path).beat(in_flight=1)
+    fresh = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert fresh.returncode == 0 and fresh.stdout.startswith("ok"), fresh.stderr

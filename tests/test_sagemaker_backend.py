@@ -7,6 +7,7 @@ on what lands in S3 (results, overlays, markers) and what stays in SQS.
 
 import json
 
+import anyio
 import pytest
 from botocore.exceptions import ClientError
 
@@ -213,3 +214,19 @@ async def test_late_failure_after_success_is_ignored(aws, stack, container_url):
 
 def job_input(job):
     return f"s3://{job.source.bucket}/{job.source.key}"
+
+
+async def test_notification_that_beats_its_marker_still_resolves(aws, stack, container_url):
+    async with sagemaker_env(aws, stack, container_url, serve=False) as env:
+        job = await env.upload("fast.png", simple_plan_png())
+        await env.backend.process(job)
+        await env.emulator.wait_idle()
+        [key] = await env.pending()
+        await aws.s3.delete_object(Bucket=stack.results_bucket, Key=key)  # not written yet
+        async with anyio.create_task_group() as group:
+            group.start_soon(env.backend.serve)
+            document = await env.result("fast")
+            group.cancel_scope.cancel()
+        assert document["status"] == "succeeded"
+        assert document["source"]["etag"] == job.source.etag
+        assert len(document["rooms"]) == 4

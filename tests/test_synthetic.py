@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
 
 from locdetect_worker.synthetic import draw_style, generate_plan
 from locdetect_worker.synthetic.layout import OUTSIDE, Box, LayoutParams, make_layout
+from locdetect_worker.synthetic.walls import rasterise
 
 SMALL = {"size": 1200}
 CLEAN = {"noise": 0.0, "jpeg_quality": None, "rotation_deg": 0.0, "colour": "white"}
@@ -34,11 +40,17 @@ def test_same_seed_same_plan_and_other_seed_another():
     assert a.image.shape != c.image.shape or not np.array_equal(a.labels, c.labels)
 
 
-def test_overriding_one_option_keeps_the_others():
-    base = draw_style(5)
-    changed = draw_style(5, wall="double" if base["wall"] != "double" else "solid")
+@pytest.mark.parametrize("seed", range(5))
+def test_overriding_one_option_keeps_the_others(seed):
+    base = draw_style(seed)
+    changed = draw_style(seed, wall="double" if base["wall"] != "double" else "solid")
     assert {k: v for k, v in base.items() if k != "wall"} == {
         k: v for k, v in changed.items() if k != "wall"
+    }
+    derived = {"size", "building_m", "scale_px_per_m"}  # these follow the sheet size
+    smaller = draw_style(seed, size=1000)
+    assert {k: v for k, v in base.items() if k not in derived} == {
+        k: v for k, v in smaller.items() if k not in derived
     }
 
 
@@ -52,12 +64,13 @@ def test_types_and_every_room_present(seed):
 
 
 @pytest.mark.parametrize("seed", range(4))
-def test_rooms_are_separated_by_walls_and_at_least_two_metres_wide(seed):
+def test_rooms_are_whole_separated_by_walls_and_at_least_two_metres_wide(seed):
     plan = generate_plan(seed, **SMALL)
     assert _touching_pairs(plan.labels) == set()
     scale = plan.style["scale_px_per_m"]
     for k in range(1, plan.rooms + 1):
         room = np.pad((plan.labels == k).astype(np.uint8), 1)
+        assert cv2.connectedComponents(room, connectivity=4)[0] == 2, f"room {k} is split"
         half_width = cv2.distanceTransform(room, cv2.DIST_L2, 5).max()
         assert half_width >= 0.95 * scale, f"room {k} is narrower than ~2 m"
 
@@ -65,7 +78,17 @@ def test_rooms_are_separated_by_walls_and_at_least_two_metres_wide(seed):
 @pytest.mark.parametrize("wall", ["solid", "hatched", "double"])
 def test_labels_are_paper_when_rooms_hold_no_drawing(wall):
     plan = generate_plan(
-        3, wall=wall, doors=False, furniture=False, text=False, stairs=False, **SMALL, **CLEAN
+        3,
+        wall=wall,
+        doors=False,
+        windows=True,
+        furniture=False,
+        text=False,
+        stairs=False,
+        roof=False,
+        pen=2.5,  # thick strokes must still stay inside the walls
+        **SMALL,
+        **CLEAN,
     )
     inside = plan.labels > 0
     assert inside.sum() > 0.1 * inside.size
@@ -144,3 +167,48 @@ def test_every_room_is_reachable_through_doors(seed):
                     frontier.append(b)
     assert reached == set(range(len(layout.rooms) + 1))
     assert any(door.segment.outer for door in layout.doors)
+
+
+def test_set_script_writes_plans_and_16_bit_labels(tmp_path):
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "make_synthetic_set.py"
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(script),
+            str(tmp_path),
+            "--count",
+            "2",
+            "--seed",
+            "7",
+            "--max-side",
+            "1000",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["plans"] == 2
+    for seed in (7, 8):
+        image = cv2.imread(str(tmp_path / f"syn_{seed}.png"), cv2.IMREAD_COLOR)
+        labels = cv2.imread(str(tmp_path / f"syn_{seed}.gt.png"), cv2.IMREAD_UNCHANGED)
+        expected = generate_plan(seed, size=min(1000, draw_style(seed)["size"]))
+        assert labels.dtype == np.uint16 and np.array_equal(labels, expected.labels)
+        assert np.array_equal(image, expected.image)
+
+
+def test_door_gaps_belong_to_no_room_and_hold_no_wall():
+    rng = np.random.default_rng(3)
+    params = LayoutParams(scale=40.0, room_area_m2=12.0, outer_px=10, inner_px=5)
+    layout = make_layout(rng, Box(20, 20, 920, 660), params, "L", True, True)
+    drawn = rasterise(layout, (700, 960), params.outer_px, params.inner_px)
+    assert layout.doors
+    for door in layout.doors:
+        s = door.segment
+        line = s.at - 1 if s.high == OUTSIDE else s.at  # a pixel line inside the wall band
+        gap = (slice(door.lo, door.hi), line) if s.vertical else (line, slice(door.lo, door.hi))
+        assert not drawn.labels[gap].any() and not drawn.mask[gap].any()
+        beside = door.lo - 2  # the wall goes on right next to the gap
+        jamb = (beside, line) if s.vertical else (line, beside)
+        assert drawn.mask[jamb] and drawn.labels[jamb] == 0

@@ -9,15 +9,16 @@ outside and scraps; simplify outlines; map them back to source pixels.
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
 from locdetect_worker.detector.binarise import ink_mask
 from locdetect_worker.detector.doors import close_door_gaps
+from locdetect_worker.detector.footprint import building_footprint
 from locdetect_worker.detector.grow import grow_seeds
 from locdetect_worker.detector.model import DetectedRoom
 from locdetect_worker.detector.normalise import paper_grey
 from locdetect_worker.detector.polygons import label_polygons
+from locdetect_worker.detector.resample import shrink_keeping_lines
 from locdetect_worker.detector.seeds import room_seeds
 from locdetect_worker.detector.select import select_rooms
 from locdetect_worker.detector.stroke import stroke_width_histogram, thin_line_width
@@ -29,22 +30,21 @@ WORKING_SIDE = 2000
 def detect_rooms(image: np.ndarray) -> list[DetectedRoom]:
     """Rooms in a plan: ``image`` is (H, W, 3) BGR or (H, W) grey ``uint8``."""
     grey = paper_grey(image)
-    scale = min(1.0, WORKING_SIDE / max(grey.shape))
-    if scale < 1.0:
-        grey = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    grey, scale = shrink_keeping_lines(grey, WORKING_SIDE)
     side = max(grey.shape)
     page_area = grey.shape[0] * grey.shape[1]
     ink = ink_mask(grey)
     thin = thin_line_width(stroke_width_histogram(ink))
     walls = wall_mask(ink, thin, line_length=max(8, side // 15), hatch_gap=max(3, side // 400),
                       pair_gap=max(4, side // 100))
-    walls = close_door_gaps(walls, gap=max(4, side // 36), min_run=max(3, side // 200))
+    walls = close_door_gaps(walls, gap=max(4, side // 28), min_run=max(3, side // 200))
     free = (1 - walls).astype(np.uint8)
     min_area = max(16, int(0.0006 * page_area))
     radii = [float(r) for r in np.unique(np.geomspace(1, side / 8, 16).round())[::-1]] + [0.0]
     seeds = room_seeds(free, radii, min_dynamic=2.0, relative=0.2)
     regions = grow_seeds(seeds, free)
-    labels, confidences = select_rooms(regions, walls, min_area, min_width=side / 150)
+    inside = building_footprint(walls, opening=max(3, side // 10))
+    labels, confidences = select_rooms(regions, walls, inside, min_area, min_width=side / 150)
     polygons = label_polygons(labels, tolerance=max(1.0, side / 800))
     height, width = image.shape[:2]
     rooms = []

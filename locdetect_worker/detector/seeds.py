@@ -74,12 +74,18 @@ def room_seeds(free: np.ndarray, radii: list[float], min_dynamic: float, relativ
 
 def _children(labels: np.ndarray, previous: np.ndarray, node_of_previous: np.ndarray,
               count: int) -> list[list[int]]:
-    """Per current component, the distinct tree nodes of the previous level inside it."""
-    inside = previous > 0
-    pairs = np.unique(labels[inside].astype(np.int64) * len(node_of_previous) + previous[inside])
+    """Per current component, the distinct tree nodes of the previous level inside it.
+
+    Every previous component lies inside one current one (cuts only grow as
+    the radius falls), so one pixel of each tells where it went.
+    """
+    flat = previous.ravel()
+    where = np.flatnonzero(flat)[::-1]
+    first = np.zeros(len(node_of_previous), np.int64)
+    first[flat[where]] = where  # the last write wins: each label's first pixel
     children: list[list[int]] = [[] for _ in range(count)]
-    for pair in pairs:
-        comp, old = divmod(int(pair), len(node_of_previous))
+    parents = labels.ravel()[first[1:]]
+    for old, comp in enumerate(parents, start=1):
         node = int(node_of_previous[old])
         if node not in children[comp]:
             children[comp].append(node)

@@ -16,24 +16,27 @@ from locdetect_worker.detector._checks import check_mask
 
 
 def select_rooms(
-    regions: np.ndarray, walls: np.ndarray, min_area: int, min_width: float
+    regions: np.ndarray, walls: np.ndarray, inside: np.ndarray, min_area: int, min_width: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Kept room labels and their confidences.
 
-    ``regions`` (H, W) ``int32`` labels (0 = none), ``walls`` (H, W) ``uint8``.
+    ``regions`` (H, W) ``int32`` labels (0 = none), ``walls`` (H, W) ``uint8``,
+    ``inside`` (H, W) ``uint8`` building footprint: a room lies mostly inside.
     Returns ((H, W) ``int32`` labels renumbered 1..n, (n,) ``float64`` in 0..1).
     Rooms smaller than ``min_area`` px or thinner than ``min_width`` px go.
     """
     check_mask(walls, "walls")
+    check_mask(inside, "inside")
     if regions.shape != walls.shape or regions.dtype != np.int32:
         raise ValueError(f"regions must be int32 {walls.shape}, got {regions.dtype} {regions.shape}")
     height, width = regions.shape
     count = int(regions.max()) + 1
     areas = np.bincount(regions.ravel(), minlength=count)
+    within = np.bincount(regions.ravel(), weights=inside.ravel(), minlength=count)
     keep = np.zeros(count, bool)
     confidence = np.zeros(count)
     for label, found in enumerate(ndimage.find_objects(regions), start=1):
-        if found is None or areas[label] < min_area:
+        if found is None or areas[label] < min_area or within[label] < 0.6 * areas[label]:
             continue
         rows, cols = found
         if rows.start == 0 or cols.start == 0 or rows.stop == height or cols.stop == width:

@@ -17,27 +17,46 @@ FONT = cv2.FONT_HERSHEY_SIMPLEX
 _FONT_PX = 22.0  # cap height of FONT at scale 1
 
 _DATE = ((1, 29), (1, 13), (1990, 2026))
+# per language: corridor, the big rooms (largest first), small rooms, and the rest (bedrooms)
 _NAMES = {
-    "corridor": ["HALL", "CORRIDOR", "DEGAGEMENT", "PASSAGE", "ENTRY"],
-    "small": ["WC", "BATH", "STORAGE", "LAUNDRY", "PANTRY", "CLOSET", "SHOWER"],
-    "medium": ["BEDROOM", "KITCHEN", "OFFICE", "DINING", "BATH", "CHAMBRE", "STUDY"],
-    "large": ["LIVING", "SEJOUR", "LIVING ROOM", "MASTER BED", "KITCHEN", "FAMILY"],
+    "en": (
+        ["HALL", "CORRIDOR", "ENTRY"],
+        ["LIVING", "KITCHEN", "DINING", "FAMILY", "OFFICE", "STUDY", "GUEST ROOM", "LIBRARY"],
+        ["WC", "BATH", "STORAGE", "LAUNDRY", "PANTRY", "SHOWER", "CLOSET"],
+        "BEDROOM",
+    ),
+    "fr": (
+        ["DEGAGEMENT", "HALL", "ENTREE"],
+        ["SEJOUR", "CUISINE", "REPAS", "SALON", "BUREAU", "JEUX", "ATELIER", "BIBLIOTHEQUE"],
+        ["WC", "BAINS", "PLACARD", "CELLIER", "BUANDERIE", "DOUCHE", "DRESSING"],
+        "CHAMBRE",
+    ),
 }
 
 
 def room_names(rng: np.random.Generator, layout: Layout, scale: float) -> list[str]:
-    """A plausible name for every room, from its kind and size."""
-    names = []
-    for room in layout.rooms:
-        area = sum(b.width * b.height for b in room.pieces) / scale**2
-        group = (
-            room.kind
-            if room.kind == "corridor"
-            else ("small" if area < 7 else "medium" if area < 20 else "large")
-        )
-        name = str(rng.choice(_NAMES[group]))
-        count = sum(1 for n in names if n.split(" ")[0] == name)
-        names.append(f"{name} {count + 1}" if count and name in ("BEDROOM", "CHAMBRE") else name)
+    """Names as a house has them: the biggest rooms are living spaces, the smallest are
+    service rooms, the rest are numbered bedrooms."""
+    corridors, big, small, bedroom = _NAMES[str(rng.choice(list(_NAMES)))]
+    areas = [sum(b.width * b.height for b in room.pieces) / scale**2 for room in layout.rooms]
+    order = sorted(range(len(areas)), key=lambda i: -areas[i])
+    names = [""] * len(areas)
+    big_left = list(big[: max(1, len(areas) // 2)])
+    small_left = list(small)
+    for i in reversed(order):  # smallest first
+        if layout.rooms[i].kind == "corridor":
+            names[i] = str(rng.choice(corridors))
+        elif areas[i] < 7.5 and small_left:
+            names[i] = small_left.pop(int(rng.integers(len(small_left))))
+    bedrooms = 0
+    for i in order:  # largest first
+        if names[i]:
+            continue
+        if big_left:
+            names[i] = big_left.pop(0)
+        else:
+            bedrooms += 1
+            names[i] = f"{bedroom} {bedrooms}"
     return names
 
 
@@ -124,6 +143,19 @@ def draw_room_text(
                 boxes.append(box)
                 break
     return boxes
+
+
+def dashed_line(
+    ink: np.ndarray, a: tuple[int, int], b: tuple[int, int], dash: int, line: int
+) -> None:
+    """A dashed straight line from ``a`` to ``b``: dashes and gaps of ``dash`` px."""
+    length = float(np.hypot(b[0] - a[0], b[1] - a[1]))
+    steps = max(1, int(length // dash))
+    for i in range(0, steps, 2):
+        t0, t1 = i / steps, min(1.0, (i + 1) / steps)
+        p0 = (int(a[0] + (b[0] - a[0]) * t0), int(a[1] + (b[1] - a[1]) * t0))
+        p1 = (int(a[0] + (b[0] - a[0]) * t1), int(a[1] + (b[1] - a[1]) * t1))
+        cv2.line(ink, p0, p1, 255, line)
 
 
 def overlaps(box: Box, others: list[Box]) -> bool:

@@ -8,7 +8,7 @@ door graph is a spanning tree from the outside so every room is reachable.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -46,6 +46,7 @@ class Segment:
     hi: int
     low: int
     high: int
+    thickness: int  # px across the line
 
     @property
     def length(self) -> int:
@@ -58,13 +59,14 @@ class Segment:
 
 @dataclass(frozen=True)
 class Opening:
-    """A door or window in ``segment`` over [lo, hi); a door swings into room ``into``."""
+    """A door or window in ``segment`` over [lo, hi); a door's leaves swing into room ``into``."""
 
     segment: Segment
     lo: int
     hi: int
     into: int = OUTSIDE
     hinge_low: bool = True
+    leaves: int = 1  # 0: a plain opening, 2: a double door
 
 
 @dataclass
@@ -77,6 +79,7 @@ class Room:
 class Layout:
     footprint: list[Box]
     rooms: list[Room]  # room id k is rooms[k - 1]
+    thick_lines: frozenset[tuple[bool, int]] = frozenset()  # (vertical, at) of bearing walls
     segments: list[Segment] = field(default_factory=list)
     doors: list[Opening] = field(default_factory=list)
     windows: list[Opening] = field(default_factory=list)
@@ -93,6 +96,10 @@ class LayoutParams:
     def min_room(self) -> int:
         # interior >= ~2.1 m even between an outer wall and an inner one
         return int(round(2.2 * self.scale)) + self.outer_px
+
+    @property
+    def thick_px(self) -> int:
+        return max(self.inner_px, int(round(0.8 * self.outer_px)))
 
     @property
     def clearance(self) -> int:
@@ -113,7 +120,12 @@ def make_layout(
     for part in footprint:
         leaves.extend(_split(rng, part, params, depth=0, axis=None, corridors=[0]))
     layout = Layout(footprint=footprint, rooms=_merge_l_rooms(rng, leaves))
-    layout.segments = _segments(layout.rooms)
+    layout.segments = _segments(layout, params)
+    lines = sorted({(s.vertical, s.at) for s in layout.segments if not s.outer})
+    if lines and rng.random() < 0.4:  # one or two thicker, load-bearing inner walls
+        picks = rng.choice(len(lines), size=min(len(lines), int(rng.integers(1, 3))), replace=False)
+        layout.thick_lines = frozenset(lines[int(i)] for i in picks)
+        layout.segments = _segments(layout, params)
     if doors:
         _connect(rng, layout, params)
     if windows:
@@ -124,8 +136,8 @@ def make_layout(
 def _footprint(rng: np.random.Generator, area: Box, p: LayoutParams, shape: str) -> list[Box]:
     """One rectangle, or an L as two rectangles cut along the notch's inner corner."""
     lo_w, lo_h = min(area.width, 2 * p.min_room), min(area.height, 2 * p.min_room)
-    width = int(rng.uniform(max(lo_w, 0.75 * area.width), area.width + 1))
-    height = int(rng.uniform(max(lo_h, 0.75 * area.height), area.height + 1))
+    width = int(rng.uniform(max(lo_w, 0.85 * area.width), area.width + 1))
+    height = int(rng.uniform(max(lo_h, 0.85 * area.height), area.height + 1))
     x0 = area.x0 + (area.width - width) // 2
     y0 = area.y0 + (area.height - height) // 2
     whole = Box(x0, y0, x0 + width, y0 + height)
@@ -240,9 +252,9 @@ def _forms_l(a: Box, b: Box) -> bool:
     return False
 
 
-def _segments(rooms: list[Room]) -> list[Segment]:
+def _segments(layout: Layout, p: LayoutParams) -> list[Segment]:
     """Every wall line between two rooms, or between a room and the outside."""
-    pieces = [(k, box) for k, room in enumerate(rooms, start=1) for box in room.pieces]
+    pieces = [(k, box) for k, room in enumerate(layout.rooms, start=1) for box in room.pieces]
     segments = []
     for k, box in pieces:
         for vertical, at, lo, hi, outward in (
@@ -265,10 +277,21 @@ def _segments(rooms: list[Room]) -> list[Segment]:
                     continue
                 free = _subtract(free, max(lo, o_lo), min(hi, o_hi))
                 if other_k != k and outward > 0:  # each shared line once, from its low side
-                    segments.append(Segment(vertical, at, max(lo, o_lo), min(hi, o_hi), k, other_k))
+                    thick = (vertical, at) in layout.thick_lines
+                    segments.append(
+                        Segment(
+                            vertical,
+                            at,
+                            max(lo, o_lo),
+                            min(hi, o_hi),
+                            k,
+                            other_k,
+                            p.thick_px if thick else p.inner_px,
+                        )
+                    )
             for f_lo, f_hi in free:
                 low, high = (k, OUTSIDE) if outward > 0 else (OUTSIDE, k)
-                segments.append(Segment(vertical, at, f_lo, f_hi, low, high))
+                segments.append(Segment(vertical, at, f_lo, f_hi, low, high, p.outer_px))
     return segments
 
 
@@ -301,7 +324,7 @@ def _connect(rng: np.random.Generator, layout: Layout, p: LayoutParams) -> None:
         missing = [k for k in range(1, len(layout.rooms) + 1) if k not in reached]
         if not missing:
             break
-        _absorb(layout, missing[0])
+        _absorb(layout, missing[0], p)
     chosen = list(tree)
     entrances = 1 if rng.random() < 0.7 else 2
     for s in usable:
@@ -312,7 +335,28 @@ def _connect(rng: np.random.Generator, layout: Layout, p: LayoutParams) -> None:
         odds = 0.3 if s.outer else (0.8 if corridor else 0.12)
         if not pair_used and rng.random() < odds:
             chosen.append(s)
-    layout.doors = [_door(rng, s, entry_w if s.outer else inner_w, p) for s in chosen]
+    layout.doors = []
+    for s in chosen:  # tree doors first: those are needed, extra ones may yield
+        for attempt in range(8):
+            door = _door(rng, s, entry_w if s.outer else inner_w, p)
+            clash = any(_swing_clash(door, other, p) for other in layout.doors)
+            if not clash:
+                layout.doors.append(door)
+                break
+            if attempt == 7 and s in tree:  # keep the room reachable: an opening, no leaf
+                layout.doors.append(replace(door, leaves=0))
+
+
+def _swing_clash(a: Opening, b: Opening, p: LayoutParams) -> bool:
+    """Whether two doors' swing squares (both sides of their walls) would overlap."""
+    boxes = []
+    for door in (a, b):
+        s, reach = door.segment, door.hi - door.lo + p.outer_px
+        across = (s.at - reach, s.at + reach)
+        along = (door.lo - p.inner_px, door.hi + p.inner_px)
+        boxes.append((across, along) if s.vertical else (along, across))
+    (ax, ay), (bx, by) = boxes
+    return ax[0] < bx[1] and bx[0] < ax[1] and ay[0] < by[1] and by[0] < ay[1]
 
 
 def _spanning_tree(
@@ -338,7 +382,7 @@ def _spanning_tree(
     return tree
 
 
-def _absorb(layout: Layout, room_id: int) -> None:
+def _absorb(layout: Layout, room_id: int, p: LayoutParams) -> None:
     """Merge room ``room_id`` into the neighbour it shares the longest wall with."""
     shared = [s for s in layout.segments if room_id in (s.low, s.high) and not s.outer]
     if not shared:
@@ -349,29 +393,30 @@ def _absorb(layout: Layout, room_id: int) -> None:
     if layout.rooms[room_id - 1].kind == "corridor":
         layout.rooms[other - 1].kind = "corridor"
     del layout.rooms[room_id - 1]
-    layout.segments = _segments(layout.rooms)
+    layout.segments = _segments(layout, p)
 
 
 def _door(rng: np.random.Generator, s: Segment, width: int, p: LayoutParams) -> Opening:
-    """A door gap near one end of the wall (as usual) or somewhere along it."""
+    """A door gap, usually near one end of the wall; entrances are sometimes double doors,
+    inner doors sometimes plain openings without a leaf."""
+    leaves = 1
+    if s.outer and rng.random() < 0.3 and s.length >= 2.2 * width + 2 * p.clearance:
+        leaves, width = 2, int(1.6 * width)
+    elif not s.outer and rng.random() < 0.12:
+        leaves = 0
     lo_limit, hi_limit = s.lo + p.clearance, s.hi - p.clearance - width
     roll = rng.random()
-    start = (
-        lo_limit
-        if roll < 0.35
-        else hi_limit
-        if roll < 0.7
-        else int(rng.uniform(lo_limit, hi_limit + 1))
-    )
-    into = (
-        s.high
-        if s.low == OUTSIDE
-        else s.low
-        if s.high == OUTSIDE
-        else (s.low if rng.random() < 0.5 else s.high)
-    )
-    hinge_low = (start == lo_limit) if roll < 0.7 else bool(rng.random() < 0.5)
-    return Opening(s, start, start + width, into=into, hinge_low=hinge_low)
+    if roll < 0.7:  # against the corner, hinged on that side
+        start = lo_limit if roll < 0.35 else hi_limit
+        hinge_low = start == lo_limit
+    else:
+        start = int(rng.uniform(lo_limit, hi_limit + 1))
+        hinge_low = bool(rng.random() < 0.5)
+    if OUTSIDE in (s.low, s.high):
+        into = s.high if s.low == OUTSIDE else s.low
+    else:
+        into = s.low if rng.random() < 0.5 else s.high
+    return Opening(s, start, start + width, into=into, hinge_low=hinge_low, leaves=leaves)
 
 
 def _windows(rng: np.random.Generator, layout: Layout, p: LayoutParams) -> list[Opening]:

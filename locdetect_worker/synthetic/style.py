@@ -1,7 +1,9 @@
 """Style options of a synthetic plan: drawn from the seed, overridable one by one.
 
-Every option is drawn from its own generator stream in a fixed order, so
-overriding one option never changes what the others resolve to.
+Options are drawn from one stream in a fixed order, each consuming the same
+draws whatever the overrides, so overriding one option leaves the others as
+they were, except the ones derived from it (the building size and the scale
+follow the sheet size).
 """
 
 from __future__ import annotations
@@ -50,18 +52,22 @@ def _aspect(rng: np.random.Generator, _: dict) -> float:
     return aspect if rng.random() < 0.75 else 1 / aspect
 
 
-def _building(rng: np.random.Generator, _: dict) -> float:
-    return round(float(rng.uniform(10.0, 26.0)), 2)
+def _building(rng: np.random.Generator, style: dict) -> float:
+    # long side in metres; big sheets hold bigger buildings (the scale stops at 150 px/m)
+    at_max_scale = 0.8 * max(drawing_area(style)) / 150.0
+    low, high = np.clip(0.5 * at_max_scale, 10.0, 20.0), np.clip(at_max_scale, 26.0, 40.0)
+    return round(float(rng.uniform(low, high)), 2)
 
 
 def _scale(rng: np.random.Generator, style: dict) -> float:
-    # a scale at which the building spans 45..100 % of the sheet, within 30..150 px/m
+    # a scale at which the building spans 75..100 % of the sheet, within 30..150 px/m
+    fraction = rng.random()  # drawn first, whatever the branch, to keep the stream aligned
     usable = 0.8 * max(drawing_area(style))
     high = min(150.0, usable / style["building_m"])
-    low = max(30.0, 0.45 * usable / style["building_m"])
+    low = max(30.0, 0.75 * usable / style["building_m"])
     if low > high:
         return 30.0 if high < 30.0 else 150.0
-    return round(float(rng.uniform(low, high)), 2)
+    return round(low + fraction * (high - low), 2)
 
 
 def _choice(options: tuple, weights: tuple) -> Any:
@@ -99,7 +105,11 @@ def _inner_wall(rng: np.random.Generator, style: dict) -> float:
 
 
 def _room_area(rng: np.random.Generator, _: dict) -> float:
-    return round(float(rng.uniform(7.0, 18.0)), 1)
+    return round(float(rng.uniform(8.0, 20.0)), 1)
+
+
+def _pen(rng: np.random.Generator, _: dict) -> float:
+    return round(float(rng.uniform(0.7, 1.8)), 2)
 
 
 _DEFAULTS = {
@@ -123,6 +133,11 @@ _DEFAULTS = {
     "dimensions": _flag(0.6),
     "frame": _flag(0.7),
     "stairs": _flag(0.3),
+    "wall_fill": _flag(0.3),  # grey poche between double wall lines
+    "terrace": _flag(0.3),
+    "notes": _flag(0.4),
+    "roof": _flag(0.25),  # eaves outline around the building, sometimes with hip lines
+    "pen": _pen,  # line width factor
 }
 
 
@@ -141,6 +156,7 @@ def _validate(name: str, value: Any) -> Any:
         "rotation_deg": lambda v: -45.0 <= float(v) <= 45.0,
         "noise": lambda v: 0.0 <= float(v) <= 60.0,
         "jpeg_quality": lambda v: v is None or 5 <= int(v) <= 100,
+        "pen": lambda v: 0.2 <= float(v) <= 5.0,
     }
     check = checks.get(name, lambda v: isinstance(v, bool))
     if not check(value):

@@ -40,30 +40,31 @@ def rasterise(layout: Layout, shape: tuple[int, int], outer_px: int, inner_px: i
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * outer_px + 1, 2 * outer_px + 1))
     wall[y0:y1, x0:x1] = (inside > 0) & (cv2.erode(inside, kernel) == 0)
     for s in layout.segments:
-        if not s.outer:
-            a, b = _band(s, outer_px, inner_px)
-            lo, hi = s.lo - inner_px // 2, s.hi + inner_px - inner_px // 2
-            _fill(wall, s.vertical, a, b, lo, hi, value=True)
+        if not s.outer:  # ends reach into the crossing walls, which are at least inner_px thick
+            near, far = _band(s)
+            reach = min(s.thickness, inner_px)
+            _fill(wall, s.vertical, near, far, s.lo - reach // 2, s.hi + reach - reach // 2)
     wall &= rooms > 0  # inner walls end at the outside face of the outer wall
     labels = np.where(wall, np.uint16(0), rooms)
     blocked = []
     for door in layout.doors:
-        a, b = _band(door.segment, outer_px, inner_px)
-        _fill(wall, door.segment.vertical, a, b, door.lo, door.hi, value=False)
-        blocked.extend(_door_zones(door, outer_px, inner_px))
+        near, far = _band(door.segment)
+        _fill(wall, door.segment.vertical, near, far, door.lo, door.hi, value=False)
+        blocked.extend(_door_zones(door))
     for window in layout.windows:
-        a, b = _band(window.segment, outer_px, inner_px)
-        _fill(wall, window.segment.vertical, a, b, window.lo, window.hi, value=False)
+        near, far = _band(window.segment)
+        _fill(wall, window.segment.vertical, near, far, window.lo, window.hi, value=False)
     return Walls(labels=labels, mask=wall, blocked=blocked)
 
 
-def _band(s: Segment, outer_px: int, inner_px: int) -> tuple[int, int]:
-    """The wall's extent across its line, [a, b) in the perpendicular coordinate."""
+def _band(s: Segment) -> tuple[int, int]:
+    """The wall's extent across its line, [a, b) in the perpendicular coordinate: outer
+    walls lie inside the footprint, inner walls are centred on their line."""
     if s.low == OUTSIDE:
-        return s.at, s.at + outer_px
+        return s.at, s.at + s.thickness
     if s.high == OUTSIDE:
-        return s.at - outer_px, s.at
-    return s.at - inner_px // 2, s.at + inner_px - inner_px // 2
+        return s.at - s.thickness, s.at
+    return s.at - s.thickness // 2, s.at + s.thickness - s.thickness // 2
 
 
 def _fill(
@@ -76,15 +77,15 @@ def _fill(
         mask[a:b, lo:hi] = value
 
 
-def _faces(door: Opening, outer_px: int, inner_px: int) -> tuple[int, int]:
+def _faces(door: Opening) -> tuple[int, int]:
     """The first free coordinate on each side of the door's wall (low side, high side)."""
-    a, b = _band(door.segment, outer_px, inner_px)
+    a, b = _band(door.segment)
     return a - 1, b
 
 
-def _door_zones(door: Opening, outer_px: int, inner_px: int) -> list[Box]:
+def _door_zones(door: Opening) -> list[Box]:
     """The square the leaf sweeps and the square in front of the door on the other side."""
-    low_face, high_face = _faces(door, outer_px, inner_px)
+    low_face, high_face = _faces(door)
     size = door.hi - door.lo
     zones = []
     for face, direction in ((low_face, -1), (high_face, 1)):
@@ -96,54 +97,60 @@ def _door_zones(door: Opening, outer_px: int, inner_px: int) -> list[Box]:
     return zones
 
 
-def draw_door(ink: np.ndarray, door: Opening, outer_px: int, inner_px: int, thickness: int) -> None:
-    """The leaf (a line from the hinge, perpendicular to the wall) and its quarter swing arc."""
+def draw_door(ink: np.ndarray, door: Opening, thickness: int) -> None:
+    """Each leaf: a line from its hinge, perpendicular to the wall, and a quarter swing arc."""
     s = door.segment
-    low_face, high_face = _faces(door, outer_px, inner_px)
+    low_face, high_face = _faces(door)
     direction = -1 if door.into == s.low else 1
     face = low_face if direction < 0 else high_face
-    size = door.hi - door.lo
-    hinge_along, free_along = (door.lo, door.hi) if door.hinge_low else (door.hi - 1, door.lo)
-    if s.vertical:
-        hinge, leaf_end, jamb = (
-            (face, hinge_along),
-            (face + direction * size, hinge_along),
-            (face, free_along),
-        )
+    if door.leaves == 2:
+        middle = (door.lo + door.hi) // 2
+        leaves = [(door.lo, middle), (door.hi - 1, middle)]
+    elif door.leaves == 1:
+        leaves = [(door.lo, door.hi) if door.hinge_low else (door.hi - 1, door.lo)]
     else:
-        hinge, leaf_end, jamb = (
-            (hinge_along, face),
-            (hinge_along, face + direction * size),
-            (free_along, face),
-        )
-    cv2.line(ink, hinge, leaf_end, 255, thickness + 1, cv2.LINE_AA)
-    start = math.degrees(math.atan2(leaf_end[1] - hinge[1], leaf_end[0] - hinge[0]))
-    end = math.degrees(math.atan2(jamb[1] - hinge[1], jamb[0] - hinge[0]))
-    if end - start > 180:
-        end -= 360
-    elif start - end > 180:
-        start -= 360
-    cv2.ellipse(ink, hinge, (size, size), 0, start, end, 255, thickness, cv2.LINE_AA)
+        leaves = []
+    for hinge_along, free_along in leaves:
+        size = abs(free_along - hinge_along)
+
+        def point(along: int, across: int) -> tuple[int, int]:
+            return (across, along) if s.vertical else (along, across)
+
+        hinge = point(hinge_along, face)
+        leaf_end = point(hinge_along, face + direction * size)
+        jamb = point(free_along, face)
+        cv2.line(ink, hinge, leaf_end, 255, thickness + 1, cv2.LINE_AA)
+        start = math.degrees(math.atan2(leaf_end[1] - hinge[1], leaf_end[0] - hinge[0]))
+        end = math.degrees(math.atan2(jamb[1] - hinge[1], jamb[0] - hinge[0]))
+        if end - start > 180:
+            end -= 360
+        elif start - end > 180:
+            start -= 360
+        cv2.ellipse(ink, hinge, (size, size), 0, start, end, 255, thickness, cv2.LINE_AA)
 
 
-def draw_window(ink: np.ndarray, window: Opening, outer_px: int, thickness: int) -> None:
-    """Thin lines across the opening: both wall faces and one or two glass lines."""
-    a, b = _band(window.segment, outer_px, outer_px)
+def draw_window(ink: np.ndarray, window: Opening, thickness: int) -> None:
+    """Thin lines across the opening, kept inside the wall band: both faces and the glass."""
+    a, b = _band(window.segment)
     depth = b - a
-    rows = [a, b - 1]
-    if depth >= 6:
+    stroke = max(1, min(thickness, depth // 4))
+    rows = [a, b - stroke]
+    if depth >= 6 * stroke:
         rows += [a + depth // 3, a + 2 * depth // 3]
     else:
-        rows.append(a + depth // 2)
+        rows.append(a + (depth - stroke) // 2)
     for row in rows:
         if window.segment.vertical:
-            cv2.line(ink, (row, window.lo), (row, window.hi - 1), 255, thickness)
+            ink[window.lo : window.hi, row : row + stroke] = 255
         else:
-            cv2.line(ink, (window.lo, row), (window.hi - 1, row), 255, thickness)
+            ink[row : row + stroke, window.lo : window.hi] = 255
 
 
-def ink_walls(ink: np.ndarray, wall: np.ndarray, style: str, line: int, spacing: int) -> None:
-    """Ink the wall mask: ``solid`` fill, ``hatched`` outline + diagonals, ``double`` outline."""
+def ink_walls(
+    ink: np.ndarray, wall: np.ndarray, style: str, line: int, spacing: int, fill: int = 0
+) -> None:
+    """Ink the wall mask: ``solid`` fill, ``hatched`` outline + diagonals, ``double`` outline
+    (with a ``fill`` 0..255 grey between the lines)."""
     if style == "solid":
         ink[wall] = 255
         return
@@ -156,6 +163,8 @@ def ink_walls(ink: np.ndarray, wall: np.ndarray, style: str, line: int, spacing:
     inner = cv2.erode(cv2.copyMakeBorder(w, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0), kernel)
     outline = (w > 0) & (inner[1:-1, 1:-1] == 0)
     strokes = outline
+    if fill:
+        ink[y0:y1, x0:x1][w > 0] = fill
     if style == "hatched":
         hatch = np.zeros_like(w)
         height, width = w.shape

@@ -1,0 +1,32 @@
+"""Walls -> the building's footprint: what the outside cannot reach.
+
+Entrances, windows drawn thin and gaps between wall ends let the outside
+leak into rooms. Closing the walls with a kernel about as wide as the widest
+such opening seals the envelope; whatever free space is still connected to
+the sheet's edge is outside. The sealing is used only to decide what is
+inside: rooms keep their own outlines.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from locdetect_worker.detector._checks import check_mask
+
+
+def building_footprint(walls: np.ndarray, opening: int) -> np.ndarray:
+    """(H, W) ``uint8`` mask, 1 = inside the building envelope (walls included).
+
+    ``walls`` is (H, W) ``uint8`` (1 = wall); ``opening`` is the widest gap in
+    the envelope, in px, to seal.
+    """
+    check_mask(walls, "walls")
+    if opening < 1:
+        raise ValueError(f"opening must be >= 1, got {opening}")
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (opening, opening))
+    sealed = cv2.morphologyEx(walls, cv2.MORPH_CLOSE, kernel)
+    padded = cv2.copyMakeBorder(sealed, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+    mask = np.zeros((padded.shape[0] + 2, padded.shape[1] + 2), np.uint8)
+    cv2.floodFill(padded, mask, (0, 0), 2)
+    return (padded[1:-1, 1:-1] != 2).astype(np.uint8)

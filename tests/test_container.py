@@ -1,0 +1,194 @@
+"""The inference container as a real process: SageMaker's /ping and /invocations contract."""
+
+import json
+import os
+import signal
+import struct
+import sys
+
+import aiohttp
+import anyio
+import cv2
+import numpy as np
+import pytest
+
+from container.inference import input_fn, model_fn
+from locdetect_worker.analysis import analyse_blueprint
+from locdetect_worker.decode import DecodeLimits
+from locdetect_worker.errors import JobError
+from locdetect_worker.local_stack import free_port
+from locdetect_worker.sagemaker_emulator import REPO_ROOT
+from tests.conftest import simple_plan_png
+from tests.sagemaker_fixtures import container_url_fixture  # noqa: F401
+
+
+def plan_pdf() -> bytes:
+    """A one-page vector PDF: an outer wall split into four rooms (600 x 450 pt)."""
+    content = b"12 w 50 50 500 350 re S 300 50 m 300 400 l S 50 225 m 550 225 l S"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 600 450] /Contents 4 0 R >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
+    ]
+    out, offsets = b"%PDF-1.4\n", []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return out
+
+
+def encoded(extension: str) -> bytes:
+    image = cv2.imdecode(np.frombuffer(simple_plan_png(), np.uint8), cv2.IMREAD_COLOR)
+    ok, data = cv2.imencode(extension, image)
+    assert ok
+    return data.tobytes()
+
+
+async def post(url: str, body: bytes, content_type: str) -> tuple[int, dict]:
+    async with aiohttp.ClientSession() as session:
+        async with session.post(
+            f"{url}/invocations", data=body, headers={"Content-Type": content_type}
+        ) as response:
+            return response.status, json.loads(await response.read())
+
+
+async def test_ping_answers_once_loaded(container_url):
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{container_url}/ping") as response:
+            assert response.status == 200
+            assert (await response.json())["status"] == "ok"
+
+
+async def test_png_gives_the_same_rooms_as_the_shared_detector(container_url):
+    plan = simple_plan_png()
+    status, document = await post(container_url, plan, "image/png")
+    assert status == 200
+    assert document["status"] == "succeeded"
+    assert document["error"] is None
+    assert document["image"] == {"width": 1200, "height": 900, "pages": 1}
+    local = analyse_blueprint(plan, DecodeLimits(), overlay=False)
+    assert document["rooms"] == [json.loads(room.model_dump_json()) for room in local.rooms]
+    assert set(document["timings_ms"]) >= {"decode", "detect"}
+
+
+@pytest.mark.parametrize(
+    ("content_type", "make"),
+    [
+        ("image/jpeg", lambda: encoded(".jpg")),
+        ("image/tiff", lambda: encoded(".tiff")),
+        ("image/bmp", lambda: encoded(".bmp")),
+        ("image/webp", lambda: encoded(".webp")),
+        ("application/pdf", plan_pdf),
+    ],
+)
+async def test_every_accepted_content_type(container_url, content_type, make):
+    status, document = await post(container_url, make(), content_type)
+    assert status == 200, document
+    assert document["status"] == "succeeded"
+    assert document["image"]["pages"] == 1
+    assert len(document["rooms"]) == 4
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "code"),
+    [
+        (os.urandom(4096), "image/png", 415, "unsupported_format"),
+        (simple_plan_png()[:3000], "image/png", 400, "decode_failed"),
+        (b"\x89PNG\r\n\x1a\n" + b"\0" * 64, "image/png", 400, "decode_failed"),
+        (b"%PDF-1.4\nnot really", "application/pdf", 400, "decode_failed"),
+        (b"", "image/png", 400, "decode_failed"),
+        (simple_plan_png(), "text/plain", 415, "unsupported_format"),
+        (simple_plan_png(), "application/octet-stream", 415, "unsupported_format"),
+    ],
+    ids=["random", "truncated", "bad-header", "bad-pdf", "empty", "text", "octet-stream"],
+)
+async def test_garbage_gets_a_typed_4xx(container_url, body, content_type, status, code):
+    got_status, document = await post(container_url, body, content_type)
+    assert got_status == status
+    assert document["status"] == "failed"
+    assert document["error"]["code"] == code
+    assert document["rooms"] == []
+
+
+async def test_unknown_routes_and_methods(container_url):
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{container_url}/invocations") as response:
+            assert response.status == 405
+        async with session.get(f"{container_url}/nothing") as response:
+            assert response.status == 404
+
+
+def test_hooks_read_the_model_config(tmp_path):
+    (tmp_path / "config.json").write_text(json.dumps({"max_image_pixels": 1234, "workers": 3}))
+    model = model_fn(str(tmp_path))
+    assert model.limits.max_pixels == 1234
+    assert model.workers == 3
+    assert input_fn(b"x", "image/png; charset=binary") == b"x"
+    with pytest.raises(JobError) as caught:
+        input_fn(b"x", "image/gif")
+    assert caught.value.code == "unsupported_format"
+
+
+async def test_model_config_limits_and_sigterm_drains(tmp_path):
+    """A second container with /opt/ml/model/config.json; SIGTERM lets a request finish."""
+    config = {"max_image_pixels": 20_000_000, "max_object_bytes": 1_000_000}
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    port = free_port()
+    process = await anyio.open_process(
+        [sys.executable, "-m", "container.server", "serve", "--host", "127.0.0.1",
+         "--port", str(port), "--model-dir", str(tmp_path)],
+        cwd=REPO_ROOT,
+        env={**os.environ, "LOCDETECT_WORKERS": "1"},
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        await _wait_ping(url, 200)
+        bomb = b"\x89PNG\r\n\x1a\n" + struct.pack(">I4sII", 13, b"IHDR", 5000, 4100) + b"\0" * 64
+        status, document = await post(url, bomb, "image/png")
+        assert status == 413
+        assert document["error"]["code"] == "image_too_large"
+        status, document = await post(url, b"\x89PNG" + os.urandom(1_200_000), "image/png")
+        assert status == 413
+        assert document["error"]["code"] == "object_too_large"
+
+        async with anyio.create_task_group() as group:
+            results = []
+
+            async def slow_request():
+                results.append(await post(url, simple_plan_png(size=(4000, 4000)), "image/png"))
+
+            group.start_soon(slow_request)
+            await _wait_ping(url, 200, in_flight=1)
+            process.send_signal(signal.SIGTERM)
+        assert results[0][0] == 200
+        assert results[0][1]["status"] == "succeeded"
+        with anyio.fail_after(30):
+            assert await process.wait() == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        await process.aclose()
+
+
+async def _wait_ping(url: str, status: int, in_flight: int = 0) -> None:
+    """Poll /ping until it answers ``status`` with at least ``in_flight`` requests running."""
+    async with aiohttp.ClientSession() as session:
+        with anyio.fail_after(60):
+            while True:
+                try:
+                    async with session.get(f"{url}/ping") as response:
+                        body = await response.json()
+                        if response.status == status and body["in_flight"] >= in_flight:
+                            return
+                except aiohttp.ClientConnectionError:
+                    pass
+                await anyio.sleep(0.02)
