@@ -12,6 +12,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+import anyio
 import anyio.to_process
 import structlog
 from botocore.exceptions import ClientError
@@ -108,7 +109,8 @@ class OutcomeWriter:
                 "created_at": utc_now(),
             }
         )
-        await self.store.write(result, overlay)
+        with anyio.CancelScope(shield=True):  # a half-written result helps nobody
+            await self.store.write(result, overlay)
         log.info("sagemaker_result", job_id=job_id, status=result.status, rooms=len(result.rooms))
 
     async def endpoint_failed(
@@ -126,7 +128,8 @@ class OutcomeWriter:
         self, job_id: str, source: S3Source, message: str, code: str = "endpoint_failed"
     ) -> None:
         error = JobError(code, message)  # type: ignore[arg-type]
-        await self.store.write(failed_result(job_id, source, error, BACKEND))
+        with anyio.CancelScope(shield=True):
+            await self.store.write(failed_result(job_id, source, error, BACKEND))
         log.info("sagemaker_result", job_id=job_id, status="failed", code=code, error=message[:200])
 
     async def _overlay(self, source: S3Source, document: ResultDocument) -> bytes | None:

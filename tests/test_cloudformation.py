@@ -25,7 +25,7 @@ from locdetect_worker.handler import FAILURES_PREFIX
 from locdetect_worker.local_stack import LOCAL_REGION
 
 CFN = Path(__file__).resolve().parent.parent / "cloudformation"
-DEPLOY_DOC = CFN.parent / "docs" / "deploy.md"
+DEPLOY_DOC = CFN.parent / "README.md"
 # The order stacks must be deployed in: each imports only what earlier ones export.
 ORDER = ["ecr", "messaging", "storage", "sagemaker", "worker"]
 # Actions without resource-level permissions: the only ones allowed on Resource "*".
