@@ -31,6 +31,7 @@ class ObjectCreated:
     size: int | None = None
     version_id: str | None = None
     sequencer: str | None = None
+    event_time: str | None = None  # when S3 saw the upload: the start of end-to-end latency
 
 
 class _Loose(BaseModel):
@@ -57,6 +58,7 @@ class S3Entity(_Loose):
 class S3EventRecord(_Loose):
     event_source: str = Field(alias="eventSource")
     event_name: str = Field(alias="eventName")
+    event_time: str | None = Field(default=None, alias="eventTime")
     s3: S3Entity
 
 
@@ -122,6 +124,7 @@ def _parse_s3_records(records: Any) -> list[ObjectCreated]:
                 size=obj.size,
                 version_id=obj.version_id,
                 sequencer=obj.sequencer,
+                event_time=record.event_time,
             )
         )
     return created
@@ -143,6 +146,7 @@ def _parse_eventbridge(payload: dict[str, Any]) -> list[ObjectCreated]:
             size=obj.size,
             version_id=obj.version_id,
             sequencer=obj.sequencer,
+            event_time=payload.get("time"),
         )
     ]
 

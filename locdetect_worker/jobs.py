@@ -15,6 +15,7 @@ class Job:
     source: S3Source
     message_id: str | None = None
     force: bool = False
+    event_time: str | None = None  # the S3 event's time, for end-to-end latency
 
     @property
     def log_context(self) -> dict[str, str | None]:

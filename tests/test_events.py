@@ -15,6 +15,7 @@ def test_direct_s3_notification_decodes_key_and_keeps_fields():
         size=123456,
         version_id="3HL4kqtJlcpXroDTDmJ-rmSpXd3dIbrHY",
         sequencer="0055AED6DCD90281E5",
+        event_time="2026-11-27T10:00:00.000Z",
     )
 
 
@@ -31,6 +32,7 @@ def test_eventbridge_object_created(name):
     assert created.key == "blueprints/site-b/ground floor.jpg"
     assert created.version_id == "IYV3p45BhZA4KZrqBV2nVhwvHwcyhaQy"
     assert created.etag == "b1946ac92492d2347c6235b4d2611184"
+    assert created.event_time == "2026-11-27T10:00:00Z"
 
 
 def test_several_records_keep_only_object_creations_in_order():
