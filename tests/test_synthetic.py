@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from locdetect_worker.synthetic import draw_style, generate_plan
-from locdetect_worker.synthetic.layout import OUTSIDE, Box, LayoutParams, make_layout
+from locdetect_worker.synthetic.geometry import OUTSIDE, Box, LayoutParams
+from locdetect_worker.synthetic.layout import make_layout
 from locdetect_worker.synthetic.walls import rasterise
 
 SMALL = {"size": 1200}

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
-from locdetect_worker.synthetic.layout import Box, Layout
+from locdetect_worker.synthetic.geometry import Box, Layout
 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 _FONT_PX = 22.0  # cap height of FONT at scale 1

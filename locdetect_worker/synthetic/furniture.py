@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 
 from locdetect_worker.synthetic.annotate import inside, largest_interior, overlaps
-from locdetect_worker.synthetic.layout import Box, Layout
+from locdetect_worker.synthetic.geometry import Box, Layout
 
 # item -> (length along the wall, depth into the room) in metres
 _SIZES = {

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 
 from locdetect_worker.synthetic.annotate import FONT, dashed_line, overlaps, put_lines
-from locdetect_worker.synthetic.layout import OUTSIDE, Box, Layout
+from locdetect_worker.synthetic.geometry import OUTSIDE, Box, Layout
 
 _NOTES = [
     "NOTES:",

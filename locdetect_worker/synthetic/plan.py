@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 
 from locdetect_worker.synthetic import annotate, furniture, outside, scan, walls
-from locdetect_worker.synthetic.layout import Box, Layout, LayoutParams, make_layout
+from locdetect_worker.synthetic.geometry import Box, Layout, LayoutParams
+from locdetect_worker.synthetic.layout import make_layout
 from locdetect_worker.synthetic.style import draw_style, drawing_area
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from locdetect_worker.synthetic.layout import OUTSIDE, Box, Layout, Opening, Segment
+from locdetect_worker.synthetic.geometry import OUTSIDE, Box, Layout, Opening, Segment
 
 
 @dataclass(frozen=True)
