@@ -1,6 +1,6 @@
 """The local backend against the SageMaker path (emulator + container process), in one run.
 
-    .venv/bin/python benchmarks/bench_sagemaker.py --plans 20 --size 2000 --workers 2
+    .venv/bin/python benchmarks/bench_sagemaker.py --plans 20 --size 1500 --workers 2 --rounds 2
 
 The same plans go through the real daemon (``locdetect-worker run``, a separate
 process) twice, against moto's server: once with the local backend (W detector
@@ -98,6 +98,7 @@ def main() -> None:
     parser.add_argument("--cvc", action="store_true", help="use the CVC-FP plans instead")
     parser.add_argument("--workers", type=int, default=2, help="detector processes per path")
     parser.add_argument("--sequential", type=int, default=5, help="plans sent one at a time")
+    parser.add_argument("--rounds", type=int, default=2, help="local/sagemaker alternations")
     args = parser.parse_args()
     if "sagemaker_runtime_url" not in Settings.model_fields:
         sys.exit("needs the LOCDETECT_SAGEMAKER_RUNTIME_URL setting (not in this version)")
@@ -107,25 +108,32 @@ def main() -> None:
           f"{os.cpu_count()} cores")
     header = ("backend", "one-by-one p50 s", "burst plans/s", "burst p50 s", "burst p95 s")
     print("  ".join(f"{h:>16}" for h in header))
-    rows = {}
+    pooled: dict[str, tuple[list[float], list[float], list[float]]] = {
+        "local": ([], [], []),
+        "sagemaker": ([], [], []),
+    }
     with moto_server() as endpoint_url:
-        for backend in ("local", "sagemaker"):
-            rows[backend] = asyncio.run(
-                run_path(endpoint_url, backend, plans, args.workers, args.sequential)
-            )
-            one_by_one, rate, burst = rows[backend]
-            row = (
-                backend,
-                f"{statistics.median(one_by_one):.2f}",
-                f"{rate:.2f}",
-                f"{statistics.median(burst):.2f}",
-                f"{statistics.quantiles(burst, n=20)[-1]:.2f}",
-            )
-            print("  ".join(f"{c:>16}" for c in row), flush=True)
-    added = statistics.median(rows["sagemaker"][0]) - statistics.median(rows["local"][0])
-    print(f"\nadded latency per job (one at a time, p50): {added:+.2f} s; "
-          f"throughput ratio sagemaker/local: {rows['sagemaker'][1] / rows['local'][1]:.2f}")
-
+        for _ in range(args.rounds):  # alternate, so a noisy machine hurts both paths alike
+            for backend in ("local", "sagemaker"):
+                one_by_one, rate, burst = asyncio.run(
+                    run_path(endpoint_url, backend, plans, args.workers, args.sequential)
+                )
+                pooled[backend][0].extend(one_by_one)
+                pooled[backend][1].append(rate)
+                pooled[backend][2].extend(burst)
+                row = (
+                    backend,
+                    f"{statistics.median(one_by_one):.2f}",
+                    f"{rate:.2f}",
+                    f"{statistics.median(burst):.2f}",
+                    f"{statistics.quantiles(burst, n=20)[-1]:.2f}",
+                )
+                print("  ".join(f"{c:>16}" for c in row), flush=True)
+    local, sagemaker = pooled["local"], pooled["sagemaker"]
+    added = statistics.median(sagemaker[0]) - statistics.median(local[0])
+    ratio = statistics.mean(sagemaker[1]) / statistics.mean(local[1])
+    print(f"\nadded latency per job (one at a time, p50 over {args.rounds} round(s)): "
+          f"{added:+.2f} s; throughput ratio sagemaker/local: {ratio:.2f}")
 
 if __name__ == "__main__":
     main()

@@ -5,11 +5,14 @@
 moto's server runs as its own process; ``--workers`` daemons (``locdetect-worker
 run``, one detector process each) consume the queue; every ``--kill-every``
 seconds (+-50 %) one of them, chosen at random, gets SIGKILL with its detector
-and is started again at once. When every upload has its result and the queue is
-empty, the results are checked: one succeeded document per upload, for the
-uploaded ETag, and no job whose stored versions disagree (a conflict). Prints
-throughput, kills, redeliveries (jobs started more than once) and duplicate
-writes (result versions beyond the first) as one JSON object.
+and is started again at once. A message killed with its worker often enough
+(``--max-receive-count``, 5 as deployed) lands in the DLQ, as it would in
+production; once the queue is empty, ``locdetect-worker replay dlq`` sends such
+messages back. When every upload has its result and both queues are empty, the
+results are checked: one succeeded document per upload, for the uploaded ETag,
+and no job whose stored versions disagree (a conflict). Prints throughput,
+kills, redeliveries (jobs started more than once), dead-lettered messages and
+duplicate writes (result versions beyond the first) as one JSON object.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import asyncio
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -106,6 +110,19 @@ async def upload(s3: Any, bucket: str, plans: list[bytes], count: int) -> dict[s
     return etags
 
 
+async def replay_dlq(env: dict[str, str]) -> int:
+    """``locdetect-worker replay dlq``; the number of messages it moved back."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "locdetect_worker.cli", "replay", "dlq",
+        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+    )
+    out, _ = await process.communicate()
+    moved = re.search(rb"moved (\d+)", out)
+    if process.returncode or not moved:
+        raise RuntimeError(f"replay dlq failed: {out!r}")
+    return int(moved.group(1))
+
+
 async def count_results(s3: Any, bucket: str) -> int:
     count = 0
     pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="results/")
@@ -175,7 +192,10 @@ async def soak(
                     break
                 except Exception:
                     await asyncio.sleep(0.1)
-            stack = await create_stack(s3, sqs, endpoint, visibility_timeout=VISIBILITY_TIMEOUT)
+            stack = await create_stack(
+                s3, sqs, endpoint,
+                visibility_timeout=VISIBILITY_TIMEOUT, max_receive_count=args.max_receive_count,
+            )
             await s3.put_bucket_versioning(
                 Bucket=stack.results_bucket, VersioningConfiguration={"Status": "Enabled"}
             )
@@ -197,12 +217,15 @@ async def soak(
             started = time.perf_counter()
             etags = await upload(s3, stack.blueprints_bucket, plans, args.plans)
             deadline = started + args.timeout
+            dead_lettered = 0
             while (
                 await count_results(s3, stack.results_bucket) < args.plans
                 or await queue_depth(sqs, stack.queue_url)
             ):
                 if time.perf_counter() > deadline:
                     raise TimeoutError(f"not done after {args.timeout} s; logs in {logs}")
+                if not await queue_depth(sqs, stack.queue_url):
+                    dead_lettered += await replay_dlq(env)
                 await asyncio.sleep(0.5)
             elapsed = time.perf_counter() - started
             stop.set()
@@ -231,6 +254,7 @@ async def soak(
         **checked,
         "redelivered_jobs": sum(1 for count in starts.values() if count > 1),
         "extra_job_starts": sum(starts.values()) - len(starts),
+        "dead_lettered_and_replayed": dead_lettered,
         "dlq": dlq,
     }
 
@@ -242,6 +266,8 @@ def main() -> int:
     parser.add_argument("--kill-every", type=float, default=5.0, metavar="S")
     parser.add_argument("--size", type=int, default=800, help="long side of each plan, px")
     parser.add_argument("--distinct", type=int, default=40, help="distinct drawings to cycle")
+    parser.add_argument("--max-receive-count", type=int, default=5, metavar="N",
+                        help="deliveries before a message moves to the DLQ (5 as deployed)")
     parser.add_argument("--timeout", type=float, default=3600)
     parser.add_argument("--seed", type=int, default=0, help="seed for the choice of victims")
     args = parser.parse_args()

@@ -18,6 +18,7 @@ import logging
 import os
 import sys
 from collections.abc import AsyncIterator
+from functools import partial
 from typing import Any
 
 import anyio
@@ -119,10 +120,10 @@ async def _warm_up(app: web.Application) -> AsyncIterator[None]:
     """Start every worker process (imports, a tiny detection), then answer /ping with 200."""
 
     async def warm_up() -> None:
-        model = app[MODEL]
+        model, limiter = app[MODEL], app[STATE]["limiter"]
         async with anyio.create_task_group() as group:
             for _ in range(model.workers):
-                group.start_soon(anyio.to_process.run_sync, _warm_worker)
+                group.start_soon(partial(anyio.to_process.run_sync, _warm_worker, limiter=limiter))
         app[STATE]["ready"] = True
         log.info("model loaded: %d detector processes", model.workers)
 

@@ -39,5 +39,10 @@ async def open_clients(settings: Settings, stack: AsyncExitStack) -> AwsClients:
     sqs = await stack.enter_async_context(session.client("sqs", **kwargs))
     runtime = None
     if settings.backend == "sagemaker":
-        runtime = await stack.enter_async_context(session.client("sagemaker-runtime", **kwargs))
+        runtime_kwargs = dict(kwargs)
+        if settings.sagemaker_runtime_url:
+            runtime_kwargs["endpoint_url"] = settings.sagemaker_runtime_url
+        runtime = await stack.enter_async_context(
+            session.client("sagemaker-runtime", **runtime_kwargs)
+        )
     return AwsClients(s3=s3, sqs=sqs, sagemaker_runtime=runtime)

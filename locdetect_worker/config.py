@@ -50,6 +50,7 @@ class Settings(BaseSettings):
 
     # SageMaker backend.
     sagemaker_endpoint: str = ""
+    sagemaker_runtime_url: str | None = None
     outcomes_queue_url: str = ""
     pending_prefix: str = "pending/"
     sagemaker_request_ttl: int = Field(default=21600, ge=60, le=21600)

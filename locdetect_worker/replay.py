@@ -27,6 +27,7 @@ import anyio
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from locdetect_worker.aws import client_config
 from locdetect_worker.config import ConfigError, Settings
 from locdetect_worker.handler import FORCE_ATTRIBUTE
 
@@ -157,7 +158,7 @@ class Pacer:
 
 async def _run(args: argparse.Namespace, settings: Settings, queue_url: str) -> Tally:
     session = aioboto3.Session(region_name=settings.region)
-    kwargs: dict[str, Any] = {"config": Config(retries={"max_attempts": 5, "mode": "standard"})}
+    kwargs: dict[str, Any] = {"config": client_config(settings)}
     if settings.endpoint_url:
         kwargs["endpoint_url"] = settings.endpoint_url
     async with AsyncExitStack() as stack:

@@ -121,6 +121,8 @@ class SageMakerEmulator:
         self._in_flight = 0
         self._idle = anyio.Event()
         self._idle.set()
+        self._running = anyio.Event()
+        self._running.set()
         self.url = ""
 
     async def __aenter__(self) -> SageMakerEmulator:
@@ -159,6 +161,14 @@ class SageMakerEmulator:
                 await self.sns.publish(
                     TopicArn=topic, Message=json.dumps({"eventName": "TestNotification"})
                 )
+
+    def pause(self) -> None:
+        """Keep accepting invocations but start none (a model stuck or scaling up from zero)."""
+        if self._running.is_set():
+            self._running = anyio.Event()
+
+    def resume(self) -> None:
+        self._running.set()
 
     async def wait_idle(self) -> None:
         """Return once every accepted invocation has been answered and notified."""
@@ -232,6 +242,7 @@ class SageMakerEmulator:
     async def _work(self, queue: MemoryObjectReceiveStream[_Invocation]) -> None:
         async with queue:
             async for invocation in queue:
+                await self._running.wait()
                 try:
                     await self._run(invocation)
                 except Exception:  # a broken dependency (S3, SNS) must not stop the endpoint

@@ -190,3 +190,11 @@ async def test_file_replay_resends_archived_bodies(aws, stack, tmp_path):
     assert set(sent) == {'{"plain": 1}', '{"archived": true}', "[1, 2]"}
     assert sent['{"archived": true}']["origin"]["StringValue"] == "dlq"
     assert all(attributes[FORCE_ATTRIBUTE]["StringValue"] == "true" for attributes in sent.values())
+
+
+async def test_dlq_replay_needs_a_redrive_policy_or_a_dlq_url(aws, stack):
+    name = stack.queue_url.rsplit("/", 1)[1] + "-plain"
+    plain = (await aws.sqs.create_queue(QueueName=name))["QueueUrl"]
+    code, _, err = await replay(stack, "dlq", "--queue-url", plain)
+    assert code == 2
+    assert "has no RedrivePolicy: pass --dlq-url" in err

@@ -24,7 +24,7 @@ from locdetect_worker.detector.select import select_rooms
 from locdetect_worker.detector.stroke import stroke_width_histogram, thin_line_width
 from locdetect_worker.detector.walls import wall_mask
 
-WORKING_SIDE = 2000
+WORKING_SIDE = 1400
 
 
 def detect_rooms(image: np.ndarray) -> list[DetectedRoom]:
@@ -39,9 +39,9 @@ def detect_rooms(image: np.ndarray) -> list[DetectedRoom]:
                       pair_gap=max(4, side // 100))
     walls = close_door_gaps(walls, gap=max(4, side // 28), min_run=max(3, side // 200))
     free = (1 - walls).astype(np.uint8)
-    min_area = max(16, int(0.0006 * page_area))
+    min_area = max(16, int(0.0014 * page_area))
     radii = [float(r) for r in np.unique(np.geomspace(1, side / 8, 16).round())[::-1]] + [0.0]
-    seeds = room_seeds(free, radii, min_dynamic=2.0, relative=0.2)
+    seeds = room_seeds(free, radii, min_dynamic=2.0, relative=0.2, coarse=2)
     regions = grow_seeds(seeds, free)
     inside = building_footprint(walls, opening=max(3, side // 10))
     labels, confidences = select_rooms(regions, walls, inside, min_area, min_width=side / 150)

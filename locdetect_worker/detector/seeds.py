@@ -17,64 +17,78 @@ import numpy as np
 from locdetect_worker.detector._checks import check_mask
 
 
-def room_seeds(free: np.ndarray, radii: list[float], min_dynamic: float, relative: float) -> np.ndarray:
+def room_seeds(
+    free: np.ndarray, radii: list[float], min_dynamic: float, relative: float, coarse: int = 1
+) -> np.ndarray:
     """(H, W) ``int32`` seed labels (0 = none, 1..n) of an (H, W) ``uint8`` free-space mask.
 
     ``radii`` are distance thresholds in px, decreasing. A hill is significant
     when its height above the merge saddle is at least
-    ``max(min_dynamic, relative * hill height)``.
+    ``max(min_dynamic, relative * hill height)``. With ``coarse`` > 1 the tree
+    is built on a grid that much coarser (a block is free only if all of it
+    is), which is enough for cores and much cheaper.
     """
     check_mask(free, "free")
     if not radii or sorted(radii, reverse=True) != list(radii) or min(radii) < 0:
         raise ValueError(f"radii must be non-negative and decreasing, got {radii}")
+    if coarse < 1:
+        raise ValueError(f"coarse must be >= 1, got {coarse}")
+    if coarse > 1:
+        height, width = free.shape
+        small = cv2.erode(free, np.ones((coarse, coarse), np.uint8))[::coarse, ::coarse]
+        seeds = room_seeds(small, [r / coarse for r in radii], min_dynamic / coarse, relative)
+        seeds = cv2.resize(seeds, (width, height), interpolation=cv2.INTER_NEAREST)
+        # erode() centres its window, so the grid can sit half a block off: trim to free.
+        return np.where(free > 0, seeds, 0).astype(np.int32)
     distance = cv2.distanceTransform(free, cv2.DIST_L2, 3)
     seeds = np.zeros(free.shape, np.int32)
-    birth: list[float] = [0.0]  # per node; node 0 unused
-    seed_of: list[int] = [0]  # node -> active seed label (0 = frozen or virtual)
+    birth = np.zeros(1)  # per tree node; node 0 unused
+    seed_of = np.zeros(1, np.int64)  # node -> growing seed label, 0 = frozen or virtual
     previous = np.zeros(free.shape, np.int32)
     node_of_previous = np.zeros(1, np.int64)
     next_seed = 1
     for radius in radii:
         count, labels = cv2.connectedComponents((distance > radius).astype(np.uint8), connectivity=8)
-        children = _children(labels, previous, node_of_previous, count)
+        comps, nodes = _children(labels, previous, node_of_previous)
+        kids = np.bincount(comps, minlength=count)
         node_of = np.zeros(count, np.int64)
-        grow = np.zeros(count, np.int32)  # component -> seed label to paint
+        single = kids == 1
+        single[0] = False
+        node_of[comps[single[comps]]] = nodes[single[comps]]
+        born = np.flatnonzero(kids == 0)[1:] if count else np.zeros(0, np.int64)
+        node_of[born] = np.arange(len(birth), len(birth) + len(born))
+        birth = np.concatenate([birth, np.full(len(born), radius)])
+        seed_of = np.concatenate([seed_of, np.arange(next_seed, next_seed + len(born))])
+        next_seed += len(born)
         dropped: list[int] = []
-        for comp in range(1, count):
-            kids = children[comp]
-            if not kids:
-                node_of[comp] = len(birth)
-                birth.append(radius)
-                seed_of.append(next_seed)
-                next_seed += 1
-            elif len(kids) == 1:
-                node_of[comp] = kids[0]
-            else:
-                strong = [k for k in kids if birth[k] - radius >= max(min_dynamic, relative * birth[k])]
-                dropped.extend(seed_of[k] for k in kids if k not in strong and seed_of[k])
-                if len(strong) == 1:
-                    node_of[comp] = strong[0]
-                else:  # several rooms meet here (freeze them) or none stands out (merge them)
-                    for k in strong:
-                        seed_of[k] = 0
-                    node_of[comp] = len(birth)
-                    birth.append(max(birth[k] for k in kids))
-                    seed_of.append(0 if strong else next_seed)
-                    next_seed += 0 if strong else 1
-            grow[comp] = seed_of[node_of[comp]]
+        for comp in np.flatnonzero(kids > 1):
+            mine = nodes[comps == comp]
+            height = birth[mine] - radius
+            strong = mine[height >= np.maximum(min_dynamic, relative * birth[mine])]
+            dropped.extend(int(seed_of[k]) for k in mine if k not in strong and seed_of[k])
+            if len(strong) == 1:
+                node_of[comp] = strong[0]
+                continue
+            # several rooms meet here (freeze them) or none stands out (merge them into one)
+            seed_of[strong] = 0
+            node_of[comp] = len(birth)
+            birth = np.append(birth, birth[mine].max())
+            seed_of = np.append(seed_of, 0 if len(strong) else next_seed)
+            next_seed += 0 if len(strong) else 1
         if dropped:
             keep = np.ones(next_seed, bool)
             keep[dropped] = False
             seeds[~keep[seeds]] = 0
-        painted = grow[labels]
+        painted = seed_of[node_of][labels].astype(np.int32)
         seeds = np.where(painted > 0, painted, seeds)
         previous, node_of_previous = labels, node_of
     return _renumber(seeds)
 
 
-def _children(labels: np.ndarray, previous: np.ndarray, node_of_previous: np.ndarray,
-              count: int) -> list[list[int]]:
-    """Per current component, the distinct tree nodes of the previous level inside it.
+def _children(
+    labels: np.ndarray, previous: np.ndarray, node_of_previous: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct (current component, tree node of the previous level inside it) pairs.
 
     Every previous component lies inside one current one (cuts only grow as
     the radius falls), so one pixel of each tells where it went.
@@ -83,13 +97,10 @@ def _children(labels: np.ndarray, previous: np.ndarray, node_of_previous: np.nda
     where = np.flatnonzero(flat)[::-1]
     first = np.zeros(len(node_of_previous), np.int64)
     first[flat[where]] = where  # the last write wins: each label's first pixel
-    children: list[list[int]] = [[] for _ in range(count)]
-    parents = labels.ravel()[first[1:]]
-    for old, comp in enumerate(parents, start=1):
-        node = int(node_of_previous[old])
-        if node not in children[comp]:
-            children[comp].append(node)
-    return children
+    comps = labels.ravel()[first[1:]].astype(np.int64)
+    nodes = node_of_previous[1:]
+    pairs = np.unique(comps * (int(nodes.max(initial=0)) + 1) + nodes)
+    return pairs // (int(nodes.max(initial=0)) + 1), pairs % (int(nodes.max(initial=0)) + 1)
 
 
 def _renumber(seeds: np.ndarray) -> np.ndarray:

@@ -47,8 +47,7 @@ def _paired_lines(ink: np.ndarray, length: tuple[int, int], gap: int) -> np.ndar
     """
     lines = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones(length, np.uint8))
     bands = cv2.morphologyEx(lines, cv2.MORPH_CLOSE, np.ones((gap + 1, 1), np.uint8))
-    span = max(3, gap // 3)
-    return cv2.morphologyEx(bands, cv2.MORPH_OPEN, np.ones((span, 1), np.uint8))
+    return cv2.morphologyEx(bands, cv2.MORPH_OPEN, np.ones((3, 1), np.uint8))
 
 
 def _disc(size: int) -> np.ndarray:
