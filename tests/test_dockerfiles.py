@@ -139,6 +139,15 @@ def test_worker_is_multi_stage_and_checks_health_through_the_cli() -> None:
     assert "--interval" in options and "--timeout" in options
 
 
+def test_inference_image_is_multi_stage_and_serves_on_8080() -> None:
+    stages = dockerfile(INFERENCE)
+    assert len(stages) >= 2
+    final = stages[-1]
+    assert any("--from=" in copy for copy in only(final, "COPY"))
+    assert only(final, "EXPOSE") == ["8080"]
+    assert exec_form(only(final, "CMD")[0]) == ["serve"]
+
+
 def _ignore_rules(name: str) -> list[tuple[bool, re.Pattern[str]]]:
     """BuildKit reads ``<Dockerfile>.dockerignore`` first, else the context's ``.dockerignore``."""
     path = REPO / f"{name}.dockerignore"
