@@ -65,7 +65,7 @@ class Pooled:
 
 
 def find_plans(directory: Path) -> list[tuple[Path, Path]]:
-    """(plan, label image) pairs in ``directory``, sorted by name; plans without labels are skipped."""
+    """(plan, label image) pairs in ``directory``, sorted; plans without labels are skipped."""
     pairs = []
     for path in sorted(directory.iterdir()):
         name = path.name.lower()
@@ -171,7 +171,9 @@ def family(stem: str) -> str:
     return match.group(0) if match else "#"
 
 
-def evaluate_plan(plan: Path, truth_path: Path, threshold: float, overlays: Path | None) -> PlanScore:
+def evaluate_plan(
+    plan: Path, truth_path: Path, threshold: float, overlays: Path | None
+) -> PlanScore:
     """Decode, detect and score one plan (page 1); failures score as all rooms missed."""
     stem = plan.name[: -len(plan.suffix)]
     truth = read_labels(truth_path)
@@ -218,10 +220,12 @@ def side_by_side(
 def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``eval`` sub-command's arguments."""
     parser.add_argument("directory", type=Path, help="folder of plans with <stem>.gt.png labels")
-    parser.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
-    parser.add_argument("--overlays", type=Path, metavar="OUT", help="write prediction/truth pictures here")
+    parser.add_argument("--json", action="store_true", help="print one JSON document, not tables")
+    parser.add_argument(
+        "--overlays", type=Path, metavar="OUT", help="write prediction/truth pictures here"
+    )
     parser.add_argument("--iou", type=float, default=0.5, help="IoU for a match (default 0.5)")
-    parser.add_argument("--jobs", type=int, default=1, help="plans evaluated in parallel (default 1)")
+    parser.add_argument("--jobs", type=int, default=1, help="plans in parallel (default 1)")
     parser.add_argument("--only", metavar="REGEX", help="evaluate only plans whose stem matches")
 
 
@@ -234,7 +238,7 @@ def run_eval(args: argparse.Namespace) -> int:
     if args.only:
         pairs = [(p, t) for p, t in pairs if re.search(args.only, p.name[: -len(p.suffix)])]
     if not pairs:
-        print(f"eval: no plan with a <stem>.gt.png label image in {args.directory}", file=sys.stderr)
+        print(f"eval: no plan with a <stem>.gt.png beside it in {args.directory}", file=sys.stderr)
         return 2
     if args.overlays is not None:
         args.overlays.mkdir(parents=True, exist_ok=True)

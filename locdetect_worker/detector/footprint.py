@@ -3,8 +3,9 @@
 Entrances, windows drawn thin and gaps between wall ends let the outside
 leak into rooms. Closing the walls with a kernel about as wide as the widest
 such opening seals the envelope; whatever free space is still connected to
-the sheet's edge is outside. The sealing is used only to decide what is
-inside: rooms keep their own outlines.
+the sheet's edge is outside, and so is free space spanning nearly the whole
+sheet both ways (the margin inside a sheet frame). The sealing is used only
+to decide what is inside: rooms keep their own outlines.
 """
 
 from __future__ import annotations
@@ -26,7 +27,11 @@ def building_footprint(walls: np.ndarray, opening: int) -> np.ndarray:
         raise ValueError(f"opening must be >= 1, got {opening}")
     # Separable square kernels keep this cheap at any size; corners seal a bit more.
     sealed = cv2.morphologyEx(walls, cv2.MORPH_CLOSE, np.ones((opening, opening), np.uint8))
-    padded = cv2.copyMakeBorder(sealed, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
-    mask = np.zeros((padded.shape[0] + 2, padded.shape[1] + 2), np.uint8)
-    cv2.floodFill(padded, mask, (0, 0), 2)
-    return (padded[1:-1, 1:-1] != 2).astype(np.uint8)
+    padded = cv2.copyMakeBorder(1 - sealed, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=1)
+    count, parts, stats, _ = cv2.connectedComponentsWithStats(padded, connectivity=4)
+    height, width = padded.shape
+    spanning = (stats[:, cv2.CC_STAT_WIDTH] > 0.9 * width) & (
+        stats[:, cv2.CC_STAT_HEIGHT] > 0.9 * height
+    )
+    spanning[0] = False  # label 0 is the sealed walls
+    return (~spanning[parts[1:-1, 1:-1]]).astype(np.uint8)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+from scipy import ndimage
 
 SNAP_DEGREES = 8.0
 
@@ -63,15 +64,10 @@ def snap_rectilinear(points: np.ndarray, degrees: float = SNAP_DEGREES) -> np.nd
 
 
 def _boxes(labels: np.ndarray) -> dict[int, tuple[int, int, int, int]]:
+    """Label -> (x0, y0, x1, y1) inclusive box, for the labels present."""
     boxes = {}
-    for label, (rows, cols) in enumerate(_slices(labels), start=1):
-        if rows is not None:
+    for label, found in enumerate(ndimage.find_objects(labels), start=1):
+        if found is not None:
+            rows, cols = found
             boxes[label] = (cols.start, rows.start, cols.stop - 1, rows.stop - 1)
     return boxes
-
-
-def _slices(labels: np.ndarray) -> list[tuple[slice | None, slice | None]]:
-    from scipy import ndimage
-
-    found = ndimage.find_objects(labels)
-    return [(s[0], s[1]) if s is not None else (None, None) for s in found]

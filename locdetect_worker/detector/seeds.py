@@ -48,7 +48,8 @@ def room_seeds(
     node_of_previous = np.zeros(1, np.int64)
     next_seed = 1
     for radius in radii:
-        count, labels = cv2.connectedComponents((distance > radius).astype(np.uint8), connectivity=8)
+        core = (distance > radius).astype(np.uint8)
+        count, labels = cv2.connectedComponents(core, connectivity=8)
         comps, nodes = _children(labels, previous, node_of_previous)
         kids = np.bincount(comps, minlength=count)
         node_of = np.zeros(count, np.int64)

@@ -28,7 +28,9 @@ def select_rooms(
     check_mask(walls, "walls")
     check_mask(inside, "inside")
     if regions.shape != walls.shape or regions.dtype != np.int32:
-        raise ValueError(f"regions must be int32 {walls.shape}, got {regions.dtype} {regions.shape}")
+        raise ValueError(
+            f"regions must be int32 {walls.shape}, got {regions.dtype} {regions.shape}"
+        )
     height, width = regions.shape
     count = int(regions.max()) + 1
     areas = np.bincount(regions.ravel(), minlength=count)
@@ -65,10 +67,10 @@ def _room_score(
     contour = max(contours, key=cv2.contourArea)
     (_, _), (w, h), _ = cv2.minAreaRect(contour)
     area = float(mask.sum())
-    if min(w, h) < min_width or area / max(1.0, w * h) < 0.3:
-        return 0.0
-    hull = cv2.contourArea(cv2.convexHull(contour))
-    solidity = area / max(1.0, hull)
+    outline = max(1.0, cv2.contourArea(contour))
+    if min(w, h) < min_width or area / max(1.0, w * h) < 0.3 or area / outline < 0.5:
+        return 0.0  # a sliver, a scrap, or a ring around other things (a sheet margin)
     if enclosed < 0.35:
         return 0.0
-    return float(np.clip(0.2 + 0.5 * enclosed + 0.3 * solidity - 0.2, 0.0, 1.0))
+    solidity = area / max(1.0, cv2.contourArea(cv2.convexHull(contour)))
+    return float(np.clip(0.6 * enclosed + 0.4 * solidity, 0.0, 1.0))

@@ -30,7 +30,7 @@ def stroke_width_histogram(ink: np.ndarray, max_width: int = 64) -> np.ndarray:
 def thin_line_width(histogram: np.ndarray) -> int:
     """The commonest stroke width in a :func:`stroke_width_histogram` (at least 1)."""
     if histogram.ndim != 1 or histogram.size < 2:
-        raise ValueError(f"expected a 1-D histogram of at least 2 bins, got shape {histogram.shape}")
+        raise ValueError(f"expected a 1-D histogram of >= 2 bins, got shape {histogram.shape}")
     if histogram[1:].sum() == 0:
         return 1
     return int(np.argmax(histogram[1:]) + 1)

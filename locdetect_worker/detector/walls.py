@@ -34,18 +34,21 @@ def wall_mask(
         )
     solid = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, _disc(hatch_gap))
     thick = cv2.morphologyEx(solid, cv2.MORPH_OPEN, _disc(thin_width + 2))
-    horizontal = _paired_lines(ink, (1, line_length), pair_gap)
-    vertical = _paired_lines(ink.T, (1, line_length), pair_gap).T
+    run = max(3, line_length)
+    horizontal = _paired_lines(ink, run, pair_gap)
+    vertical = _paired_lines(np.ascontiguousarray(ink.T), run, pair_gap).T
     walls = thick | horizontal | vertical
     return _drop_short(walls, line_length)
 
 
-def _paired_lines(ink: np.ndarray, length: tuple[int, int], gap: int) -> np.ndarray:
-    """Bands between long horizontal lines with a parallel partner within ``gap`` px.
+def _paired_lines(ink: np.ndarray, length: int, gap: int) -> np.ndarray:
+    """Bands between horizontal lines of ``length`` px with a parallel partner within ``gap`` px.
 
     A lone line (dimension, table rule, sheet frame) has no partner and goes.
+    Breaks of a few px (noise, JPEG, faint scans) are bridged first.
     """
-    lines = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones(length, np.uint8))
+    bridged = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, np.ones((1, 5), np.uint8))
+    lines = cv2.morphologyEx(bridged, cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
     bands = cv2.morphologyEx(lines, cv2.MORPH_CLOSE, np.ones((gap + 1, 1), np.uint8))
     return cv2.morphologyEx(bands, cv2.MORPH_OPEN, np.ones((3, 1), np.uint8))
 

@@ -1,0 +1,191 @@
+"""Unit tests of the detector's pure steps on tiny literal arrays."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from locdetect_worker.detector.binarise import ink_mask
+from locdetect_worker.detector.doors import close_door_gaps
+from locdetect_worker.detector.footprint import building_footprint
+from locdetect_worker.detector.grow import grow_seeds
+from locdetect_worker.detector.normalise import paper_grey
+from locdetect_worker.detector.polygons import label_polygons, snap_rectilinear
+from locdetect_worker.detector.resample import shrink_keeping_lines
+from locdetect_worker.detector.seeds import room_seeds
+from locdetect_worker.detector.select import select_rooms
+from locdetect_worker.detector.stroke import stroke_width_histogram, thin_line_width
+from locdetect_worker.detector.walls import wall_mask
+
+
+def box_walls(height: int, width: int, thickness: int) -> np.ndarray:
+    """A closed rectangular outline of walls, uint8 1 = wall."""
+    walls = np.zeros((height, width), np.uint8)
+    walls[:thickness], walls[-thickness:] = 1, 1
+    walls[:, :thickness], walls[:, -thickness:] = 1, 1
+    return walls
+
+
+def test_paper_grey_inverts_a_dark_sheet_and_keeps_a_light_one():
+    light = np.full((4, 4), 250, np.uint8)
+    light[1, 1] = 0
+    dark = 255 - light
+    assert paper_grey(light)[1, 1] == 0
+    assert paper_grey(dark)[1, 1] == 0 and paper_grey(dark)[0, 0] == 250
+
+
+def test_paper_grey_reads_white_lines_on_a_blue_sheet_as_dark_ink():
+    sheet = np.zeros((8, 8, 3), np.uint8)
+    sheet[:] = (160, 60, 20)  # BGR blue paper
+    sheet[4, :] = (255, 255, 255)  # a white line
+    grey = paper_grey(sheet)
+    assert grey[4].max() < grey[0].min()
+
+
+@pytest.mark.parametrize("bad", [np.zeros((3, 3), np.float32), np.zeros((3, 3, 4), np.uint8)])
+def test_paper_grey_names_the_shape_it_refuses(bad):
+    with pytest.raises(ValueError, match=r"\(3, 3"):
+        paper_grey(bad)
+
+
+def test_ink_mask_keeps_dark_strokes_and_ignores_light_grey_fill():
+    grey = np.full((6, 6), 255, np.uint8)
+    grey[0, :] = 0
+    grey[3, :] = 200  # light shading
+    ink = ink_mask(grey)
+    assert ink[0].all() and not ink[3].any() and ink.dtype == np.uint8
+
+
+def test_ink_mask_of_a_blank_page_is_empty():
+    assert not ink_mask(np.full((5, 5), 240, np.uint8)).any()
+
+
+def test_stroke_widths_separate_a_thin_line_from_a_thick_bar():
+    ink = np.zeros((30, 40), np.uint8)
+    ink[3, 2:38] = 1  # 1 px line, long
+    ink[10:17, 2:38] = 1  # 7 px bar
+    histogram = stroke_width_histogram(ink)
+    assert thin_line_width(histogram) == 1
+    assert histogram[5:9].sum() > 0
+
+
+def test_thin_line_width_refuses_a_non_histogram():
+    with pytest.raises(ValueError, match=r"\(2, 2\)"):
+        thin_line_width(np.zeros((2, 2)))
+
+
+def test_wall_mask_keeps_thick_strokes_and_drops_thin_lines_and_specks():
+    ink = np.zeros((40, 60), np.uint8)
+    ink[5:11, 5:55] = 1  # thick wall
+    ink[25, 5:55] = 1  # a lone thin line (a dimension)
+    ink[30:34, 30:33] = 1  # a speck (a closed letter)
+    walls = wall_mask(ink, thin_width=1, line_length=20, hatch_gap=3, pair_gap=6)
+    assert walls[5:11, 10:50].all()
+    assert not walls[25].any()
+    assert not walls[30:34, 30:33].any()
+
+
+def test_wall_mask_keeps_a_double_line_wall():
+    ink = np.zeros((30, 60), np.uint8)
+    ink[10, 5:55] = 1
+    ink[15, 5:55] = 1
+    walls = wall_mask(ink, thin_width=1, line_length=20, hatch_gap=2, pair_gap=6)
+    assert walls[10:16, 20:40].all()
+
+
+def test_close_door_gaps_bridges_a_gap_in_a_wall_but_not_a_corridor():
+    walls = np.zeros((30, 60), np.uint8)
+    walls[5:8, 0:25] = 1
+    walls[5:8, 33:60] = 1  # an 8 px door gap in a horizontal wall
+    walls[12:30, 20:23] = 1
+    walls[12:30, 30:33] = 1  # two vertical walls 7 px apart: a corridor
+    closed = close_door_gaps(walls, gap=10, min_run=4)
+    assert closed[5:8, 25:33].all()
+    assert not closed[12:30, 23:30].any()
+
+
+def test_footprint_is_what_the_border_cannot_reach():
+    walls = box_walls(20, 20, 2)
+    walls[0:2, 8:11] = 0  # an entrance gap
+    inside = building_footprint(np.pad(walls, 5), opening=5)
+    assert inside[15, 15] == 1 and inside[1, 1] == 0
+
+
+def test_seeds_split_two_rooms_joined_by_a_narrow_door():
+    free = np.zeros((20, 41), np.uint8)
+    free[2:18, 2:19] = 1
+    free[2:18, 22:39] = 1
+    free[9:12, 19:22] = 1  # a 3 px doorway
+    radii = [8.0, 6.0, 4.0, 3.0, 2.0, 1.0, 0.0]
+    seeds = room_seeds(free, radii, min_dynamic=2.0, relative=0.2)
+    assert seeds.dtype == np.int32
+    assert len(np.unique(seeds[seeds > 0])) == 2
+    assert seeds[10, 10] != seeds[10, 30]
+
+
+def test_seeds_keep_one_room_whole():
+    free = np.zeros((20, 30), np.uint8)
+    free[2:18, 2:28] = 1
+    seeds = room_seeds(free, [8.0, 4.0, 2.0, 0.0], min_dynamic=2.0, relative=0.2)
+    assert len(np.unique(seeds[seeds > 0])) == 1
+
+
+def test_seeds_refuse_increasing_radii():
+    with pytest.raises(ValueError, match="decreasing"):
+        room_seeds(np.ones((4, 4), np.uint8), [1.0, 2.0], 1.0, 0.2)
+
+
+def test_grow_fills_each_room_from_its_seed_and_not_across_walls():
+    free = 1 - box_walls(10, 21, 1)
+    free[:, 10] = 0  # a dividing wall
+    seeds = np.zeros(free.shape, np.int32)
+    seeds[5, 4], seeds[5, 15] = 1, 2
+    regions = grow_seeds(seeds, free.astype(np.uint8))
+    assert set(np.unique(regions[1:-1, 1:10])) == {1}
+    assert set(np.unique(regions[1:-1, 11:20])) == {2}
+    assert not regions[:, 10].any()
+
+
+def test_select_drops_the_region_reaching_the_edge_and_keeps_the_room():
+    walls = np.pad(box_walls(30, 30, 2), 4)
+    regions = np.where(walls == 1, 0, 2).astype(np.int32)
+    regions[6:32, 6:32] = 1  # the room inside; 2 is the outside
+    inside = np.zeros_like(walls)
+    inside[4:34, 4:34] = 1
+    labels, confidence = select_rooms(regions, walls, inside, min_area=20, min_width=3)
+    assert labels.max() == 1 and (labels == 1).sum() == 26 * 26
+    assert confidence.shape == (1,) and 0.5 < confidence[0] <= 1.0
+
+
+def test_label_polygons_give_rectangles_in_pixel_coordinates():
+    labels = np.zeros((20, 30), np.int32)
+    labels[2:10, 3:20] = 1
+    labels[12:18, 5:25] = 2
+    polygons = label_polygons(labels, tolerance=1.0)
+    assert [p.dtype for p in polygons] == [np.int32, np.int32]
+    first = polygons[0]
+    assert (first.min(axis=0) == [3, 2]).all() and (first.max(axis=0) == [19, 9]).all()
+    assert len(first) == 4
+
+
+def test_snap_rectilinear_straightens_near_axis_edges_only():
+    points = np.array([[0, 0], [10, 0.5], [10.4, 10], [0, 9.6]], float)
+    snapped = snap_rectilinear(points)
+    assert snapped[0, 1] == snapped[1, 1] and snapped[2, 1] == snapped[3, 1]
+    assert snapped[1, 0] == snapped[2, 0]
+    slanted = np.array([[0, 0], [20, 10], [40, 0], [40, 30], [0, 30]], float)
+    assert snap_rectilinear(slanted)[1].tolist() == [20, 10]  # the 27-degree edges keep their angle
+
+
+def test_shrinking_keeps_a_one_pixel_line_dark():
+    grey = np.full((400, 400), 255, np.uint8)
+    grey[200, :] = 0
+    small, scale = shrink_keeping_lines(grey, 100)
+    assert scale == 0.25 and small.shape == (100, 100)
+    assert small.min() == 0
+
+
+def test_shrinking_leaves_a_small_page_alone():
+    grey = np.full((50, 60), 255, np.uint8)
+    small, scale = shrink_keeping_lines(grey, 100)
+    assert scale == 1.0 and small is grey
