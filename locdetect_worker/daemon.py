@@ -21,6 +21,7 @@ from locdetect_worker.config import ConfigError, Settings
 from locdetect_worker.consumer import Consumer
 from locdetect_worker.handler import MessageHandler
 from locdetect_worker.liveness import Liveness
+from locdetect_worker.metrics import JobMetrics
 from locdetect_worker.storage import ResultStore
 
 log = structlog.get_logger("locdetect.worker")
@@ -32,12 +33,13 @@ async def run_worker(
     ready: anyio.Event | None = None,
     stop: anyio.Event | None = None,
     handle_signals: bool = True,
+    metrics: bool = True,
 ) -> None:
     """Run the daemon until a signal or ``stop`` drains it.
 
     ``ready`` is set once the queue is reachable and polling starts (local mode
     and tests wait on it); ``handle_signals`` is off when an embedding program
-    owns the signals.
+    owns the signals; ``metrics`` prints CloudWatch EMF records on stdout.
     """
     settings.require_daemon_settings()
     async with AsyncExitStack() as stack:
@@ -45,7 +47,9 @@ async def run_worker(
         await check_queue(clients, settings.queue_url)
         store = ResultStore(clients.s3, settings.results_bucket, settings.results_prefix)
         backend = await stack.enter_async_context(create_backend(settings, clients, store))
-        handler = MessageHandler(settings, backend, store)
+        handler = MessageHandler(
+            settings, backend, store, JobMetrics.from_settings(settings) if metrics else None
+        )
         liveness = Liveness(settings, lambda: _counts(handler))
         stack.callback(liveness.stopped)
         consumer = Consumer(
@@ -105,4 +109,9 @@ async def _stop_when_set(stop: anyio.Event, consumer: Consumer) -> None:
 
 
 def _counts(handler: MessageHandler) -> dict[str, int]:
-    return {"succeeded": handler.succeeded, "failed": handler.failed, "skipped": handler.skipped}
+    return {
+        "succeeded": handler.succeeded,
+        "failed": handler.failed,
+        "skipped": handler.skipped,
+        "handed_off": handler.handed_off,
+    }

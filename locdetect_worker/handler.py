@@ -30,6 +30,7 @@ from locdetect_worker.consumer import Disposition, retry_delay
 from locdetect_worker.errors import JobError
 from locdetect_worker.events import InvalidEvent, ObjectCreated, parse_message
 from locdetect_worker.jobs import Job, job_id_for_key
+from locdetect_worker.metrics import JobMetrics
 from locdetect_worker.results import SCHEMA_VERSION, S3Source, failed_result, utc_now
 from locdetect_worker.storage import ResultStore
 
@@ -43,13 +44,21 @@ _UNKNOWN = -1
 
 
 class MessageHandler:
-    def __init__(self, settings: Settings, backend: Backend, store: ResultStore) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        backend: Backend,
+        store: ResultStore,
+        metrics: JobMetrics | None = None,
+    ) -> None:
         self.settings = settings
         self.backend = backend
         self.store = store
+        self.metrics = metrics
         self.succeeded = 0
         self.failed = 0
         self.skipped = 0
+        self.handed_off = 0
         self._max_receive_count: int | None = _UNKNOWN
 
     async def __call__(self, message: dict[str, Any]) -> Disposition:
@@ -72,7 +81,7 @@ class MessageHandler:
             force = _attribute(message, FORCE_ATTRIBUTE) == "true"
             try:
                 for created in objects:
-                    await self.run_job(self.job_for(created, message.get("MessageId"), force))
+                    await self.run_job(self.job_for(created, message, force))
             except Exception as exc:
                 delay = retry_delay(receive_count, self.settings.visibility_timeout)
                 log.warning(
@@ -84,7 +93,7 @@ class MessageHandler:
                 return Disposition.retry(delay)
             return Disposition.done()
 
-    def job_for(self, created: ObjectCreated, message_id: str | None, force: bool) -> Job:
+    def job_for(self, created: ObjectCreated, message: dict[str, Any], force: bool) -> Job:
         source = S3Source(
             bucket=created.bucket,
             key=created.key,
@@ -93,7 +102,14 @@ class MessageHandler:
             size=created.size,
         )
         job_id = job_id_for_key(created.key, self.settings.input_prefix)
-        return Job(job_id=job_id, source=source, message_id=message_id, force=force)
+        return Job(
+            job_id=job_id,
+            source=source,
+            message_id=message.get("MessageId"),
+            force=force,
+            event_time=created.event_time,
+            sent_timestamp=message.get("Attributes", {}).get("SentTimestamp"),
+        )
 
     async def run_job(self, job: Job) -> None:
         """Process one job and write its outcome; transient errors propagate."""
@@ -115,6 +131,7 @@ class MessageHandler:
             except JobError as exc:
                 outcome = Completed(failed_result(job.job_id, job.source, exc, self.backend.name))
             if outcome is None:
+                self.handed_off += 1
                 log.info("job_handed_off", backend=self.backend.name)
                 return
             with anyio.CancelScope(shield=True):
@@ -125,6 +142,10 @@ class MessageHandler:
                     return
                 await self.store.write(outcome.document, outcome.overlay_png)
             self._log_summary(outcome, time.perf_counter() - started)
+            if self.metrics:
+                self.metrics.job_finished(
+                    outcome.document, event_time=job.event_time, sent_timestamp=job.sent_timestamp
+                )
 
     async def _with_etag(self, job: Job) -> Job:
         """The job with its source ETag, read from a HEAD when the event carried none."""

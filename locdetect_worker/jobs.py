@@ -16,6 +16,7 @@ class Job:
     message_id: str | None = None
     force: bool = False
     event_time: str | None = None  # the S3 event's time, for end-to-end latency
+    sent_timestamp: str | None = None  # SQS SentTimestamp (epoch ms), for message age
 
     @property
     def log_context(self) -> dict[str, str | None]:

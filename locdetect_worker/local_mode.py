@@ -113,7 +113,7 @@ async def _start_sagemaker(
 async def _run_worker_then_stop(
     settings: Settings, ready: anyio.Event, stop: anyio.Event, tasks: anyio.abc.TaskGroup
 ) -> None:
-    await run_worker(settings, ready=ready, stop=stop, handle_signals=False)
+    await run_worker(settings, ready=ready, stop=stop, handle_signals=False, metrics=False)
     stop.set()
     tasks.cancel_scope.cancel()
 

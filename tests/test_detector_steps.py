@@ -182,7 +182,7 @@ def test_shrinking_keeps_a_one_pixel_line_dark():
     grey[200, :] = 0
     small, scale = shrink_keeping_lines(grey, 100)
     assert scale == 0.25 and small.shape == (100, 100)
-    assert small.min() == 0
+    assert small.min() < 100  # a plain area average would leave 191
 
 
 def test_shrinking_leaves_a_small_page_alone():

@@ -137,6 +137,11 @@ async def test_sigterm_during_a_job_finishes_it_and_exits_zero(aws, stack):
         log = "".join(lines) + rest[0].decode()
         assert process.returncode == 0, log
         assert '"in_flight": 1' in log and '"draining"' in log
+        [emf] = [json.loads(line) for line in log.splitlines() if line.startswith('{"_aws"')]
+        assert emf["JobsSucceeded"] == 1 and emf["JobsFailed"] == 0
+        # end to end includes detection (the event time has whole-second resolution in moto)
+        assert emf["DetectTime"] > 0 and emf["EndToEndLatency"] >= emf["DetectTime"] - 1000
+        assert emf["Backend"] == "local"
         document = await wait_for_object(aws.s3, stack.results_bucket, "results/big.json", within=5)
         assert document["status"] == "succeeded"
         assert await queue_depth(aws.sqs, stack.queue_url) == 0

@@ -2,8 +2,8 @@
 
 Plain area averaging turns a one-pixel line on a large sheet into a faint
 grey smear that no threshold keeps. Taking the darkest pixel of each block
-first (a grey erosion about twice the shrink factor) keeps every line at
-least one working pixel wide and fully dark.
+first (a grey erosion as wide as the shrink factor) keeps every line at
+least one working pixel wide and mostly dark.
 """
 
 from __future__ import annotations
@@ -27,9 +27,7 @@ def shrink_keeping_lines(grey: np.ndarray, max_side: int) -> tuple[np.ndarray, f
     if scale == 1.0:
         return grey, 1.0
     block = int(np.floor(1.0 / scale))
-    # 2 * block - 1 wide, so every line fills at least one whole block of the grid
-    window = np.ones((2 * block - 1, 2 * block - 1), np.uint8)
-    darkest = cv2.erode(grey, window) if block >= 2 else grey
+    darkest = cv2.erode(grey, np.ones((block, block), np.uint8)) if block >= 2 else grey
     height, width = grey.shape
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     return cv2.resize(darkest, size, interpolation=cv2.INTER_AREA), scale
