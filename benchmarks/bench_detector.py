@@ -1,0 +1,114 @@
+"""Detector speed and memory on plans of 1, 3, 10 and 40 megapixels, in one run.
+
+    python benchmarks/bench_detector.py [--repeat N] [--sizes 1,3,10,40] [--seed S]
+
+For each size a synthetic plan (locdetect_worker.synthetic) is drawn at that
+many pixels and encoded as PNG; a fresh process (so peak memory is its own)
+decodes it with ``decode_pages`` and runs ``detect_rooms`` ``--repeat`` times
+on one core (OpenCV threads = 1). Printed per size: median decode and detect
+times, their ratio (the target is detect <= 4 x decode at 3 MP), the rooms
+found, and the process's resident memory before decoding and at its peak (the
+target is < 2 GB at 40 MP). The last line is the same table as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import multiprocessing
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ASPECT = math.sqrt(2)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5, help="timed runs per size (median)")
+    parser.add_argument("--sizes", default="1,3,10,40", help="megapixels, comma-separated")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args(argv)
+    sizes = [float(s) for s in args.sizes.split(",")]
+    context = multiprocessing.get_context("spawn")
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        for megapixels in sizes:
+            path = Path(folder) / f"plan_{megapixels:g}mp.png"
+            _write_plan(path, megapixels, args.seed)
+            with context.Pool(1) as pool:
+                row = pool.apply(_measure, (str(path), args.repeat))
+            row["megapixels"] = megapixels
+            rows.append(row)
+            print(
+                f"{megapixels:>5g} MP {row['width']}x{row['height']}: decode {row['decode_ms']:8.1f} ms"
+                f"  detect {row['detect_ms']:8.1f} ms  ratio {row['ratio']:5.2f}"
+                f"  rooms {row['rooms']:3d}  rss {row['rss_before_mb']:6.0f} MB"
+                f"  peak {row['peak_rss_mb']:6.0f} MB",
+                flush=True,
+            )
+    print(json.dumps(rows))
+    return 0
+
+
+def _write_plan(path: Path, megapixels: float, seed: int) -> None:
+    import cv2
+
+    from locdetect_worker.synthetic import generate_plan
+
+    long_side = int(round(math.sqrt(megapixels * 1e6 * ASPECT)))
+    plan = generate_plan(seed, size=long_side, aspect=ASPECT)
+    if not cv2.imwrite(str(path), plan.image):
+        raise RuntimeError(f"could not write {path}")
+
+
+def _measure(path: str, repeat: int) -> dict:
+    """In a fresh process: median decode and detect times on one core, and peak RSS."""
+    os.environ["OMP_NUM_THREADS"] = "1"
+    import cv2
+
+    from locdetect_worker.decode import DecodeLimits, decode_pages
+    from locdetect_worker.detector import detect_rooms
+
+    cv2.setNumThreads(1)
+    data = Path(path).read_bytes()
+    before = _rss_mb()
+    decode_times, detect_times = [], []
+    rooms = 0
+    for _ in range(repeat):
+        started = time.perf_counter()
+        image = decode_pages(data, DecodeLimits())[0]
+        decoded = time.perf_counter()
+        rooms = len(detect_rooms(image))
+        detect_times.append(time.perf_counter() - decoded)
+        decode_times.append(decoded - started)
+        del image
+    decode_ms = statistics.median(decode_times) * 1000
+    detect_ms = statistics.median(detect_times) * 1000
+    height, width = cv2.imdecode(
+        __import__("numpy").frombuffer(data, "uint8"), cv2.IMREAD_REDUCED_GRAYSCALE_8
+    ).shape
+    return {
+        "width": width * 8,
+        "height": height * 8,
+        "decode_ms": round(decode_ms, 1),
+        "detect_ms": round(detect_ms, 1),
+        "ratio": round(detect_ms / decode_ms, 2),
+        "rooms": rooms,
+        "rss_before_mb": round(before, 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+if __name__ == "__main__":
+    sys.exit(main())
