@@ -120,7 +120,7 @@ class MessageHandler:
                 return
             if not job.force:
                 job = await self._with_etag(job)
-                if await self._result_exists(job.job_id, job.source):
+                if await self.store.has_result_for(job.job_id, job.source):
                     self.skipped += 1
                     log.info("job_skipped", reason="a result for this object version exists")
                     return
@@ -135,7 +135,12 @@ class MessageHandler:
                 log.info("job_handed_off", backend=self.backend.name)
                 return
             with anyio.CancelScope(shield=True):
-                reason = None if job.force else await self._superseded(job.job_id, outcome)
+                source = outcome.document.source
+                reason = (
+                    await self.store.superseded(job.job_id, source)
+                    if not job.force and isinstance(source, S3Source)
+                    else None
+                )
                 if reason:
                     self.skipped += 1
                     log.info("job_result_discarded", reason=reason)
@@ -151,43 +156,10 @@ class MessageHandler:
         """The job with its source ETag, read from a HEAD when the event carried none."""
         if job.source.etag:
             return job
-        etag = await self._current_etag(job.source)
+        etag = await self.store.current_etag(job.source)
         if etag is None:
             return job  # the backend reports the missing object
         return dataclasses.replace(job, source=job.source.model_copy(update={"etag": etag}))
-
-    async def _current_etag(self, source: S3Source) -> str | None:
-        """The object's ETag now, or ``None`` when it no longer exists."""
-        try:
-            head = await self.backend.clients.s3.head_object(Bucket=source.bucket, Key=source.key)
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NoSuchBucket"):
-                return None
-            raise
-        return str(head.get("ETag", "")).strip('"') or None
-
-    async def _result_exists(self, job_id: str, source: Any) -> bool:
-        if not isinstance(source, S3Source) or not source.etag:
-            return False
-        existing = await self.store.read(job_id)
-        return (
-            existing is not None
-            and isinstance(existing.source, S3Source)
-            and existing.source.key == source.key
-            and existing.source.etag == source.etag
-        )
-
-    async def _superseded(self, job_id: str, outcome: Completed) -> str | None:
-        """Why a finished result must not be written (another worker's or a newer one), if so."""
-        source = outcome.document.source
-        if not isinstance(source, S3Source) or not source.etag:
-            return None
-        if await self._result_exists(job_id, source):
-            return "another worker wrote the result for this object version meanwhile"
-        current = await self._current_etag(source)
-        if current is not None and current != source.etag:
-            return f"the object changed while it was processed (now ETag {current})"
-        return None
 
     async def _reject(
         self, message: dict[str, Any], error: InvalidEvent, receives: int

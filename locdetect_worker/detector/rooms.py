@@ -1,8 +1,8 @@
 """The room detector: a page image in, room polygons in source pixels out.
 
 Steps (each a pure function in its own module): normalise the sheet to dark
-ink on light paper; work at a bounded resolution; threshold; estimate the
-thin-line width; keep walls; seed rooms by eroding the free space until rooms
+ink on light paper; work at a bounded resolution; threshold; turn a skewed
+scan upright; estimate the thin-line width; keep walls; seed rooms by eroding the free space until rooms
 part at their doors; flood the seeds back over the free space; drop the
 outside and scraps; simplify outlines; map them back to source pixels.
 """
@@ -19,8 +19,10 @@ from locdetect_worker.detector.model import DetectedRoom
 from locdetect_worker.detector.normalise import paper_grey
 from locdetect_worker.detector.polygons import label_polygons
 from locdetect_worker.detector.resample import shrink_keeping_lines
+from locdetect_worker.detector.rotate import rotate_page
 from locdetect_worker.detector.seeds import room_seeds
 from locdetect_worker.detector.select import select_rooms
+from locdetect_worker.detector.skew import skew_angle
 from locdetect_worker.detector.stroke import stroke_width_histogram, thin_line_width
 from locdetect_worker.detector.walls import wall_mask
 
@@ -34,6 +36,11 @@ def detect_rooms(image: np.ndarray) -> list[DetectedRoom]:
     side = max(grey.shape)
     page_area = grey.shape[0] * grey.shape[1]
     ink = ink_mask(grey)
+    back = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    angle = skew_angle(ink)
+    if angle:
+        grey, back = rotate_page(grey, angle)
+        ink = ink_mask(grey)
     thin = thin_line_width(stroke_width_histogram(ink))
     walls = wall_mask(ink, thin, line_length=max(8, side // 15), hatch_gap=max(3, side // 400),
                       pair_gap=max(4, side // 100))
@@ -51,7 +58,8 @@ def detect_rooms(image: np.ndarray) -> list[DetectedRoom]:
     for polygon, confidence in zip(polygons, confidences, strict=True):
         if len(polygon) < 3:
             continue
-        source = np.rint(polygon / scale).astype(np.int64)
+        upright = polygon @ back[:, :2].T + back[:, 2]
+        source = np.rint(upright / scale).astype(np.int64)
         source[:, 0] = np.clip(source[:, 0], 0, width - 1)
         source[:, 1] = np.clip(source[:, 1], 0, height - 1)
         rooms.append(DetectedRoom(polygon=source.astype(np.int32), confidence=float(confidence)))

@@ -1,0 +1,48 @@
+"""Regression guard on a handful of real development plans (CVC-FP, research use only).
+
+The plans are read from /work/shared/data/cvc-fp-dev and never copied into the
+repository; the tests skip when that folder is absent. Thresholds sit a little
+below what the detector reaches, so a change that makes detection worse fails.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from locdetect_worker.evaluation import evaluate_plan, pool
+
+DEV = Path("/work/shared/data/cvc-fp-dev")
+
+# plan stem -> least number of rooms matched at IoU 0.5 (of the truth count in the comment)
+FLOORS = {
+    "1": 4,  # 5 rooms
+    "IIa_LE0803": 10,  # 12
+    "IIb_FZ0901": 6,  # 8
+    "Ia_MR0601_sommaire": 8,  # 12
+    "Ic_MT0601_sommaire": 3,  # 5
+    "IId_GI0601": 3,  # 6
+}
+POOLED_F1_FLOOR = 0.70
+
+pytestmark = pytest.mark.skipif(not DEV.is_dir(), reason="development plans not available")
+
+
+@pytest.fixture(scope="module")
+def scores():
+    return {stem: evaluate_plan(DEV / f"{stem}.png", DEV / f"{stem}.gt.png", 0.5, None)
+            for stem in FLOORS}
+
+
+@pytest.mark.parametrize("stem", sorted(FLOORS))
+def test_plan_keeps_its_matched_rooms(scores, stem):
+    score = scores[stem]
+    assert score.error is None
+    assert score.tp >= FLOORS[stem], f"{stem}: {score.tp}/{score.truth} rooms matched"
+
+
+def test_pooled_f1_holds(scores):
+    pooled = pool(scores.values())
+    assert pooled.f1 >= POOLED_F1_FLOOR, pooled
+    assert pooled.mean_iou >= 0.8, pooled
