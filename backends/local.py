@@ -10,6 +10,7 @@ import time
 
 import anyio
 import anyio.to_process
+from anyio import BrokenWorkerProcess
 from botocore.exceptions import ClientError
 
 from backends import Backend, Completed
@@ -94,4 +95,8 @@ class LocalBackend(Backend):
             except TimeoutError:
                 raise JobError(
                     "detect_timeout", f"detection took longer than {self.settings.detect_timeout} s"
+                ) from None
+            except BrokenWorkerProcess:
+                raise JobError(
+                    "detect_failed", "the detector process died (killed, possibly out of memory)"
                 ) from None

@@ -8,7 +8,9 @@ redelivered. ``serve`` runs two loops until cancelled: the outcome listener
 the sweeper (markers past their deadline: resolve from the output or failure
 object, re-invoke a bounded number of times, or fail with ``endpoint_timeout``).
 Every path writes the result with :class:`~locdetect_worker.storage.ResultStore`
-and only then removes the marker, so a crash anywhere is repaired by a retry.
+(unless a newer object version or another worker superseded it) and only then
+removes the marker, so a crash anywhere is repaired by a retry. A message or a
+marker that cannot be finished is logged and left alone: it never stops the loops.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import anyio
 import structlog
-from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTTPClientError
 from pydantic import ValidationError
+from structlog.contextvars import bound_contextvars
 
 from backends import Backend, Completed
 from backends.sagemaker_records import (
@@ -33,14 +36,18 @@ from backends.sagemaker_records import (
     parse_outcome,
     split_s3_uri,
 )
-from backends.sagemaker_results import OutcomeWriter, S3Objects, error_code
+from backends.sagemaker_results import OutcomeResults, S3Objects, error_code
+from locdetect_worker.config import ConfigError
 from locdetect_worker.decode import DecodeLimits, content_type_for
 from locdetect_worker.jobs import Job, job_id_for_key
 from locdetect_worker.results import S3Source
 
 if TYPE_CHECKING:
+    from anyio.abc import ObjectReceiveStream
+
     from locdetect_worker.aws import AwsClients
     from locdetect_worker.config import Settings
+    from locdetect_worker.metrics import JobMetrics
     from locdetect_worker.storage import ResultStore
 
 log = structlog.get_logger("locdetect.sagemaker")
@@ -62,6 +69,8 @@ class SageMakerBackend(Backend):
     submit_attempts: ClassVar[int] = 6
     backoff_base: ClassVar[float] = 0.5
     backoff_cap: ClassVar[float] = 20.0
+    # Overdue markers resolved at once by one sweep.
+    sweep_workers: ClassVar[int] = 8
 
     def __init__(
         self,
@@ -88,9 +97,24 @@ class SageMakerBackend(Backend):
         limits = DecodeLimits(
             max_pixels=settings.max_image_pixels, max_pdf_pages=settings.max_pdf_pages
         )
-        self.writer = OutcomeWriter(self.objects, store, limits)
+        self.results = OutcomeResults(self.objects, limits, settings.detect_timeout)
+        # One EMF record per written result when set (the daemon sets it).
+        self.metrics: JobMetrics | None = None
         self._closing = anyio.Event()
         self._resolving: dict[str, anyio.Lock] = {}
+
+    async def __aenter__(self) -> SageMakerBackend:
+        """Fail start-up with a clear message when the outcomes queue cannot be reached."""
+        queue_url = self.settings.outcomes_queue_url
+        try:
+            await self.clients.sqs.get_queue_attributes(
+                QueueUrl=queue_url, AttributeNames=["QueueArn"]
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise ConfigError(
+                f"LOCDETECT_OUTCOMES_QUEUE_URL {queue_url!r} is not usable: {exc}"
+            ) from None
+        return self
 
     async def __aexit__(
         self,
@@ -106,14 +130,28 @@ class SageMakerBackend(Backend):
         content_type = content_type_for(job.source.key)
         inference_id = inference_id_for(job.source)
         existing = await self._read_marker(self._marker_key(inference_id))
-        if existing is not None and not job.force and existing.deadline > _now():
-            log.info("sagemaker_already_pending", job_id=job.job_id, inference_id=inference_id)
-            return None
-        await self._submit(job.job_id, job.source, inference_id, content_type, attempt=1)
+        attempt = 1
+        if existing is not None and not job.force:
+            # A redelivered event for a job in hand: another attempt only once it is
+            # overdue, and within the bound the sweeper keeps (which fails it after that).
+            attempt = existing.attempt + 1
+            if existing.deadline > _now() or attempt > self.settings.sagemaker_max_attempts:
+                log.info("sagemaker_already_pending", job_id=job.job_id,
+                         inference_id=inference_id, attempt=existing.attempt)
+                return None
+        await self._submit(
+            job.job_id, job.source, inference_id, content_type, attempt=attempt, force=job.force
+        )
         return None
 
     async def _submit(
-        self, job_id: str, source: S3Source, inference_id: str, content_type: str, attempt: int
+        self,
+        job_id: str,
+        source: S3Source,
+        inference_id: str,
+        content_type: str,
+        attempt: int,
+        force: bool,
     ) -> Marker:
         input_location = f"s3://{source.bucket}/{source.key}"
         response = await self._invoke(
@@ -137,6 +175,7 @@ class SageMakerBackend(Backend):
             input_location=input_location,
             output_location=response["OutputLocation"],
             failure_location=response.get("FailureLocation"),
+            force=force,
         )
         await self.clients.s3.put_object(
             Bucket=self.settings.results_bucket,
@@ -172,6 +211,7 @@ class SageMakerBackend(Backend):
     async def _listen(self) -> None:
         """Receive outcome notifications; each message is handled on its own."""
         queue_url = self.settings.outcomes_queue_url
+        failures = 0
         while True:
             try:
                 response = await self.clients.sqs.receive_message(
@@ -179,31 +219,60 @@ class SageMakerBackend(Backend):
                     MaxNumberOfMessages=10,
                     WaitTimeSeconds=self.settings.wait_time_seconds,
                 )
-            except (ClientError, ConnectionError, HTTPClientError) as exc:
-                log.warning("outcomes_receive_failed", error=str(exc))
-                with anyio.move_on_after(1.0):
+            except (ClientError, BotoCoreError, OSError) as exc:
+                failures += 1
+                delay = min(self.backoff_cap, self.backoff_base * 2 ** min(failures - 1, 16))
+                log.warning("outcomes_receive_failed", error=f"{type(exc).__name__}: {exc}",
+                            failures=failures, delay=delay)
+                with anyio.move_on_after(delay):
                     await self._closing.wait()
                 continue
+            failures = 0
             async with anyio.create_task_group() as group:
                 for message in response.get("Messages", []):
                     group.start_soon(self._handle_message, message)
 
     async def _handle_message(self, message: dict[str, Any]) -> None:
-        queue_url = self.settings.outcomes_queue_url
-        try:
-            outcome = parse_outcome(message["Body"])
-        except ValueError as exc:  # never ours to finish: drop it, loudly
-            log.error("outcome_invalid", message_id=message.get("MessageId"), error=str(exc))
-            outcome = None
-        if outcome is not None:
+        """Finish one notification and delete it. Never raises (cancellation aside).
+
+        An invalid notification is never ours to finish: it is dropped, loudly. One
+        that fails otherwise stays in the queue, comes back after its visibility
+        timeout and ends in the queue's DLQ if it keeps failing.
+        """
+        with bound_contextvars(message_id=message.get("MessageId")):
             try:
-                await self.apply_outcome(outcome)
-            except Exception:  # transient: the message comes back after its visibility timeout
-                log.exception("outcome_failed", inference_id=outcome.inferenceId)
+                outcome = parse_outcome(message["Body"])
+                context = self._outcome_context(outcome) if outcome is not None else {}
+            except ValueError as exc:
+                log.error("outcome_invalid", error=str(exc)[:500])
+                outcome, context = None, {}
+            except Exception:
+                log.exception("outcome_failed")
                 return
-        await self.clients.sqs.delete_message(
-            QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"]
-        )
+            with bound_contextvars(**context):
+                if outcome is not None:
+                    try:
+                        await self.apply_outcome(outcome)
+                    except Exception:
+                        log.exception("outcome_failed")
+                        return
+                try:
+                    await self.clients.sqs.delete_message(
+                        QueueUrl=self.settings.outcomes_queue_url,
+                        ReceiptHandle=message["ReceiptHandle"],
+                    )
+                except Exception as exc:  # finished anyway: a redelivery is a duplicate
+                    log.warning("outcome_delete_failed", error=f"{type(exc).__name__}: {exc}")
+
+    def _outcome_context(self, outcome: Outcome) -> dict[str, str]:
+        """The job a notification is about, for the log lines of its handling."""
+        bucket, key = split_s3_uri(outcome.requestParameters.inputLocation)
+        return {
+            "job_id": job_id_for_key(key, self.settings.input_prefix),
+            "bucket": bucket,
+            "key": key,
+            "inference_id": outcome.inferenceId,
+        }
 
     async def apply_outcome(self, outcome: Outcome) -> None:
         """Write the job's result from one notification. Idempotent and order-tolerant."""
@@ -222,12 +291,35 @@ class SageMakerBackend(Backend):
         if outcome.responseParameters is not None and outcome.invocationStatus == "Completed":
             output_location = outcome.responseParameters.outputLocation
             submitted_at = marker.submitted_at if marker else None
-            await self.writer.succeeded(job_id, source, output_location, submitted_at)
+            completed = await self.results.succeeded(job_id, source, output_location, submitted_at)
         else:
             failure_location = marker.failure_location if marker else None
-            await self.writer.endpoint_failed(
+            completed = await self.results.endpoint_failed(
                 job_id, source, outcome.failureReason, failure_location
             )
+        await self._finish(completed, marker)
+
+    async def _finish(self, completed: Completed, marker: Marker | None) -> None:
+        """Write the result unless it is superseded, then remove the marker.
+
+        A job with a marker is checked here (a late outcome of an older object
+        version, or a result another worker wrote meanwhile, must not overwrite the
+        stored one); one without was checked by :meth:`_unmarked_job`.
+        """
+        document = completed.document
+        with anyio.CancelScope(shield=True):  # a half-written result helps nobody
+            reason = None
+            if marker is not None and not marker.force:
+                reason = await self.store.superseded(marker.job_id, marker.source)
+            if reason:
+                log.info("job_result_discarded", job_id=document.job_id, reason=reason)
+            else:
+                await self.store.write(document, completed.overlay_png)
+                log.info("sagemaker_result", job_id=document.job_id, status=document.status,
+                         rooms=len(document.rooms),
+                         code=document.error.code if document.error else None)
+                if self.metrics is not None:
+                    self.metrics.job_finished(document, event_time=None)
         if marker is not None:
             await self._delete_marker(marker.inference_id)
 
@@ -267,58 +359,77 @@ class SageMakerBackend(Backend):
                 await self._closing.wait()
 
     async def sweep(self) -> None:
-        """Act on every marker past its deadline.
+        """Act on every marker past its deadline, ``sweep_workers`` markers at a time.
 
         A marker written less than ``deadline`` ago is not read at all, so a large
-        backlog waiting for an endpoint to scale up costs one listing per sweep.
+        backlog waiting for an endpoint to scale up costs one listing per sweep; the
+        overdue ones are fed to a fixed pool of tasks, however many there are.
         """
         now = _now()
         fresh_after = now - timedelta(seconds=self.deadline)
-        limiter = anyio.CapacityLimiter(8)
+        send, receive = anyio.create_memory_object_stream[str]()
         paginator = self.clients.s3.get_paginator("list_objects_v2")
         async with anyio.create_task_group() as group:
-            async for page in paginator.paginate(
-                Bucket=self.settings.results_bucket, Prefix=self.settings.pending_prefix
-            ):
-                for item in page.get("Contents", []):
-                    if item["LastModified"] <= fresh_after:
-                        group.start_soon(self._sweep_marker, item["Key"], now, limiter)
+            async with receive:
+                for _ in range(self.sweep_workers):
+                    group.start_soon(self._sweep_markers, receive.clone(), now)
+            async with send:
+                async for page in paginator.paginate(
+                    Bucket=self.settings.results_bucket, Prefix=self.settings.pending_prefix
+                ):
+                    for item in page.get("Contents", []):
+                        if item["LastModified"] <= fresh_after:
+                            await send.send(item["Key"])
 
-    async def _sweep_marker(self, key: str, now: datetime, limiter: anyio.CapacityLimiter) -> None:
-        async with limiter:
+    async def _sweep_markers(self, keys: ObjectReceiveStream[str], now: datetime) -> None:
+        async with keys:
+            async for key in keys:
+                await self._sweep_marker(key, now)
+
+    async def _sweep_marker(self, key: str, now: datetime) -> None:
+        """Resolve one overdue marker; a failure is logged and left for the next sweep."""
+        try:
             marker = await self._read_marker(key)
-            if marker is None or marker.deadline > now:
-                return
+        except Exception:
+            log.exception("sweep_marker_failed", marker=key)
+            return
+        if marker is None or marker.deadline > now:
+            return
+        context = {"job_id": marker.job_id, "bucket": marker.source.bucket,
+                   "key": marker.source.key, "inference_id": marker.inference_id}
+        with bound_contextvars(**context):
             try:
                 async with self._exclusive(marker.inference_id):
                     current = await self._read_marker(key)  # resolved or renewed meanwhile?
                     if current is not None and current.deadline <= now:
                         await self._sweep_overdue(current)
             except Exception:  # one bad marker must not stop the sweep
-                log.exception("sweep_marker_failed", inference_id=marker.inference_id)
+                log.exception("sweep_marker_failed")
 
     async def _sweep_overdue(self, marker: Marker) -> None:
-        log.warning("sagemaker_overdue", job_id=marker.job_id, inference_id=marker.inference_id,
-                    attempt=marker.attempt)
+        log.warning("sagemaker_overdue", attempt=marker.attempt)
         if await self.objects.exists(marker.output_location):
-            await self.writer.succeeded(
+            completed = await self.results.succeeded(
                 marker.job_id, marker.source, marker.output_location, marker.submitted_at
             )
         elif marker.failure_location and await self.objects.exists(marker.failure_location):
-            await self.writer.endpoint_failed(
+            completed = await self.results.endpoint_failed(
                 marker.job_id, marker.source, None, marker.failure_location
             )
         elif marker.attempt < self.settings.sagemaker_max_attempts:
             await self._submit(marker.job_id, marker.source, marker.inference_id,
-                               marker.content_type, attempt=marker.attempt + 1)
+                               marker.content_type, attempt=marker.attempt + 1,
+                               force=marker.force)
             return
         else:
             message = (
                 f"no outcome from endpoint {self.settings.sagemaker_endpoint!r} after "
                 f"{marker.attempt} attempt(s) of {self.deadline:g} s each"
             )
-            await self.writer.failed(marker.job_id, marker.source, message, "endpoint_timeout")
-        await self._delete_marker(marker.inference_id)
+            completed = self.results.failed(
+                marker.job_id, marker.source, message, "endpoint_timeout"
+            )
+        await self._finish(completed, marker)
 
     @asynccontextmanager
     async def _exclusive(self, inference_id: str) -> AsyncIterator[None]:

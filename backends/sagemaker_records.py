@@ -37,7 +37,11 @@ def split_s3_uri(uri: str) -> tuple[str, str]:
 
 
 class Marker(BaseModel):
-    """A job handed to the endpoint and not resolved yet."""
+    """A job handed to the endpoint and not resolved yet.
+
+    ``force``: a reprocess asked for by hand, whose result replaces the one
+    already stored for the same object version.
+    """
 
     model_config = ConfigDict(extra="ignore")
 
@@ -51,6 +55,7 @@ class Marker(BaseModel):
     input_location: str
     output_location: str
     failure_location: str | None = None
+    force: bool = False
 
 
 class _Notification(BaseModel):
@@ -83,11 +88,12 @@ class Outcome(_Notification):
 def parse_outcome(body: str) -> Outcome | None:
     """The outcome in an SQS message body (SNS envelope or raw); ``None`` for a test notification.
 
-    Raises ``ValueError`` (pydantic's ``ValidationError`` is one) for anything else.
+    Raises ``ValueError`` (pydantic's ``ValidationError`` is one) for anything else,
+    including a non-string envelope message or JSON nested too deep to parse.
     """
-    data = json.loads(body)
+    data = _json(body)
     if isinstance(data, dict) and data.get("Type") == "Notification" and "Message" in data:
-        data = json.loads(data["Message"])
+        data = _json(data["Message"])
     if not isinstance(data, dict):
         raise ValueError(f"a notification must be a JSON object, not {type(data).__name__}")
     if data.get("eventName") == "TestNotification":
@@ -96,3 +102,11 @@ def parse_outcome(body: str) -> Outcome | None:
     if outcome.invocationStatus == "Completed" and outcome.responseParameters is None:
         raise ValueError("a Completed notification without responseParameters.outputLocation")
     return outcome
+
+
+def _json(text: object) -> object:
+    """``json.loads`` that fails only with ``ValueError``, whatever it is given."""
+    try:
+        return json.loads(text)  # type: ignore[arg-type]
+    except (TypeError, RecursionError) as exc:
+        raise ValueError(f"not a JSON document: {type(exc).__name__}: {exc}") from None

@@ -1,9 +1,10 @@
 """Turning what the endpoint left in S3 into the job's result document and overlay.
 
 The output object is the container's result document: the worker stamps it
-with the job, the source and the backend, draws the overlay from the source
-image in a worker process and stores both. A failure becomes ``endpoint_failed``
-with the container's typed reason (``code: message``) when there is one.
+with the job, the source and the backend and draws the overlay from the source
+image in a worker process. A failure becomes ``endpoint_failed`` with the
+container's typed reason (``code: message``) when there is one. Writing (or
+discarding) the result is the backend's decision.
 """
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ import structlog
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
+from backends import Completed
 from backends.sagemaker_overlay import render_source_overlay
 from backends.sagemaker_records import split_s3_uri
 from locdetect_worker.decode import DecodeLimits
 from locdetect_worker.errors import JobError
 from locdetect_worker.results import ResultDocument, S3Source, failed_result, utc_now
-from locdetect_worker.storage import ResultStore
 
 log = structlog.get_logger("locdetect.sagemaker")
 
@@ -76,22 +77,23 @@ class S3Objects:
         )
 
 
-class OutcomeWriter:
-    def __init__(self, objects: S3Objects, store: ResultStore, limits: DecodeLimits) -> None:
+class OutcomeResults:
+    """Result documents (and overlays) from outcomes; the backend decides whether to write them."""
+
+    def __init__(self, objects: S3Objects, limits: DecodeLimits, overlay_timeout: float) -> None:
         self.objects = objects
-        self.store = store
         self.limits = limits
+        self.overlay_timeout = overlay_timeout
 
     async def succeeded(
         self, job_id: str, source: S3Source, output_location: str, submitted_at: datetime | None
-    ) -> None:
-        """Store the result in the output object (a failed one if it is not a result)."""
+    ) -> Completed:
+        """The result in the output object (a failed one if it is not a result)."""
         body = await self.objects.get(output_location)
         try:
             document = ResultDocument.model_validate_json(body)
         except ValidationError as exc:
-            await self.failed(job_id, source, f"the endpoint's output is not a result: {exc}")
-            return
+            return self.failed(job_id, source, f"the endpoint's output is not a result: {exc}")
         timings = dict(document.timings_ms)
         if submitted_at is not None:
             elapsed = (datetime.now(UTC) - submitted_at).total_seconds()
@@ -109,38 +111,40 @@ class OutcomeWriter:
                 "created_at": utc_now(),
             }
         )
-        with anyio.CancelScope(shield=True):  # a half-written result helps nobody
-            await self.store.write(result, overlay)
-        log.info("sagemaker_result", job_id=job_id, status=result.status, rooms=len(result.rooms))
+        return Completed(result, overlay)
 
     async def endpoint_failed(
         self, job_id: str, source: S3Source, reason: str | None, failure_location: str | None
-    ) -> None:
-        """Store ``endpoint_failed``: the failure object's reason, else the notification's."""
+    ) -> Completed:
+        """``endpoint_failed``: the failure object's reason, else the notification's."""
         detail = reason
         if failure_location:
             body = await self.objects.get_optional(failure_location)
             if body:
                 detail = failure_detail(body)
-        await self.failed(job_id, source, detail or "the endpoint failed without a reason")
+        return self.failed(job_id, source, detail or "the endpoint failed without a reason")
 
-    async def failed(
+    def failed(
         self, job_id: str, source: S3Source, message: str, code: str = "endpoint_failed"
-    ) -> None:
+    ) -> Completed:
         error = JobError(code, message)  # type: ignore[arg-type]
-        with anyio.CancelScope(shield=True):
-            await self.store.write(failed_result(job_id, source, error, BACKEND))
-        log.info("sagemaker_result", job_id=job_id, status="failed", code=code, error=message[:200])
+        return Completed(failed_result(job_id, source, error, BACKEND))
 
     async def _overlay(self, source: S3Source, document: ResultDocument) -> bytes | None:
-        """Draw the rooms on the source image in a worker process; no overlay if that fails."""
+        """Draw the rooms on the source image in a worker process, within the detect timeout.
+
+        The overlay is an extra: whatever goes wrong (a missing object, a crashed or
+        slow worker process, a drawing bug), the rooms are stored without it.
+        """
         try:
             data = await self.objects.get(f"s3://{source.bucket}/{source.key}")
-            return await anyio.to_process.run_sync(
-                render_source_overlay, data, self.limits, document.rooms, cancellable=True
-            )
-        except (JobError, ClientError) as exc:
-            log.warning("sagemaker_overlay_skipped", key=source.key, error=str(exc))
+            with anyio.fail_after(self.overlay_timeout):
+                return await anyio.to_process.run_sync(
+                    render_source_overlay, data, self.limits, document.rooms, cancellable=True
+                )
+        except Exception as exc:
+            log.warning("sagemaker_overlay_skipped", error=f"{type(exc).__name__}: {exc}",
+                        exc_info=True)
             return None
 
 

@@ -1,10 +1,12 @@
 """The inference container's HTTP server: SageMaker's BYO contract on port 8080.
 
 ``GET /ping`` answers 200 once the detector processes are warm (503 before and
-while draining); ``POST /invocations`` takes the blueprint bytes and returns the
+while draining, 500 with the reason if warming up failed, so the health check
+fails visibly); ``POST /invocations`` takes the blueprint bytes and returns the
 result document. Detection runs in worker processes (one per core) so the event
 loop only moves bytes; a request that overruns ``detect_timeout`` has its
-worker killed. SIGTERM stops accepting, lets in-flight requests finish (SageMaker
+worker killed; the time a request waits for a free process does not count.
+SIGTERM stops accepting, lets in-flight requests finish (SageMaker
 sends SIGKILL 30 s later) and exits.
 
 Usage: ``python -m container.server serve [--port 8080] [--model-dir /opt/ml/model]``.
@@ -55,7 +57,14 @@ STATE: web.AppKey[dict[str, Any]] = web.AppKey("state", dict)
 def create_app(model: Model) -> web.Application:
     app = web.Application(client_max_size=model.max_body_bytes)
     app[MODEL] = model
-    app[STATE] = {"ready": False, "in_flight": 0, "limiter": anyio.CapacityLimiter(model.workers)}
+    app[STATE] = {
+        "ready": False,
+        "failure": None,
+        "in_flight": 0,
+        # A request takes a slot, then starts its timer and runs in a process of its own.
+        "slots": anyio.CapacityLimiter(model.workers),
+        "processes": anyio.CapacityLimiter(model.workers),
+    }
     app.router.add_get("/ping", ping)
     app.router.add_post("/invocations", invocations)
     app.cleanup_ctx.append(_warm_up)
@@ -65,6 +74,9 @@ def create_app(model: Model) -> web.Application:
 
 async def ping(request: web.Request) -> web.Response:
     state = request.app[STATE]
+    if state["failure"]:
+        body = {"status": "failed", "error": state["failure"], "in_flight": state["in_flight"]}
+        return web.json_response(body, status=500)
     body = {"status": "ok" if state["ready"] else "unavailable", "in_flight": state["in_flight"]}
     return web.json_response(body, status=200 if state["ready"] else 503)
 
@@ -90,10 +102,11 @@ async def _invoke(request: web.Request, model: Model, state: dict[str, Any]) -> 
         )
     try:
         data = input_fn(await request.read(), request.content_type)
-        with anyio.fail_after(model.detect_timeout):
-            analysis = await anyio.to_process.run_sync(
-                predict_fn, data, model, cancellable=True, limiter=state["limiter"]
-            )
+        async with state["slots"]:
+            with anyio.fail_after(model.detect_timeout):
+                analysis = await anyio.to_process.run_sync(
+                    predict_fn, data, model, cancellable=True, limiter=state["processes"]
+                )
     except JobError as exc:
         return _error(exc)
     except web.HTTPRequestEntityTooLarge:
@@ -117,14 +130,31 @@ def _error(error: JobError, status: int | None = None) -> web.Response:
 
 
 async def _warm_up(app: web.Application) -> AsyncIterator[None]:
-    """Start every worker process (imports, a tiny detection), then answer /ping with 200."""
+    """Start every worker process (imports, a tiny detection), then answer /ping with 200.
+
+    A failure is logged and reported by /ping: the container never becomes healthy
+    and SageMaker's health check says why, instead of a silent 503 forever.
+    """
 
     async def warm_up() -> None:
-        model, limiter = app[MODEL], app[STATE]["limiter"]
-        async with anyio.create_task_group() as group:
-            for _ in range(model.workers):
-                group.start_soon(partial(anyio.to_process.run_sync, _warm_worker, limiter=limiter))
-        app[STATE]["ready"] = True
+        model, state = app[MODEL], app[STATE]
+        try:
+            async with anyio.create_task_group() as group:
+                for _ in range(model.workers):
+                    group.start_soon(
+                        partial(
+                            anyio.to_process.run_sync,
+                            _warm_worker,
+                            model,
+                            limiter=state["processes"],
+                        )
+                    )
+        except Exception as exc:
+            errors = exc.exceptions if isinstance(exc, BaseExceptionGroup) else (exc,)
+            state["failure"] = "; ".join(f"{type(e).__name__}: {e}" for e in errors)[:2000]
+            log.exception("warm-up failed: %s", state["failure"])
+            return
+        state["ready"] = True
         log.info("model loaded: %d detector processes", model.workers)
 
     task = asyncio.get_running_loop().create_task(warm_up())
@@ -132,12 +162,15 @@ async def _warm_up(app: web.Application) -> AsyncIterator[None]:
     task.cancel()
 
 
-def _warm_worker() -> int:
+def _warm_worker(model: Model) -> int:
+    """One tiny request's work (decode and detect with the model's limits) in this process."""
+    import cv2
     import numpy as np
 
-    from locdetect_worker.detector import detect_rooms
-
-    return len(detect_rooms(np.full((64, 64, 3), 255, np.uint8)))
+    ok, png = cv2.imencode(".png", np.full((64, 64, 3), 255, np.uint8))
+    if not ok:
+        raise RuntimeError("cannot encode the warm-up image")
+    return len(predict_fn(png.tobytes(), model).rooms)
 
 
 async def _stop_answering_ping(app: web.Application) -> None:

@@ -73,6 +73,22 @@ class Settings(BaseSettings):
                 raise ValueError(f"LOCDETECT_{name.upper()} must end with '/' (got {value!r})")
         return self
 
+    @model_validator(mode="after")
+    def _check_timings(self) -> Settings:
+        if self.heartbeat_interval * 3 > self.visibility_timeout:
+            raise ValueError(
+                "LOCDETECT_HEARTBEAT_INTERVAL must be at most a third of "
+                f"LOCDETECT_VISIBILITY_TIMEOUT ({self.heartbeat_interval} > "
+                f"{self.visibility_timeout} / 3): leases would lapse while jobs run"
+            )
+        beat_gap = max(self.heartbeat_interval, self.wait_time_seconds)
+        if self.health_max_age <= 1.5 * beat_gap:
+            raise ValueError(
+                f"LOCDETECT_HEALTH_MAX_AGE must exceed 1.5 x the longest gap between beats "
+                f"({self.health_max_age} <= 1.5 x {beat_gap}): a healthy worker would look dead"
+            )
+        return self
+
     def require_daemon_settings(self) -> None:
         """Fail start-up of ``run`` unless the settings a daemon needs are present."""
         missing = ["queue_url", "results_bucket"]

@@ -23,6 +23,7 @@ log = structlog.get_logger("locdetect.consumer")
 
 SQS_MAX_BATCH = 10
 RECEIVE_BACKOFF_MAX = 30.0
+SETTLE_TIMEOUT = 15.0  # a delete or visibility change that hangs longer is given up
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class _Lease:
     message_id: str
     receipt_handle: str
     renewed_at: float = field(default_factory=anyio.current_time)
+    settled: bool = False  # deleted or handed back: never renew again
 
 
 async def wait_for(event: anyio.Event, seconds: float) -> bool:
@@ -99,6 +101,8 @@ class Consumer:
         self._stopping = anyio.Event()
         self._slot_freed = anyio.Event()
         self._jobs_scope: anyio.CancelScope | None = None
+        # Held while a renewal batch is on the wire, so no renewal can land after a settle.
+        self._renewal_lock = anyio.Lock()
 
     def stop(self) -> None:
         """Stop receiving and drain: in-flight messages get ``shutdown_grace`` seconds."""
@@ -144,7 +148,10 @@ class Consumer:
                 await self._slot_freed.wait()
                 continue
             try:
-                messages = await self._receive(min(SQS_MAX_BATCH, free))
+                # Shielded: a receive cancelled mid-flight would strand whatever SQS had
+                # already handed to it, invisible until its visibility timeout.
+                with anyio.CancelScope(shield=True):
+                    messages = await self._receive(min(SQS_MAX_BATCH, free))
             except (ClientError, BotoCoreError, OSError) as exc:
                 failures += 1
                 delay = min(RECEIVE_BACKOFF_MAX, 2.0 ** min(failures, 6) / 2)
@@ -164,7 +171,8 @@ class Consumer:
                 self._leases[lease.message_id] = lease
                 self.stats.in_flight = len(self._leases)
                 if self._stopping.is_set():
-                    jobs.start_soon(self._release, lease)
+                    with anyio.move_on_after(SETTLE_TIMEOUT, shield=True):
+                        await self._release(lease)
                 else:
                     jobs.start_soon(self._run_message, message, lease)
             self._report_progress()
@@ -184,17 +192,17 @@ class Consumer:
         try:
             disposition = await self.handler(message)
         except anyio.get_cancelled_exc_class():
-            with anyio.CancelScope(shield=True):
+            with anyio.move_on_after(SETTLE_TIMEOUT, shield=True):
                 await self._release(lease)
             raise
         except Exception:
             log.exception("handler_crashed", message_id=lease.message_id)
             disposition = Disposition.retry(self.visibility_timeout)
-        with anyio.CancelScope(shield=True):
+        with anyio.move_on_after(SETTLE_TIMEOUT, shield=True):
             await self._settle(lease, disposition)
 
     async def _settle(self, lease: _Lease, disposition: Disposition) -> None:
-        self._forget(lease)
+        await self._stop_renewing(lease)
         try:
             if disposition.delete:
                 await self.sqs.delete_message(
@@ -210,7 +218,7 @@ class Consumer:
 
     async def _release(self, lease: _Lease) -> None:
         """Make an unfinished message visible again now, so another worker can take it."""
-        self._forget(lease)
+        await self._stop_renewing(lease)
         try:
             await self._change_visibility(lease, 0)
             self.stats.released += 1
@@ -222,6 +230,13 @@ class Consumer:
         await self.sqs.change_message_visibility(
             QueueUrl=self.queue_url, ReceiptHandle=lease.receipt_handle, VisibilityTimeout=seconds
         )
+
+    async def _stop_renewing(self, lease: _Lease) -> None:
+        """Take the lease out of renewal and wait out any renewal batch already on the wire."""
+        lease.settled = True
+        self._forget(lease)
+        async with self._renewal_lock:
+            pass
 
     def _forget(self, lease: _Lease) -> None:
         self._leases.pop(lease.message_id, None)
@@ -244,9 +259,15 @@ class Consumer:
                 if anyio.current_time() - lease.renewed_at >= self.heartbeat_interval * 0.9
             ]
             for start in range(0, len(due), SQS_MAX_BATCH):
-                await self._renew_batch(due[start : start + SQS_MAX_BATCH])
+                async with self._renewal_lock:
+                    await self._renew_batch(due[start : start + SQS_MAX_BATCH])
+            if due:
+                self._report_progress()  # a busy worker is alive even when it does not poll
 
     async def _renew_batch(self, leases: list[_Lease]) -> None:
+        leases = [lease for lease in leases if not lease.settled]
+        if not leases:
+            return
         entries = [
             {
                 "Id": str(index),

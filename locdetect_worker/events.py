@@ -81,6 +81,8 @@ def parse_message(body: str) -> list[ObjectCreated]:
         payload = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InvalidEvent(f"body is not JSON: {exc}") from None
+    except RecursionError:
+        raise InvalidEvent("body is JSON nested too deeply to read") from None
     return _parse_payload(payload, depth=0)
 
 
@@ -94,6 +96,8 @@ def _parse_payload(payload: Any, depth: int) -> list[ObjectCreated]:
             inner = json.loads(payload["Message"])
         except json.JSONDecodeError as exc:
             raise InvalidEvent(f"SNS Message is not JSON: {exc}") from None
+        except RecursionError:
+            raise InvalidEvent("SNS Message is JSON nested too deeply to read") from None
         return _parse_payload(inner, depth + 1)
     if payload.get("Event") == "s3:TestEvent":
         return []

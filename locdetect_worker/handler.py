@@ -40,6 +40,7 @@ FORCE_ATTRIBUTE = "locdetect-force"
 BODY_PREVIEW_BYTES = 200
 FAILURE_RECORD_BODY_BYTES = 1024
 FAILURES_PREFIX = "failures/"
+RESULT_WRITE_TIMEOUT = 60.0  # shielded from shutdown, but not forever
 _UNKNOWN = -1
 
 
@@ -130,11 +131,19 @@ class MessageHandler:
                 outcome = await self.backend.process(job)
             except JobError as exc:
                 outcome = Completed(failed_result(job.job_id, job.source, exc, self.backend.name))
+            except Exception as exc:
+                # Logged here, with the job's context; a traceback unless it is an AWS fault.
+                log.warning(
+                    "job_interrupted",
+                    error=f"{type(exc).__name__}: {exc}",
+                    exc_info=not isinstance(exc, (ClientError, BotoCoreError, OSError)),
+                )
+                raise
             if outcome is None:
                 self.handed_off += 1
                 log.info("job_handed_off", backend=self.backend.name)
                 return
-            with anyio.CancelScope(shield=True):
+            with anyio.fail_after(RESULT_WRITE_TIMEOUT, shield=True):
                 source = outcome.document.source
                 reason = (
                     await self.store.superseded(job.job_id, source)

@@ -42,7 +42,10 @@ class Liveness:
         if not self._ready:
             self._ready = True
             self.notifier.ready(status)
-        self.heartbeat.beat(in_flight=stats.in_flight, received=stats.received, **counts)
+        try:
+            self.heartbeat.beat(in_flight=stats.in_flight, received=stats.received, **counts)
+        except OSError as exc:  # the health check will fail; the jobs must not
+            log.error("health_file_not_written", path=str(self.heartbeat.path), error=str(exc))
         self.notifier.send(WATCHDOG="1", STATUS=status)
         now = anyio.current_time()
         if now - self._logged_at >= PROGRESS_LOG_INTERVAL and stats.received:

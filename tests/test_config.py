@@ -40,6 +40,18 @@ def test_invalid_values_name_the_setting(monkeypatch, name, value, fragment):
         load_settings(_env_file=None)
 
 
+@pytest.mark.parametrize(
+    "values, fragment",
+    [
+        ({"visibility_timeout": 30, "heartbeat_interval": 20}, "LOCDETECT_HEARTBEAT_INTERVAL"),
+        ({"health_max_age": 30, "wait_time_seconds": 20}, "LOCDETECT_HEALTH_MAX_AGE"),
+    ],
+)
+def test_settings_that_cannot_work_together_are_refused(values, fragment):
+    with pytest.raises(ConfigError, match=fragment):
+        load_settings(_env_file=None, **values)
+
+
 def test_daemon_requires_queue_and_bucket(monkeypatch):
     monkeypatch.delenv("LOCDETECT_QUEUE_URL", raising=False)
     monkeypatch.delenv("LOCDETECT_RESULTS_BUCKET", raising=False)

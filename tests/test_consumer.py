@@ -123,3 +123,4 @@ async def test_in_flight_is_bounded_by_concurrency(aws, stack):
                 await anyio.sleep(0.05)
         consumer.stop()
     assert peak == 3
+

@@ -17,14 +17,14 @@ DEV = Path("/work/shared/data/cvc-fp-dev")
 
 # plan stem -> least number of rooms matched at IoU 0.5 (of the truth count in the comment)
 FLOORS = {
-    "1": 4,  # 5 rooms
-    "IIa_LE0803": 10,  # 12
-    "IIb_FZ0901": 6,  # 8
-    "Ia_MR0601_sommaire": 8,  # 12
-    "Ic_MT0601_sommaire": 3,  # 5
-    "IId_GI0601": 3,  # 6
+    "1": 3,  # 5 rooms, 4 matched by detector 2.0.0
+    "IIa_LE0803": 9,  # 12, 10
+    "IIb_FZ0901": 7,  # 8, 8
+    "Ia_MR0601_sommaire": 8,  # 12, 9
+    "Ic_MT0601_sommaire": 4,  # 5, 5
+    "IId_GI0601": 3,  # 6, 4
 }
-POOLED_F1_FLOOR = 0.70
+POOLED_F1_FLOOR = 0.72  # 0.78 with detector 2.0.0
 
 pytestmark = pytest.mark.skipif(not DEV.is_dir(), reason="development plans not available")
 
@@ -45,4 +45,4 @@ def test_plan_keeps_its_matched_rooms(scores, stem):
 def test_pooled_f1_holds(scores):
     pooled = pool(scores.values())
     assert pooled.f1 >= POOLED_F1_FLOOR, pooled
-    assert pooled.mean_iou >= 0.8, pooled
+    assert pooled.mean_iou >= 0.78, pooled

@@ -69,6 +69,14 @@ def test_garbage_is_an_invalid_event_with_a_reason(body, fragment):
         parse_message(body)
 
 
+def test_deeply_nested_json_is_an_invalid_event_not_a_crash():
+    with pytest.raises(InvalidEvent, match="nested too deeply"):
+        parse_message("[" * 100_000)
+    envelope = json.dumps({"Type": "Notification", "Message": "[" * 100_000})
+    with pytest.raises(InvalidEvent, match="nested too deeply"):
+        parse_message(envelope)
+
+
 def test_nested_envelopes_are_bounded():
     body = event_fixture("s3_put.json")
     for _ in range(5):

@@ -48,7 +48,7 @@ def detect_rooms(image: np.ndarray) -> list[DetectedRoom]:
     free = (1 - walls).astype(np.uint8)
     min_area = max(16, int(0.0014 * page_area))
     radii = [float(r) for r in np.unique(np.geomspace(1, side / 8, 16).round())[::-1]] + [0.0]
-    seeds = room_seeds(free, radii, min_dynamic=2.0, relative=0.2, coarse=2)
+    seeds = room_seeds(free, radii, min_dynamic=5.0, relative=0.35, coarse=2)
     regions = grow_seeds(seeds, free)
     inside = building_footprint(walls, opening=max(3, side // 10))
     labels, confidences = select_rooms(regions, walls, inside, min_area, min_width=side / 150)
