@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from locdetect_worker.aws import AwsClients
     from locdetect_worker.config import Settings
     from locdetect_worker.jobs import Job
+    from locdetect_worker.metrics import JobMetrics
     from locdetect_worker.storage import ResultStore
 
 
@@ -38,6 +39,8 @@ class Backend(abc.ABC):
         self.settings = settings
         self.clients = clients
         self.store = store
+        # Set by the daemon: one EMF record per result a backend writes itself.
+        self.metrics: JobMetrics | None = None
 
     async def __aenter__(self) -> Backend:
         return self

@@ -37,7 +37,7 @@ from backends.sagemaker_records import (
     split_s3_uri,
 )
 from backends.sagemaker_results import OutcomeResults, S3Objects, error_code
-from locdetect_worker.config import ConfigError
+from locdetect_worker.aws import check_queue
 from locdetect_worker.decode import DecodeLimits, content_type_for
 from locdetect_worker.jobs import Job, job_id_for_key
 from locdetect_worker.results import S3Source
@@ -47,7 +47,6 @@ if TYPE_CHECKING:
 
     from locdetect_worker.aws import AwsClients
     from locdetect_worker.config import Settings
-    from locdetect_worker.metrics import JobMetrics
     from locdetect_worker.storage import ResultStore
 
 log = structlog.get_logger("locdetect.sagemaker")
@@ -98,22 +97,14 @@ class SageMakerBackend(Backend):
             max_pixels=settings.max_image_pixels, max_pdf_pages=settings.max_pdf_pages
         )
         self.results = OutcomeResults(self.objects, limits, settings.detect_timeout)
-        # One EMF record per written result when set (the daemon sets it).
-        self.metrics: JobMetrics | None = None
         self._closing = anyio.Event()
         self._resolving: dict[str, anyio.Lock] = {}
 
     async def __aenter__(self) -> SageMakerBackend:
         """Fail start-up with a clear message when the outcomes queue cannot be reached."""
-        queue_url = self.settings.outcomes_queue_url
-        try:
-            await self.clients.sqs.get_queue_attributes(
-                QueueUrl=queue_url, AttributeNames=["QueueArn"]
-            )
-        except (ClientError, BotoCoreError) as exc:
-            raise ConfigError(
-                f"LOCDETECT_OUTCOMES_QUEUE_URL {queue_url!r} is not usable: {exc}"
-            ) from None
+        await check_queue(
+            self.clients.sqs, self.settings.outcomes_queue_url, "LOCDETECT_OUTCOMES_QUEUE_URL"
+        )
         return self
 
     async def __aexit__(

@@ -143,8 +143,9 @@ class OutcomeResults:
                     render_source_overlay, data, self.limits, document.rooms, cancellable=True
                 )
         except Exception as exc:
-            log.warning("sagemaker_overlay_skipped", error=f"{type(exc).__name__}: {exc}",
-                        exc_info=True)
+            log.warning(
+                "sagemaker_overlay_skipped", error=f"{type(exc).__name__}: {exc}", exc_info=True
+            )
             return None
 
 

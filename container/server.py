@@ -61,8 +61,9 @@ def create_app(model: Model) -> web.Application:
         "ready": False,
         "failure": None,
         "in_flight": 0,
-        # A request takes a slot, then starts its timer and runs in a process of its own.
-        "slots": anyio.CapacityLimiter(model.workers),
+        # A request takes a slot ("limiter"), then starts its timer and runs in a
+        # detector process ("processes"): waiting for a free process is not detection.
+        "limiter": anyio.CapacityLimiter(model.workers),
         "processes": anyio.CapacityLimiter(model.workers),
     }
     app.router.add_get("/ping", ping)
@@ -102,7 +103,7 @@ async def _invoke(request: web.Request, model: Model, state: dict[str, Any]) -> 
         )
     try:
         data = input_fn(await request.read(), request.content_type)
-        async with state["slots"]:
+        async with state["limiter"]:
             with anyio.fail_after(model.detect_timeout):
                 analysis = await anyio.to_process.run_sync(
                     predict_fn, data, model, cancellable=True, limiter=state["processes"]

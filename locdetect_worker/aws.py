@@ -8,8 +8,9 @@ from typing import Any
 
 import aioboto3
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 
-from locdetect_worker.config import Settings
+from locdetect_worker.config import ConfigError, Settings
 
 
 @dataclass
@@ -46,3 +47,11 @@ async def open_clients(settings: Settings, stack: AsyncExitStack) -> AwsClients:
             session.client("sagemaker-runtime", **runtime_kwargs)
         )
     return AwsClients(s3=s3, sqs=sqs, sagemaker_runtime=runtime)
+
+
+async def check_queue(sqs: Any, queue_url: str, setting: str) -> None:
+    """Fail start-up with a message naming ``setting`` when its queue cannot be reached."""
+    try:
+        await sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
+    except (ClientError, BotoCoreError) as exc:
+        raise ConfigError(f"{setting} {queue_url!r} is not usable: {exc}") from None

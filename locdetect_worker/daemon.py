@@ -13,11 +13,10 @@ from contextlib import AsyncExitStack
 
 import anyio
 import structlog
-from botocore.exceptions import BotoCoreError, ClientError
 
 from backends import create_backend
-from locdetect_worker.aws import AwsClients, open_clients
-from locdetect_worker.config import ConfigError, Settings
+from locdetect_worker.aws import check_queue, open_clients
+from locdetect_worker.config import Settings
 from locdetect_worker.consumer import Consumer
 from locdetect_worker.handler import MessageHandler
 from locdetect_worker.liveness import Liveness
@@ -44,12 +43,11 @@ async def run_worker(
     settings.require_daemon_settings()
     async with AsyncExitStack() as stack:
         clients = await open_clients(settings, stack)
-        await check_queue(clients, settings.queue_url)
+        await check_queue(clients.sqs, settings.queue_url, "LOCDETECT_QUEUE_URL")
         store = ResultStore(clients.s3, settings.results_bucket, settings.results_prefix)
         backend = await stack.enter_async_context(create_backend(settings, clients, store))
-        handler = MessageHandler(
-            settings, backend, store, JobMetrics.from_settings(settings) if metrics else None
-        )
+        backend.metrics = JobMetrics.from_settings(settings) if metrics else None
+        handler = MessageHandler(settings, backend, store, backend.metrics)
         liveness = Liveness(settings, lambda: _counts(handler))
         stack.callback(liveness.stopped)
         consumer = Consumer(
@@ -82,14 +80,6 @@ async def run_worker(
             await consumer.run()
             tasks.cancel_scope.cancel()
         log.info("worker_stopped", **_counts(handler))
-
-
-async def check_queue(clients: AwsClients, queue_url: str) -> None:
-    """Fail start-up with a clear message when the queue cannot be reached."""
-    try:
-        await clients.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
-    except (ClientError, BotoCoreError) as exc:
-        raise ConfigError(f"LOCDETECT_QUEUE_URL {queue_url!r} is not usable: {exc}") from None
 
 
 async def _watch_signals(consumer: Consumer) -> None:

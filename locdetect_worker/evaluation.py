@@ -31,7 +31,7 @@ from locdetect_worker.detector import detect_rooms
 from locdetect_worker.errors import JobError
 
 PLAN_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".pdf")
-CONFIDENCE_FLOORS = (0.0, 0.3, 0.5, 0.7, 0.9)
+CONFIDENCE_FLOORS = (0.0, 0.5, 0.7, 0.8, 0.9, 0.95)
 OVERLAY_WIDTH = 2400
 
 

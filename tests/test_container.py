@@ -1,9 +1,14 @@
-"""The inference container as a real process: SageMaker's /ping and /invocations contract."""
+"""The inference container: SageMaker's /ping and /invocations contract.
+
+Mostly as a real process (``container_url``); the queueing case runs
+the app in the test's event loop, where its state can be held.
+"""
 
 import json
 import os
 import signal
 import struct
+import subprocess
 import sys
 
 import aiohttp
@@ -11,8 +16,10 @@ import anyio
 import cv2
 import numpy as np
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
 
-from container.inference import input_fn, model_fn
+from container.inference import Model, input_fn, model_fn
+from container.server import STATE, create_app
 from locdetect_worker.analysis import analyse_blueprint
 from locdetect_worker.decode import DecodeLimits
 from locdetect_worker.errors import JobError
@@ -192,3 +199,79 @@ async def _wait_ping(url: str, status: int, in_flight: int = 0) -> None:
                 except aiohttp.ClientConnectionError:
                     pass
                 await anyio.sleep(0.02)
+
+
+def in_process(model: Model) -> TestClient:
+    """The server app in this event loop (its detector processes are children of the test)."""
+    return TestClient(TestServer(create_app(model)))
+
+
+async def _ping(client: TestClient, *, until_not: int) -> tuple[int, dict]:
+    with anyio.fail_after(60):
+        while True:
+            response = await client.get("/ping")
+            if response.status != until_not:
+                return response.status, await response.json()
+            await anyio.sleep(0.05)
+
+
+async def test_waiting_for_a_free_process_does_not_count_against_the_timeout():
+    model = Model(limits=DecodeLimits(), detect_timeout=1.0, max_body_bytes=10**8, workers=1)
+    async with in_process(model) as client:
+        assert (await _ping(client, until_not=503))[0] == 200
+        slots = client.app[STATE]["limiter"]
+        results = []
+
+        async def request():
+            response = await client.post(
+                "/invocations", data=simple_plan_png(), headers={"Content-Type": "image/png"}
+            )
+            results.append((response.status, await response.json()))
+
+        async with anyio.create_task_group() as group:
+            async with slots:  # the only detector process is busy ...
+                group.start_soon(request)
+                with anyio.fail_after(10):
+                    while not slots.statistics().tasks_waiting:
+                        await anyio.sleep(0.01)
+                await anyio.sleep(model.detect_timeout * 1.5)  # ... for longer than the timeout
+        [(status, document)] = results
+        assert status == 200, document
+        assert len(document["rooms"]) == 4
+
+
+async def test_warm_up_failure_fails_the_health_check(tmp_path):
+    """Limits no image passes: the warm-up detection is refused, /ping says so, the log too."""
+    (tmp_path / "config.json").write_text(json.dumps({"max_image_pixels": 100}))
+    port = free_port()
+    process = await anyio.open_process(
+        [sys.executable, "-m", "container.server", "serve", "--host", "127.0.0.1",
+         "--port", str(port), "--model-dir", str(tmp_path)],
+        cwd=REPO_ROOT,
+        env={**os.environ, "LOCDETECT_WORKERS": "1"},
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        async with aiohttp.ClientSession() as session:
+            with anyio.fail_after(60):
+                while True:
+                    try:
+                        async with session.get(f"http://127.0.0.1:{port}/ping") as response:
+                            if response.status != 503:
+                                status, body = response.status, await response.json()
+                                break
+                    except aiohttp.ClientConnectionError:
+                        pass
+                    await anyio.sleep(0.05)
+    finally:
+        process.kill()
+        await process.wait()
+        output = b""
+        async for chunk in process.stdout:
+            output += chunk
+        await process.aclose()
+    assert status == 500
+    assert body["status"] == "failed"
+    assert "image_too_large" in body["error"]
+    assert b"ERROR warm-up failed: JobError: image_too_large" in output
+    assert b"Traceback" in output

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from locdetect_worker.evaluation import (
+    CONFIDENCE_FLOORS,
     PlanScore,
     add_eval_arguments,
     family,
@@ -105,9 +106,10 @@ def test_eval_command_scores_a_folder_and_writes_overlays(tmp_path, capsys):
     assert rows["broken"]["error"] and rows["broken"]["tp"] == 0 and rows["broken"]["truth"] == 1
     assert rows["syn4"]["tp"] >= 1
     assert report["pooled"]["truth"] == sum(r["truth"] for r in rows.values())
-    assert len(report["precision_at_confidence"]) == 5
+    assert len(report["precision_at_confidence"]) == len(CONFIDENCE_FLOORS)
     assert "[3/3]" in out.err
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["syn4.eval.png", "syn5.eval.png"]
+    pictures = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert pictures == ["syn4.eval.png", "syn5.eval.png"]
 
 
 def test_eval_command_prints_tables(tmp_path, capsys):

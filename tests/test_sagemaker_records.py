@@ -74,6 +74,9 @@ def test_test_notification_is_ignored(wrap):
         json.dumps({k: v for k, v in COMPLETED.items() if k != "responseParameters"}),
         json.dumps({k: v for k, v in COMPLETED.items() if k != "inferenceId"}),
         sns_envelope({"hello": "world"}),
+        json.dumps({"Type": "Notification", "Message": 123}),  # json.loads: TypeError
+        "[" * 100_000,  # json.loads: RecursionError
+        json.dumps({"Type": "Notification", "Message": "[" * 100_000}),
     ],
 )
 def test_anything_else_is_invalid(body):

@@ -73,4 +73,5 @@ def _room_score(
     if enclosed < 0.35:
         return 0.0
     solidity = area / max(1.0, cv2.contourArea(cv2.convexHull(contour)))
-    return float(np.clip(0.6 * enclosed + 0.4 * solidity, 0.0, 1.0))
+    boxed = area / max(1.0, w * h)  # 1 for a rectangle, whatever its angle
+    return float(np.clip(enclosed * (0.2 + 0.4 * solidity + 0.4 * boxed), 0.0, 1.0))

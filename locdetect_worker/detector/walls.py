@@ -1,11 +1,12 @@
 """Ink -> wall mask: keep thick strokes and long straight lines, drop thin clutter and text.
 
-Hatched or double-line walls are first closed into solid bands; an opening a
-little wider than the commonest (thin-line) stroke then removes furniture,
-arcs, hatching leftovers and dimension text. Long straight horizontal and
-vertical lines are kept whatever their width, because thin double-line walls
-and window glass close rooms too. Components too short to be a wall (closed
-letters, symbols) are dropped.
+Hatching is first closed into solid bands; an opening a little wider than
+the commonest (thin-line) stroke then removes furniture, arcs, hatching
+leftovers and dimension text. Long straight horizontal and vertical lines
+that have a parallel partner close by are kept whatever their width, because
+thin double-line walls and window glass close rooms too, while a lone thin
+line (a dimension, a table rule) does not. Components too short to be a wall
+(closed letters, symbols) are dropped.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ def wall_mask(
     """(H, W) ``uint8`` wall mask (1 = wall) from an (H, W) ``uint8`` ink mask.
 
     ``thin_width``: px width of thin lines to remove; ``line_length``: px length
-    above which a straight line is a wall whatever its width; ``hatch_gap``: px
+    from which a paired straight line is a wall whatever its width; ``hatch_gap``: px
     spacing of hatching to fill; ``pair_gap``: px up to which two parallel thin
     lines form a double-line wall. Components shorter than ``line_length`` go.
     """
