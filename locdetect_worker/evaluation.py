@@ -317,5 +317,5 @@ def _print_tables(report: dict) -> None:
     print(f"precision at confidence (IoU >= {report['iou_threshold']}):")
     print(f"{'conf >=':>8} {'pred':>6} {'tp':>6} {'P':>6}")
     for row in report["precision_at_confidence"]:
-        print(f"{row['min_confidence']:>8.1f} {row['predicted']:>6} {row['tp']:>6} "
+        print(f"{row['min_confidence']:>8.2f} {row['predicted']:>6} {row['tp']:>6} "
               f"{row['precision']:>6.3f}")

@@ -21,5 +21,5 @@ def ink_mask(grey: np.ndarray) -> np.ndarray:
     dark = float(np.percentile(sample, 0.5))
     if paper - dark < 40:  # a blank or nearly uniform page: nothing is ink
         return np.zeros_like(grey)
-    threshold = dark + 0.55 * (paper - dark)
+    threshold = dark + 0.7 * (paper - dark)
     return (grey < threshold).astype(np.uint8)

@@ -29,7 +29,7 @@ from locdetect_worker.detector.skew import skew_angle
 from locdetect_worker.detector.stroke import stroke_width_histogram, thin_line_width
 from locdetect_worker.detector.walls import wall_mask
 
-WORKING_SIDE = 1200
+WORKING_SIDE = 1400
 
 
 def detect_rooms(image: np.ndarray) -> list[DetectedRoom]:
@@ -54,7 +54,7 @@ def detect_rooms(image: np.ndarray) -> list[DetectedRoom]:
     seeds = room_seeds(free, radii, min_dynamic=5.0, relative=0.35, coarse=2)
     regions = grow_seeds(seeds, free)
     inside = building_footprint(walls, opening=max(3, side // 10))
-    labels, confidences = select_rooms(regions, walls, inside, min_area, min_width=side / 150)
+    labels, confidences = select_rooms(regions, walls, inside, min_area, min_width=side / 60)
     polygons = label_polygons(labels, tolerance=max(1.0, side / 800))
     height, width = image.shape[:2]
     rooms = []

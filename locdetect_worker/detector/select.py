@@ -43,6 +43,8 @@ def select_rooms(
         rows, cols = found
         if rows.start == 0 or cols.start == 0 or rows.stop == height or cols.stop == width:
             continue  # reaches the sheet's edge: the outside
+        if rows.stop - rows.start > 0.9 * height and cols.stop - cols.start > 0.9 * width:
+            continue  # spans the sheet: the margin inside a frame
         score = _room_score(regions, walls, label, rows, cols, min_width)
         if score > 0:
             keep[label] = True
