@@ -9,7 +9,7 @@ import numpy as np
 
 from locdetect_worker.results import Room
 
-OVERLAY_MAX_SIDE = 2400
+OVERLAY_MAX_SIDE = 1280  # for checking by eye; larger costs encode time per job
 
 
 def render_overlay(pages: list[np.ndarray], rooms: list[Room]) -> bytes:
