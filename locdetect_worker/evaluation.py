@@ -185,8 +185,8 @@ def evaluate_plan(
         rooms = detect_rooms(image)
         elapsed = (time.perf_counter() - started) * 1000
     except (JobError, ValueError, cv2.error) as exc:
-        rooms = int((np.unique(truth) > 0).sum())
-        return PlanScore(stem, rooms, 0, error=f"{type(exc).__name__}: {exc}")
+        truth_rooms = int((np.unique(truth) > 0).sum())
+        return PlanScore(stem, truth_rooms, 0, error=f"{type(exc).__name__}: {exc}")
     polygons = [room.polygon for room in rooms]
     score = score_plan(stem, polygons, [room.confidence for room in rooms], truth, threshold)
     score.detect_ms = round(elapsed, 1)

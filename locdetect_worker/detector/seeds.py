@@ -36,15 +36,17 @@ def room_seeds(
     if coarse > 1:
         height, width = free.shape
         small = cv2.erode(free, np.ones((coarse, coarse), np.uint8))[::coarse, ::coarse]
-        seeds = room_seeds(small, [r / coarse for r in radii], min_dynamic / coarse, relative)
-        seeds = cv2.resize(seeds, (width, height), interpolation=cv2.INTER_NEAREST)
+        coarse_seeds = room_seeds(
+            small, [r / coarse for r in radii], min_dynamic / coarse, relative
+        )
+        fine = cv2.resize(coarse_seeds, (width, height), interpolation=cv2.INTER_NEAREST)
         # erode() centres its window, so the grid can sit half a block off: trim to free.
-        return np.where(free > 0, seeds, 0).astype(np.int32)
+        return np.where(free > 0, fine, 0).astype(np.int32)
     distance = cv2.distanceTransform(free, cv2.DIST_L2, 3)
-    seeds = np.zeros(free.shape, np.int32)
+    seeds: np.ndarray = np.zeros(free.shape, np.int32)
     birth = np.zeros(1)  # per tree node; node 0 unused
     seed_of = np.zeros(1, np.int64)  # node -> growing seed label, 0 = frozen or virtual
-    previous = np.zeros(free.shape, np.int32)
+    previous: np.ndarray = np.zeros(free.shape, np.int32)
     node_of_previous = np.zeros(1, np.int64)
     next_seed = 1
     for radius in radii:
