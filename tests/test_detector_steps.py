@@ -42,6 +42,14 @@ def test_paper_grey_reads_white_lines_on_a_blue_sheet_as_dark_ink():
     assert grey[4].max() < grey[0].min()
 
 
+def test_paper_grey_keeps_full_contrast_when_lines_are_a_small_share_of_a_blue_sheet():
+    sheet = np.zeros((100, 100, 3), np.uint8)
+    sheet[:] = (160, 60, 20)  # BGR blue paper
+    sheet[50, :] = (255, 255, 255)  # 1 % of the pixels are lines
+    grey = paper_grey(sheet)
+    assert int(grey[0, 0]) - int(grey[50, 0]) > 150  # the red channel: 20 vs 255
+
+
 @pytest.mark.parametrize("bad", [np.zeros((3, 3), np.float32), np.zeros((3, 3, 4), np.uint8)])
 def test_paper_grey_names_the_shape_it_refuses(bad):
     with pytest.raises(ValueError, match=r"\(3, 3"):
