@@ -18,7 +18,7 @@ from locdetect_worker.analysis import Analysis, analyse_blueprint
 from locdetect_worker.decode import DecodeLimits, content_type_for
 from locdetect_worker.errors import JobError
 from locdetect_worker.jobs import Job
-from locdetect_worker.results import ResultDocument, S3Source, detector_info
+from locdetect_worker.results import S3Source
 
 
 class LocalBackend(Backend):
@@ -40,16 +40,7 @@ class LocalBackend(Backend):
         analysis = await self.analyse(data)
         timings = {"fetch": round((fetched - started) * 1000, 1), **analysis.timings_ms}
         timings["total"] = round((time.perf_counter() - started) * 1000, 1)
-        document = ResultDocument(
-            job_id=job.job_id,
-            status="succeeded",
-            source=source,
-            image=analysis.image,
-            rooms=analysis.rooms,
-            backend=self.name,
-            detector=detector_info(),
-            timings_ms=timings,
-        )
+        document = analysis.to_result(job.job_id, source, self.name, timings)
         return Completed(document, analysis.overlay_png)
 
     async def fetch(self, job: Job) -> tuple[bytes, S3Source]:

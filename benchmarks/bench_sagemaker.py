@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import os
 import statistics
+import subprocess
 import sys
 import time
 import uuid
@@ -26,6 +27,7 @@ from pathlib import Path
 import aioboto3
 import anyio
 from bench_worker import _run_batch, make_plans
+from harness import worker_env
 
 from locdetect_worker.config import Settings
 from locdetect_worker.local_stack import LOCAL_REGION, create_stack, moto_server
@@ -53,17 +55,7 @@ async def run_path(
         sqs = await stack.enter_async_context(session.client("sqs", endpoint_url=endpoint_url))
         sns = await stack.enter_async_context(session.client("sns", endpoint_url=endpoint_url))
         aws = await create_stack(s3, sqs, endpoint_url, name=f"bench-{uuid.uuid4().hex[:6]}")
-        env = dict(
-            os.environ,
-            LOCDETECT_QUEUE_URL=aws.queue_url,
-            LOCDETECT_RESULTS_BUCKET=aws.results_bucket,
-            LOCDETECT_ENDPOINT_URL=endpoint_url,
-            LOCDETECT_REGION=LOCAL_REGION,
-            LOCDETECT_WORKERS=str(workers),
-            LOCDETECT_WAIT_TIME_SECONDS="1",
-            LOCDETECT_LOG_LEVEL="WARNING",
-            LOCDETECT_BACKEND=backend,
-        )
+        env = worker_env(aws, workers, log_level="WARNING", backend=backend)
         if backend == "sagemaker":
             local = await stack.enter_async_context(
                 sagemaker_stack(s3, sqs, sns, bucket=aws.results_bucket, region=LOCAL_REGION,
@@ -75,7 +67,10 @@ async def run_path(
                 LOCDETECT_SAGEMAKER_RUNTIME_URL=local.endpoint_url,
             )
         worker = await anyio.open_process(
-            [sys.executable, "-m", "locdetect_worker.cli", "run"], env=env, stdout=None, stderr=None
+            [sys.executable, "-m", "locdetect_worker.cli", "run"],
+            env=env,
+            stdout=subprocess.DEVNULL,  # JSON logs and EMF records
+            stderr=None,
         )
         try:
             await _run_batch(s3, aws, [(f"warm{i}", plans[i % len(plans)]) for i in range(workers)])

@@ -25,6 +25,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import aioboto3
 import cv2
+from harness import wait_until_up, worker_env
 
 from locdetect_worker.analysis import analyse_blueprint
 from locdetect_worker.decode import DecodeLimits, decode_pages
@@ -80,23 +81,9 @@ async def end_to_end(
             session.client("s3", endpoint_url=endpoint) as s3,
             session.client("sqs", endpoint_url=endpoint) as sqs,
         ):
-            for _ in range(100):
-                try:
-                    await s3.list_buckets()
-                    break
-                except Exception:
-                    await asyncio.sleep(0.1)
+            await wait_until_up(s3)
             stack = await create_stack(s3, sqs, endpoint, name=f"bench{workers}")
-            env = dict(
-                os.environ,
-                LOCDETECT_QUEUE_URL=stack.queue_url,
-                LOCDETECT_RESULTS_BUCKET=stack.results_bucket,
-                LOCDETECT_ENDPOINT_URL=endpoint,
-                LOCDETECT_REGION=LOCAL_REGION,
-                LOCDETECT_WORKERS=str(workers),
-                LOCDETECT_WAIT_TIME_SECONDS="1",
-                LOCDETECT_LOG_LEVEL="WARNING",
-            )
+            env = worker_env(stack, workers, log_level="WARNING")
             worker = await asyncio.create_subprocess_exec(
                 *[sys.executable, "-m", "locdetect_worker.cli", "run"],
                 env=env,

@@ -34,6 +34,7 @@ from typing import Any
 
 import aioboto3
 import cv2
+from harness import wait_until_up, worker_env
 
 from locdetect_worker.local_stack import LOCAL_REGION, create_stack, free_port, use_fake_credentials
 from locdetect_worker.synthetic import generate_plan
@@ -186,12 +187,7 @@ async def soak(
             session.client("s3", endpoint_url=endpoint) as s3,
             session.client("sqs", endpoint_url=endpoint) as sqs,
         ):
-            for _ in range(100):
-                try:
-                    await s3.list_buckets()
-                    break
-                except Exception:
-                    await asyncio.sleep(0.1)
+            await wait_until_up(s3)
             stack = await create_stack(
                 s3, sqs, endpoint,
                 visibility_timeout=VISIBILITY_TIMEOUT, max_receive_count=args.max_receive_count,
@@ -199,17 +195,9 @@ async def soak(
             await s3.put_bucket_versioning(
                 Bucket=stack.results_bucket, VersioningConfiguration={"Status": "Enabled"}
             )
-            env = dict(
-                os.environ,
-                LOCDETECT_QUEUE_URL=stack.queue_url,
-                LOCDETECT_RESULTS_BUCKET=stack.results_bucket,
-                LOCDETECT_ENDPOINT_URL=endpoint,
-                LOCDETECT_REGION=LOCAL_REGION,
-                LOCDETECT_WORKERS="1",
-                LOCDETECT_WAIT_TIME_SECONDS="1",
-                LOCDETECT_VISIBILITY_TIMEOUT=str(VISIBILITY_TIMEOUT),
-                LOCDETECT_HEARTBEAT_INTERVAL="5",
-                LOCDETECT_LOG_FORMAT="json",
+            env = worker_env(
+                stack, 1, visibility_timeout=str(VISIBILITY_TIMEOUT), heartbeat_interval="5",
+                log_format="json",
             )
             fleet = Fleet(env, logs, args.workers)
             stop = asyncio.Event()

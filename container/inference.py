@@ -16,7 +16,6 @@ from locdetect_worker.analysis import Analysis, analyse_blueprint
 from locdetect_worker.config import load_settings
 from locdetect_worker.decode import ACCEPTED_EXTENSIONS, DecodeLimits
 from locdetect_worker.errors import JobError
-from locdetect_worker.results import ResultDocument, detector_info
 
 MODEL_DIR = "/opt/ml/model"
 CONFIG_FILE = "config.json"
@@ -81,14 +80,5 @@ def output_fn(prediction: Analysis, accept: str = RESULT_CONTENT_TYPE) -> tuple[
     ``job_id`` and ``source`` are unknown here (the container only sees bytes);
     the worker fills them in when it stores the result.
     """
-    document = ResultDocument(
-        job_id="",
-        status="succeeded",
-        source=None,
-        image=prediction.image,
-        rooms=prediction.rooms,
-        backend="sagemaker",
-        detector=detector_info(),
-        timings_ms=prediction.timings_ms,
-    )
+    document = prediction.to_result("", None, "sagemaker")
     return document.to_json().encode(), RESULT_CONTENT_TYPE

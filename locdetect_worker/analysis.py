@@ -17,7 +17,15 @@ from locdetect_worker.decode import DecodeLimits, decode_pages
 from locdetect_worker.detector import DetectedRoom, detect_rooms
 from locdetect_worker.errors import JobError
 from locdetect_worker.overlay import render_overlay
-from locdetect_worker.results import ImageInfo, Line, Room
+from locdetect_worker.results import (
+    FileSource,
+    ImageInfo,
+    Line,
+    ResultDocument,
+    Room,
+    S3Source,
+    detector_info,
+)
 
 
 @dataclass
@@ -26,6 +34,25 @@ class Analysis:
     rooms: list[Room]
     timings_ms: dict[str, float] = field(default_factory=dict)
     overlay_png: bytes | None = None
+
+    def to_result(
+        self,
+        job_id: str,
+        source: S3Source | FileSource | None,
+        backend: str,
+        timings_ms: dict[str, float] | None = None,
+    ) -> ResultDocument:
+        """The succeeded result document; ``timings_ms`` defaults to the analysis' own."""
+        return ResultDocument(
+            job_id=job_id,
+            status="succeeded",
+            source=source,
+            image=self.image,
+            rooms=self.rooms,
+            backend=backend,
+            detector=detector_info(),
+            timings_ms=self.timings_ms if timings_ms is None else timings_ms,
+        )
 
 
 def analyse_blueprint(data: bytes, limits: DecodeLimits, overlay: bool = True) -> Analysis:

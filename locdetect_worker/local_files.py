@@ -13,7 +13,7 @@ from locdetect_worker.analysis import Analysis, analyse_blueprint
 from locdetect_worker.config import Settings
 from locdetect_worker.decode import DecodeLimits, content_type_for
 from locdetect_worker.errors import JobError
-from locdetect_worker.results import FileSource, ResultDocument, detector_info, failed_result
+from locdetect_worker.results import FileSource, ResultDocument, failed_result
 
 log = structlog.get_logger("locdetect.detect")
 
@@ -67,14 +67,4 @@ def _document(path: Path, outcome: Analysis | JobError) -> tuple[ResultDocument,
     source = FileSource(path=str(path))
     if isinstance(outcome, JobError):
         return failed_result(path.stem, source, outcome, "local"), None
-    document = ResultDocument(
-        job_id=path.stem,
-        status="succeeded",
-        source=source,
-        image=outcome.image,
-        rooms=outcome.rooms,
-        backend="local",
-        detector=detector_info(),
-        timings_ms=outcome.timings_ms,
-    )
-    return document, outcome.overlay_png
+    return outcome.to_result(path.stem, source, "local"), outcome.overlay_png
