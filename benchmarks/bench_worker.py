@@ -23,14 +23,13 @@ import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 
-import aioboto3
 import cv2
-from harness import wait_until_up, worker_env
+from harness import moto_clients, worker_env
 
 from locdetect_worker.analysis import analyse_blueprint
 from locdetect_worker.decode import DecodeLimits, decode_pages
 from locdetect_worker.detector import detect_rooms
-from locdetect_worker.local_stack import LOCAL_REGION, create_stack, free_port, use_fake_credentials
+from locdetect_worker.local_stack import create_stack, free_port, use_fake_credentials
 from locdetect_worker.synthetic import generate_plan
 
 
@@ -75,13 +74,8 @@ async def end_to_end(
         stderr=subprocess.DEVNULL,
     )
     worker = None
-    session = aioboto3.Session(region_name=LOCAL_REGION)
     try:
-        async with (
-            session.client("s3", endpoint_url=endpoint) as s3,
-            session.client("sqs", endpoint_url=endpoint) as sqs,
-        ):
-            await wait_until_up(s3)
+        async with moto_clients(endpoint) as (s3, sqs):
             stack = await create_stack(s3, sqs, endpoint, name=f"bench{workers}")
             env = worker_env(stack, workers, log_level="WARNING")
             worker = await asyncio.create_subprocess_exec(

@@ -4,9 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
+import aioboto3
+
 from locdetect_worker.local_stack import LOCAL_REGION, LocalStack
+
+
+@asynccontextmanager
+async def moto_clients(endpoint: str) -> AsyncIterator[tuple[Any, Any]]:
+    """(s3, sqs) clients on a freshly started moto server, once it answers."""
+    session = aioboto3.Session(region_name=LOCAL_REGION)
+    async with (
+        session.client("s3", endpoint_url=endpoint) as s3,
+        session.client("sqs", endpoint_url=endpoint) as sqs,
+    ):
+        await wait_until_up(s3)
+        yield s3, sqs
 
 
 async def wait_until_up(s3: Any, seconds: float = 10.0) -> None:

@@ -32,11 +32,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import aioboto3
 import cv2
-from harness import wait_until_up, worker_env
+from harness import moto_clients, worker_env
 
-from locdetect_worker.local_stack import LOCAL_REGION, create_stack, free_port, use_fake_credentials
+from locdetect_worker.local_stack import create_stack, free_port, use_fake_credentials
 from locdetect_worker.synthetic import generate_plan
 
 VISIBILITY_TIMEOUT = 15
@@ -181,13 +180,8 @@ async def soak(
     args: argparse.Namespace, plans: list[bytes], endpoint: str, logs: Path
 ) -> dict[str, Any]:
     fleet = None
-    session = aioboto3.Session(region_name=LOCAL_REGION)
     try:
-        async with (
-            session.client("s3", endpoint_url=endpoint) as s3,
-            session.client("sqs", endpoint_url=endpoint) as sqs,
-        ):
-            await wait_until_up(s3)
+        async with moto_clients(endpoint) as (s3, sqs):
             stack = await create_stack(
                 s3, sqs, endpoint,
                 visibility_timeout=VISIBILITY_TIMEOUT, max_receive_count=args.max_receive_count,

@@ -393,6 +393,14 @@ def _iso(epoch: float) -> str:
 # -- the container process and the whole local stack -----------------------------------
 
 
+def container_command(port: int, model_dir: Path) -> list[str]:
+    """The container's ``serve`` entry point on 127.0.0.1:``port``, as a child process command."""
+    return [
+        sys.executable, "-m", "container.server", "serve", "--host", "127.0.0.1",
+        "--port", str(port), "--model-dir", str(model_dir),
+    ]
+
+
 @asynccontextmanager
 async def inference_container(
     port: int | None = None, *, workers: int | None = None, ready_timeout: float = 60.0
@@ -404,8 +412,7 @@ async def inference_container(
     if not (REPO_ROOT / "container" / "server.py").is_file():
         raise RuntimeError(f"the inference container's code is not in {REPO_ROOT}")
     port = port or free_port()
-    command = [sys.executable, "-m", "container.server", "serve", "--host", "127.0.0.1"]
-    command += ["--port", str(port), "--model-dir", str(REPO_ROOT / "container" / "no-model-dir")]
+    command = container_command(port, REPO_ROOT / "container" / "no-model-dir")
     env = {**os.environ, "LOCDETECT_WORKERS": str(workers)} if workers else None
     process = await anyio.open_process(
         command, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=None

@@ -155,6 +155,17 @@ async def queue_depth(sqs: Any, queue_url: str) -> int:
     )
 
 
+def s3_event(bucket: str, key: str, etag: str | None = None) -> str:
+    """The body S3 sends to SQS for one object creation (key as given, already encoded)."""
+    obj = {"key": key, **({"eTag": etag} if etag else {})}
+    record = {
+        "eventSource": "aws:s3",
+        "eventName": "ObjectCreated:Put",
+        "s3": {"bucket": {"name": bucket}, "object": obj},
+    }
+    return json.dumps({"Records": [record]})
+
+
 def simple_plan_png(rooms_across: int = 2, size: tuple[int, int] = (1200, 900)) -> bytes:
     """A clean plan: an outer wall split into ``rooms_across`` x 2 rooms, doorless."""
     width, height = size

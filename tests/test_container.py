@@ -9,7 +9,6 @@ import os
 import signal
 import struct
 import subprocess
-import sys
 
 import aiohttp
 import anyio
@@ -24,32 +23,14 @@ from locdetect_worker.analysis import analyse_blueprint
 from locdetect_worker.decode import DecodeLimits
 from locdetect_worker.errors import JobError
 from locdetect_worker.local_stack import free_port
-from locdetect_worker.sagemaker_emulator import REPO_ROOT
-from tests.conftest import simple_plan_png
+from locdetect_worker.sagemaker_emulator import REPO_ROOT, container_command
+from tests.conftest import make_pdf, pdf_plan_stream, simple_plan_png
 from tests.sagemaker_fixtures import container_url_fixture  # noqa: F401
 
 
 def plan_pdf() -> bytes:
     """A one-page vector PDF: an outer wall split into four rooms (600 x 450 pt)."""
-    content = b"12 w 50 50 500 350 re S 300 50 m 300 400 l S 50 225 m 550 225 l S"
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 600 450] /Contents 4 0 R >>",
-        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
-    ]
-    out, offsets = b"%PDF-1.4\n", []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return out
+    return make_pdf([pdf_plan_stream(wall=12)])
 
 
 def encoded(extension: str) -> bytes:
@@ -150,8 +131,7 @@ async def test_model_config_limits_and_sigterm_drains(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps(config))
     port = free_port()
     process = await anyio.open_process(
-        [sys.executable, "-m", "container.server", "serve", "--host", "127.0.0.1",
-         "--port", str(port), "--model-dir", str(tmp_path)],
+        container_command(port, tmp_path),
         cwd=REPO_ROOT,
         env={**os.environ, "LOCDETECT_WORKERS": "1"},
     )
@@ -245,8 +225,7 @@ async def test_warm_up_failure_fails_the_health_check(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps({"max_image_pixels": 100}))
     port = free_port()
     process = await anyio.open_process(
-        [sys.executable, "-m", "container.server", "serve", "--host", "127.0.0.1",
-         "--port", str(port), "--model-dir", str(tmp_path)],
+        container_command(port, tmp_path),
         cwd=REPO_ROOT,
         env={**os.environ, "LOCDETECT_WORKERS": "1"},
         stderr=subprocess.STDOUT,

@@ -9,17 +9,13 @@ from backends.local import LocalBackend
 from locdetect_worker.aws import AwsClients
 from locdetect_worker.handler import FORCE_ATTRIBUTE, MessageHandler
 from locdetect_worker.storage import ResultStore
-from tests.conftest import queue_depth, simple_plan_png, wait_for_object, worker_settings
-
-
-def s3_event(bucket: str, key: str, etag: str | None = None) -> str:
-    obj = {"key": key, **({"eTag": etag} if etag else {})}
-    record = {
-        "eventSource": "aws:s3",
-        "eventName": "ObjectCreated:Put",
-        "s3": {"bucket": {"name": bucket}, "object": obj},
-    }
-    return json.dumps({"Records": [record]})
+from tests.conftest import (
+    queue_depth,
+    s3_event,
+    simple_plan_png,
+    wait_for_object,
+    worker_settings,
+)
 
 
 async def versions(s3, bucket: str, key: str) -> int:

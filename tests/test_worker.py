@@ -8,6 +8,7 @@ import pytest
 
 from tests.conftest import (
     queue_depth,
+    s3_event,
     simple_plan_png,
     wait_for_object,
     worker_settings,
@@ -40,19 +41,8 @@ async def test_uploaded_blueprint_yields_result_and_overlay(aws, stack, start_wo
 
 async def test_missing_object_gives_failed_result(aws, stack, start_worker):
     await start_worker(worker_settings(stack))
-    body = {
-        "Records": [
-            {
-                "eventSource": "aws:s3",
-                "eventName": "ObjectCreated:Put",
-                "s3": {
-                    "bucket": {"name": stack.blueprints_bucket},
-                    "object": {"key": "blueprints/ghost.png", "size": 10, "eTag": "abc"},
-                },
-            }
-        ]
-    }
-    await aws.sqs.send_message(QueueUrl=stack.queue_url, MessageBody=json.dumps(body))
+    body = s3_event(stack.blueprints_bucket, "blueprints/ghost.png", "abc")
+    await aws.sqs.send_message(QueueUrl=stack.queue_url, MessageBody=body)
     document = await wait_for_object(aws.s3, stack.results_bucket, "results/ghost.json")
     assert document["status"] == "failed"
     assert document["error"]["code"] == "object_missing"
@@ -81,20 +71,9 @@ async def test_duplicate_event_yields_one_result(aws, stack, start_worker):
     put = await aws.s3.put_object(
         Bucket=stack.blueprints_bucket, Key="blueprints/dup.png", Body=simple_plan_png()
     )
-    event = {
-        "Records": [
-            {
-                "eventSource": "aws:s3",
-                "eventName": "ObjectCreated:Put",
-                "s3": {
-                    "bucket": {"name": stack.blueprints_bucket},
-                    "object": {"key": "blueprints/dup.png", "eTag": put["ETag"].strip('"')},
-                },
-            }
-        ]
-    }
+    event = s3_event(stack.blueprints_bucket, "blueprints/dup.png", put["ETag"].strip('"'))
     for _ in range(2):
-        await aws.sqs.send_message(QueueUrl=stack.queue_url, MessageBody=json.dumps(event))
+        await aws.sqs.send_message(QueueUrl=stack.queue_url, MessageBody=event)
     worker = await start_worker(worker_settings(stack, concurrency=1))
     first = await wait_for_object(aws.s3, stack.results_bucket, "results/dup.json")
     with anyio.fail_after(60):  # the notification and both copies are all consumed
