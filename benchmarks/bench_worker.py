@@ -1,27 +1,35 @@
 """End-to-end throughput of the worker against bare detector throughput, in one run.
 
-    .venv/bin/python benchmarks/bench_worker.py --plans 40 --size 2000 --workers 1 2
+    .venv/bin/python benchmarks/bench_worker.py --plans 40 --sizes 2000 3500 --workers 1 2
 
-For each worker-process count W: the bare detector (decode + detect, and the full
-analysis with the overlay) over the same plans in W processes; then the real
-daemon (`locdetect-worker run`, a separate process) against moto's server (another
-process), the plans uploaded to S3 at once, timed from each upload to its result
-document. Prints blueprints per second, p50/p95 upload-to-result latency, the
-ratio of end-to-end to bare throughput, and the CPU seconds that moto's server and
-the worker's event-loop process spent during the measured batch (on a real
-deployment S3 and SQS do not share the worker's cores; here moto does).
+For each plan size (long side in px; 2000 px is about 3 MP, 3500 px about 9 MP,
+the median size of the real plans in cvc-fp-dev) and worker-process count W:
+the bare detector (decode + detect, and the full analysis with the overlay) over
+the same plans in W processes; then the real daemon (`locdetect-worker run`, a
+separate process) against moto's server (another process), the plans uploaded to
+S3 at once, timed from each upload to its result document.
+
+Prints blueprints per second, p50/p95 upload-to-result latency, the ratio of
+end-to-end to bare throughput, and the CPU seconds that moto's server, the
+worker's event-loop process, this benchmark (uploading and watching) and the
+detector processes spent during the measured batch. On a real deployment S3 and
+SQS do not share the worker's cores; here moto does, and its server opens a new
+connection and thread for every request.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import statistics
 import subprocess
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
+from typing import NamedTuple
+from urllib.parse import unquote_plus
 
 import cv2
 from harness import moto_clients, worker_env
@@ -63,9 +71,22 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def end_to_end(
-    plans: list[bytes], workers: int
-) -> tuple[float, list[float], tuple[float, float]]:
+def _children_cpu_seconds(pid: int) -> float:
+    """CPU time of a process's live children (the worker's detector processes)."""
+    children = open(f"/proc/{pid}/task/{pid}/children").read().split()
+    return sum(_cpu_seconds(int(child)) for child in children)
+
+
+class CpuSeconds(NamedTuple):
+    """CPU seconds each process spent during the measured batch."""
+
+    moto: float
+    event_loop: float
+    benchmark: float  # uploading the plans and polling for results
+    detectors: float
+
+
+async def end_to_end(plans: list[bytes], workers: int) -> tuple[float, list[float], CpuSeconds]:
     port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
     moto = await asyncio.create_subprocess_exec(
@@ -83,14 +104,19 @@ async def end_to_end(
                 env=env,
                 stdout=subprocess.DEVNULL,  # JSON logs and EMF records
             )
+            written_url = await results_queue(s3, sqs, stack)
             # Warm-up: one plan per process so process start-up is not measured.
-            await _run_batch(s3, stack, [(f"warm{i}", plans[i]) for i in range(workers)])
+            await _run_batch(
+                s3, sqs, stack, written_url, [(f"warm{i}", plans[i]) for i in range(workers)]
+            )
             batch = [(f"plan{i:04d}", data) for i, data in enumerate(plans)]
-            cpu_before = _cpu_seconds(moto.pid), _cpu_seconds(worker.pid)
+            pids = (moto.pid, worker.pid, os.getpid())
+            cpu_before = [_cpu_seconds(pid) for pid in pids] + [_children_cpu_seconds(worker.pid)]
             started = time.perf_counter()
-            latencies = await _run_batch(s3, stack, batch)
+            latencies = await _run_batch(s3, sqs, stack, written_url, batch)
             elapsed = time.perf_counter() - started
-            cpu = (_cpu_seconds(moto.pid) - cpu_before[0], _cpu_seconds(worker.pid) - cpu_before[1])
+            cpu_after = [_cpu_seconds(pid) for pid in pids] + [_children_cpu_seconds(worker.pid)]
+            cpu = CpuSeconds(*(after - before for after, before in zip(cpu_after, cpu_before)))
             return len(plans) / elapsed, latencies, cpu
     finally:
         if worker:
@@ -100,7 +126,28 @@ async def end_to_end(
         await asyncio.wait_for(moto.wait(), 30)
 
 
-async def _run_batch(s3, stack, batch: list[tuple[str, bytes]]) -> list[float]:
+async def results_queue(s3, sqs, stack) -> str:
+    """A queue told of every result document, so the batch is timed without listing S3."""
+    url = (await sqs.create_queue(QueueName=f"{stack.results_bucket}-written"))["QueueUrl"]
+    attributes = await sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+    await s3.put_bucket_notification_configuration(
+        Bucket=stack.results_bucket,
+        NotificationConfiguration={
+            "QueueConfigurations": [
+                {
+                    "QueueArn": attributes["Attributes"]["QueueArn"],
+                    "Events": ["s3:ObjectCreated:*"],
+                    "Filter": {"Key": {"FilterRules": [{"Name": "suffix", "Value": ".json"}]}},
+                }
+            ]
+        },
+    )
+    return url
+
+
+async def _run_batch(
+    s3, sqs, stack, written_url: str, batch: list[tuple[str, bytes]]
+) -> list[float]:
     uploaded: dict[str, float] = {}
     for name, data in batch:
         await s3.put_object(Bucket=stack.blueprints_bucket, Key=f"blueprints/{name}.png", Body=data)
@@ -110,29 +157,39 @@ async def _run_batch(s3, stack, batch: list[tuple[str, bytes]]) -> list[float]:
     while len(done) < len(batch):
         if time.perf_counter() > deadline:
             raise TimeoutError(f"only {len(done)} of {len(batch)} results arrived")
-        paginator = s3.get_paginator("list_objects_v2")
-        async for page in paginator.paginate(Bucket=stack.results_bucket, Prefix="results/"):
-            for item in page.get("Contents", []):
-                name = item["Key"][len("results/") :].removesuffix(".json")
-                if item["Key"].endswith(".json") and name in uploaded and name not in done:
-                    done[name] = time.perf_counter()
-        await asyncio.sleep(0.25)  # listing is costly for moto, which shares our 2 cores
+        received = await sqs.receive_message(
+            QueueUrl=written_url, MaxNumberOfMessages=10, WaitTimeSeconds=1, VisibilityTimeout=3600
+        )
+        for message in received.get("Messages", []):  # left in flight: no deletes to pay for
+            for record in json.loads(message["Body"]).get("Records", []):
+                name = unquote_plus(record["s3"]["object"]["key"])
+                name = name[len("results/") :].removesuffix(".json")
+                if name in uploaded:
+                    done.setdefault(name, time.perf_counter())
     return [done[name] - uploaded[name] for name in uploaded]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--plans", type=int, default=40)
-    parser.add_argument("--size", type=int, default=2000, help="long side of each plan, px")
+    parser.add_argument(
+        "--sizes", type=int, nargs="+", default=[2000, 3500], help="long side of the plans, px"
+    )
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     args = parser.parse_args()
     use_fake_credentials()
-    plans = make_plans(args.plans, args.size)
+    for size in args.sizes:
+        measure(make_plans(args.plans, size), size, args.workers)
+
+
+def measure(plans: list[bytes], size: int, worker_counts: list[int]) -> None:
     megapixels = statistics.mean(
-        page.size / 3e6 for p in plans for page in decode_pages(p, DecodeLimits())
+        page.shape[0] * page.shape[1] / 1e6
+        for p in plans
+        for page in decode_pages(p, DecodeLimits())
     )
     print(
-        f"{len(plans)} synthetic plans, {args.size} px long side (~{megapixels:.1f} MP), "
+        f"\n{len(plans)} synthetic plans, {size} px long side (~{megapixels:.1f} MP), "
         f"{os.cpu_count()} cores"
     )
     header = (
@@ -146,12 +203,14 @@ def main() -> None:
         "p95 s",
         "moto cpu s",
         "loop cpu s",
+        "bench cpu s",
+        "detect cpu s",
     )
     print("  ".join(f"{h:>12}" for h in header))
-    for workers in args.workers:
+    for workers in worker_counts:
         detect = bare_throughput(plans, workers, _detect_only)
         analysis = bare_throughput(plans, workers, _full_analysis)
-        e2e, latencies, (moto_cpu, loop_cpu) = asyncio.run(end_to_end(plans, workers))
+        e2e, latencies, cpu = asyncio.run(end_to_end(plans, workers))
         p50 = statistics.median(latencies)
         p95 = statistics.quantiles(latencies, n=20)[-1]
         row = (
@@ -163,8 +222,7 @@ def main() -> None:
             f"{e2e / analysis:.2f}",
             f"{p50:.2f}",
             f"{p95:.2f}",
-            f"{moto_cpu:.1f}",
-            f"{loop_cpu:.1f}",
+            *(f"{seconds:.1f}" for seconds in cpu),
         )
         print("  ".join(f"{str(c):>12}" for c in row), flush=True)
 

@@ -6,6 +6,11 @@ while the handler runs (one lease renewer for all messages), deletes it or
 schedules its retry afterwards, and on :meth:`Consumer.stop` stops receiving,
 gives in-flight messages ``shutdown_grace`` seconds to finish, and makes the
 rest visible again at once.
+
+SQS bills and throttles per request, so requests are shared where it costs
+nothing: messages are received in batches once half the slots are free (while
+the other half keeps the detectors busy), and deletes that fall due within
+``DELETE_BATCH_WINDOW`` go out as one ``DeleteMessageBatch``.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ log = structlog.get_logger("locdetect.consumer")
 SQS_MAX_BATCH = 10
 RECEIVE_BACKOFF_MAX = 30.0
 SETTLE_TIMEOUT = 15.0  # a delete or visibility change that hangs longer is given up
+DELETE_BATCH_WINDOW = 0.5  # s a finished message may wait to share a delete request
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,7 @@ Handler = Callable[[dict[str, Any]], Awaitable[Disposition]]
 class ConsumerStats:
     received: int = 0
     deleted: int = 0
+    delete_requests: int = 0
     retried: int = 0
     released: int = 0
     in_flight: int = 0
@@ -103,6 +110,10 @@ class Consumer:
         self._jobs_scope: anyio.CancelScope | None = None
         # Held while a renewal batch is on the wire, so no renewal can land after a settle.
         self._renewal_lock = anyio.Lock()
+        self._refill_at = max(1, concurrency // 2)
+        self._deletions: list[tuple[_Lease, anyio.Event]] = []
+        self._deletions_due = anyio.Event()
+        self._deletions_full = anyio.Event()
 
     def stop(self) -> None:
         """Stop receiving and drain: in-flight messages get ``shutdown_grace`` seconds."""
@@ -112,6 +123,7 @@ class Consumer:
                 self.on_drain(len(self._leases))
         self._stopping.set()
         self._slot_freed.set()
+        self._deletions_full.set()  # no batching window while draining
         if self._jobs_scope is not None:
             self._jobs_scope.deadline = min(
                 self._jobs_scope.deadline, anyio.current_time() + self.shutdown_grace
@@ -131,6 +143,7 @@ class Consumer:
         """Poll until :meth:`stop`, then return once every message is settled."""
         async with anyio.create_task_group() as services:
             services.start_soon(self._renew_leases)
+            services.start_soon(self._delete_batches)
             async with anyio.create_task_group() as jobs:
                 self._jobs_scope = jobs.cancel_scope
                 if self._stopping.is_set():
@@ -143,7 +156,7 @@ class Consumer:
         failures = 0
         while not self._stopping.is_set():
             free = self.concurrency - len(self._leases)
-            if free <= 0:
+            if free <= 0 or (self._leases and free < self._refill_at):
                 self._slot_freed = anyio.Event()
                 await self._slot_freed.wait()
                 continue
@@ -205,16 +218,64 @@ class Consumer:
         await self._stop_renewing(lease)
         try:
             if disposition.delete:
-                await self.sqs.delete_message(
-                    QueueUrl=self.queue_url, ReceiptHandle=lease.receipt_handle
-                )
-                self.stats.deleted += 1
+                await self._delete(lease)
             else:
                 await self._change_visibility(lease, disposition.retry_after)
                 self.stats.retried += 1
         except (ClientError, BotoCoreError, OSError) as exc:
             # The outcome is already durable (or the message will simply come back): log only.
             log.warning("settle_failed", message_id=lease.message_id, error=str(exc))
+
+    async def _delete(self, lease: _Lease) -> None:
+        """Delete the message in the next batch; returns once that batch was sent."""
+        sent = anyio.Event()
+        self._deletions.append((lease, sent))
+        self._deletions_due.set()
+        if len(self._deletions) >= SQS_MAX_BATCH:
+            self._deletions_full.set()
+        await sent.wait()
+
+    async def _delete_batches(self) -> None:
+        """Send due deletes, up to ten per request, after at most ``DELETE_BATCH_WINDOW``."""
+        while True:
+            await self._deletions_due.wait()
+            await wait_for(self._deletions_full, DELETE_BATCH_WINDOW)
+            batch = self._deletions[:SQS_MAX_BATCH]
+            del self._deletions[:SQS_MAX_BATCH]
+            if len(self._deletions) < SQS_MAX_BATCH and not self._stopping.is_set():
+                self._deletions_full = anyio.Event()
+            if not self._deletions:
+                self._deletions_due = anyio.Event()
+            with anyio.CancelScope(shield=True):
+                await self._send_deletes([lease for lease, _ in batch])
+            for _, sent in batch:
+                sent.set()
+
+    async def _send_deletes(self, leases: list[_Lease]) -> None:
+        entries = [
+            {"Id": str(index), "ReceiptHandle": lease.receipt_handle}
+            for index, lease in enumerate(leases)
+        ]
+        self.stats.delete_requests += 1
+        try:
+            with anyio.fail_after(SETTLE_TIMEOUT):
+                response = await self.sqs.delete_message_batch(
+                    QueueUrl=self.queue_url, Entries=entries
+                )
+        except (ClientError, BotoCoreError, OSError, TimeoutError) as exc:
+            # The outcomes are already durable; the messages come back and are skipped.
+            log.warning("delete_failed", count=len(leases), error=str(exc))
+            return
+        failed = {entry["Id"]: entry for entry in response.get("Failed", [])}
+        for index, lease in enumerate(leases):
+            if str(index) in failed:
+                log.warning(
+                    "delete_refused",
+                    message_id=lease.message_id,
+                    error=failed[str(index)].get("Message"),
+                )
+            else:
+                self.stats.deleted += 1
 
     async def _release(self, lease: _Lease) -> None:
         """Make an unfinished message visible again now, so another worker can take it."""

@@ -124,3 +124,28 @@ async def test_in_flight_is_bounded_by_concurrency(aws, stack):
         consumer.stop()
     assert peak == 3
 
+
+
+async def test_deletes_falling_due_together_share_one_request(aws, stack):
+    await _drain_notification(aws, stack)
+    gate = anyio.Event()
+
+    async def gated(message):
+        await gate.wait()
+        return Disposition.done()
+
+    for n in range(6):
+        await aws.sqs.send_message(QueueUrl=stack.queue_url, MessageBody=json.dumps({"n": n}))
+    consumer = _consumer(aws, stack, gated, concurrency=6)
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(consumer.run)
+        with anyio.fail_after(10):
+            while consumer.stats.received < 6:
+                await anyio.sleep(0.05)
+        gate.set()
+        with anyio.fail_after(10):
+            while consumer.stats.deleted < 6:
+                await anyio.sleep(0.05)
+        consumer.stop()
+    assert consumer.stats.delete_requests == 1
+    assert await _receive_now(aws.sqs, stack.queue_url) == []

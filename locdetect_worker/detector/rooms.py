@@ -16,6 +16,7 @@ import numpy as np
 
 from locdetect_worker.detector.binarise import ink_mask
 from locdetect_worker.detector.doors import close_door_gaps
+from locdetect_worker.detector.extent import building_extent
 from locdetect_worker.detector.footprint import building_footprint
 from locdetect_worker.detector.grow import grow_seeds
 from locdetect_worker.detector.model import DetectedRoom
@@ -30,6 +31,14 @@ from locdetect_worker.detector.stroke import stroke_width_histogram, thin_line_w
 from locdetect_worker.detector.walls import wall_mask
 
 WORKING_SIDE = 1400
+# Lengths as fractions of the building's extent: door gap, envelope opening, thinnest room.
+GAP, OPENING, WIDTH = 20.0, 5.5, 33.0
+MIN_AREA = 0.0045  # smallest room, as a share of the extent squared
+import os  # TEMP
+_E = {k: float(v) for k, v in (x.split("=") for x in os.environ.get("LDX", "").split(",") if x)}
+GAP = _E.get("GAP", GAP); OPENING = _E.get("OPENING", OPENING); WIDTH = _E.get("WIDTH", WIDTH)
+MIN_AREA = _E.get("MIN_AREA", MIN_AREA)
+WORKING_SIDE = int(_E.get("WS", WORKING_SIDE))
 
 
 def detect_rooms(image: np.ndarray) -> list[DetectedRoom]:
@@ -37,7 +46,6 @@ def detect_rooms(image: np.ndarray) -> list[DetectedRoom]:
     grey = paper_grey(image)
     grey, scale = shrink_keeping_lines(grey, WORKING_SIDE)
     side = max(grey.shape)
-    page_area = grey.shape[0] * grey.shape[1]
     ink = ink_mask(grey)
     back = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
     angle = skew_angle(ink)
@@ -47,14 +55,15 @@ def detect_rooms(image: np.ndarray) -> list[DetectedRoom]:
     thin = thin_line_width(stroke_width_histogram(ink))
     walls = wall_mask(ink, thin, line_length=max(8, side // 15), hatch_gap=max(3, side // 400),
                       pair_gap=max(4, side // 100))
-    walls = close_door_gaps(walls, gap=max(4, side // 36), min_run=max(3, side // 200))
+    unit = building_extent(walls)
+    walls = close_door_gaps(walls, gap=max(4, round(unit / GAP)), min_run=max(3, side // 200))
     free = (1 - walls).astype(np.uint8)
-    min_area = max(16, int(0.002 * page_area))
+    min_area = max(16, int(MIN_AREA * unit * unit))
     radii = [float(r) for r in np.unique(np.geomspace(1, side / 8, 16).round())[::-1]] + [0.0]
     seeds = room_seeds(free, radii, min_dynamic=5.0, relative=0.35, coarse=2)
     regions = grow_seeds(seeds, free)
-    inside = building_footprint(walls, opening=max(3, side // 10))
-    labels, confidences = select_rooms(regions, walls, inside, min_area, min_width=side / 60)
+    inside = building_footprint(walls, opening=max(3, round(unit / OPENING)))
+    labels, confidences = select_rooms(regions, walls, inside, min_area, min_width=unit / WIDTH)
     polygons = label_polygons(labels, tolerance=max(1.0, side / 800))
     height, width = image.shape[:2]
     rooms = []
