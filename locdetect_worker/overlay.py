@@ -1,21 +1,23 @@
 """The overlay picture: each room filled in its own translucent colour, outlined and labelled.
 
 It is drawn for every job, so it is kept cheap: the plan is reduced to grey
-(which also makes the room colours stand out) before it is scaled down, and the
-PNG is written unfiltered at the fastest zlib level, which for drawings is both
-the quickest encoding and about the smallest.
+(which also makes the room colours stand out) before it is scaled down by a
+whole factor (OpenCV's fast path for area averaging), and the PNG is written
+unfiltered at the fastest zlib level, which for drawings is both the quickest
+encoding and about the smallest.
 """
 
 from __future__ import annotations
 
 import colorsys
+import math
 
 import cv2
 import numpy as np
 
 from locdetect_worker.results import Room
 
-OVERLAY_MAX_SIDE = 1280  # for checking by eye; larger costs encode time per job
+OVERLAY_MAX_SIDE = 1600  # for checking by eye; larger costs encode time per job
 PNG_PARAMS = [
     cv2.IMWRITE_PNG_COMPRESSION,
     1,
@@ -25,7 +27,8 @@ PNG_PARAMS = [
 
 
 def render_overlay(pages: list[np.ndarray], rooms: list[Room]) -> bytes:
-    """PNG bytes of all pages stacked vertically, at most ``OVERLAY_MAX_SIDE`` px wide."""
+    """PNG bytes of all pages stacked vertically, each reduced by a whole factor to at most
+    ``OVERLAY_MAX_SIDE`` px (so between half that and that, for large pages)."""
     drawn = [_draw_page(page, [r for r in rooms if r.page == n]) for n, page in enumerate(pages, 1)]
     width = max(p.shape[1] for p in drawn)
     stacked = np.vstack(
@@ -43,7 +46,7 @@ def render_overlay(pages: list[np.ndarray], rooms: list[Room]) -> bytes:
 
 
 def _draw_page(page: np.ndarray, rooms: list[Room]) -> np.ndarray:
-    scale = min(1.0, OVERLAY_MAX_SIDE / max(page.shape[:2]))
+    scale = 1 / math.ceil(max(page.shape[:2]) / OVERLAY_MAX_SIDE)
     grey = cv2.cvtColor(page, cv2.COLOR_BGR2GRAY) if page.ndim == 3 else page
     if scale < 1.0:
         grey = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
