@@ -16,7 +16,10 @@ Command = Callable[[argparse.Namespace, Settings], int]
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, tool_arguments = parser.parse_known_args(argv)
+    if tool_arguments and not getattr(args, "parses_own_arguments", False):
+        parser.error(f"unrecognized arguments: {' '.join(tool_arguments)}")
+    args.tool_arguments = tool_arguments
     try:
         settings = load_settings()
         return int(args.command(args, settings))
@@ -76,17 +79,39 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_optional_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    from locdetect_worker import evaluation, replay
-
+    """``eval`` and ``replay`` parse their own arguments: their modules (scipy, the detector,
+    the AWS clients) load only when they run, so ``health`` probes start fast."""
     evaluate = commands.add_parser(
-        "eval", help="score the detector against labelled plans (<stem>.gt.png beside each)"
+        "eval",
+        add_help=False,
+        help="score the detector against labelled plans (<stem>.gt.png beside each)",
     )
-    evaluation.add_eval_arguments(evaluate)
-    evaluate.set_defaults(command=lambda args, settings: evaluation.run_eval(args))
+    evaluate.set_defaults(command=cmd_eval, parses_own_arguments=True)
+    replaying = commands.add_parser(
+        "replay", add_help=False, help="send work through the queue again"
+    )
+    replaying.set_defaults(command=cmd_replay, parses_own_arguments=True)
 
-    replaying = commands.add_parser("replay", help="send work through the queue again")
-    replay.add_replay_arguments(replaying)
-    replaying.set_defaults(command=replay.run_replay)
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from locdetect_worker import evaluation
+
+    parser = argparse.ArgumentParser(
+        prog="locdetect-worker eval",
+        description="Score the detector against labelled plans (<stem>.gt.png beside each).",
+    )
+    evaluation.add_eval_arguments(parser)
+    return evaluation.run_eval(parser.parse_args(args.tool_arguments))
+
+
+def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
+    from locdetect_worker import replay
+
+    parser = argparse.ArgumentParser(
+        prog="locdetect-worker replay", description="Send work through the queue again."
+    )
+    replay.add_replay_arguments(parser)
+    return replay.run_replay(parser.parse_args(args.tool_arguments), settings)
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:

@@ -70,3 +70,17 @@ def test_run_without_queue_stops_with_a_message_naming_the_setting(tmp_path):
     )
     assert result.returncode == 2
     assert "LOCDETECT_QUEUE_URL" in result.stderr
+
+
+def test_parsing_the_command_line_loads_no_heavy_module():
+    # `health` runs as a container health check every few seconds: it must not pay for
+    # the detector, scipy or the AWS SDK, which only eval, replay, detect and run need.
+    probe = (
+        "import sys; from locdetect_worker.cli import build_parser; "
+        "build_parser().parse_known_args(['health']); "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'cv2', 'scipy', 'aioboto3'}))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert loaded.stdout.strip() == "[]"
