@@ -223,7 +223,9 @@ async def replay_dlq(replay: Replay) -> Tally:
         waiting = int(count or 0)
         tally.seen = min(waiting, args.max) if args.max else waiting
         return tally
-    if not args.force and args.max is None and await _move_task(replay, dlq_url, tally):
+    # A move task can neither mark, count out, nor go below one message a second.
+    by_task = not args.force and args.max is None and (args.rate is None or args.rate >= 1)
+    if by_task and await _move_task(replay, dlq_url, tally):
         return tally
     await _move_by_hand(replay, dlq_url, tally)
     tally.progress(final=True)
@@ -249,11 +251,17 @@ async def _queue_attribute(sqs: Any, queue_url: str, name: str) -> str | None:
 
 async def _move_task(replay: Replay, dlq_url: str, tally: Tally) -> bool:
     """Move with StartMessageMoveTask and follow it; False when the service lacks it."""
+    # SQS moves only out of a queue some RedrivePolicy names (not, say, a DLQ left behind
+    # by a redeploy); empty any other queue by hand.
+    named_by = await replay.sqs.list_dead_letter_source_queues(QueueUrl=dlq_url, MaxResults=1)
+    if not named_by.get("queueUrls"):
+        print("no queue dead-letters into it: moving message by message", file=sys.stderr)
+        return False
     source_arn = await _queue_attribute(replay.sqs, dlq_url, "QueueArn")
     destination_arn = await _queue_attribute(replay.sqs, replay.queue_url, "QueueArn")
     request: dict[str, Any] = {"SourceArn": source_arn, "DestinationArn": destination_arn}
     if replay.args.rate:
-        request["MaxNumberOfMessagesPerSecond"] = max(1, min(500, int(replay.args.rate)))
+        request["MaxNumberOfMessagesPerSecond"] = min(500, int(replay.args.rate))
     # One attempt only: an emulator's "not implemented" 500 is not worth retrying.
     probe_kwargs = {**replay.client_kwargs, "config": Config(retries={"max_attempts": 1})}
     async with replay.session.client("sqs", **probe_kwargs) as probe:
@@ -275,7 +283,7 @@ async def _move_task(replay: Replay, dlq_url: str, tally: Tally) -> bool:
         task = tasks["Results"][0]
         tally.seen = int(task.get("ApproximateNumberOfMessagesToMove", tally.seen) or 0)
         tally.sent = int(task.get("ApproximateNumberOfMessagesMoved", 0))
-        if task["Status"] != "RUNNING":
+        if task["Status"] not in ("RUNNING", "CANCELLING"):  # CANCELLING ends in CANCELLED
             break
         tally.progress()
         await anyio.sleep(MOVE_TASK_POLL_S)
