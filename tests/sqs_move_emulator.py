@@ -43,6 +43,9 @@ moto's ReceiveMessage gives them, ten to a SendMessageBatch (a batch over the
 batch size limit fails the task). FIFO queues, the 36 hour limit, throttling and
 permissions are not modelled. ``speed`` scales the
 emulator's own clock (the rate pacing) so tests run fast; timestamps stay real.
+
+Being a front, it can also put races in a chosen order: :meth:`SqsMoveEmulator.hold`
+keeps any forwarded operation's requests waiting until :meth:`SqsMoveEmulator.release`.
 """
 
 from __future__ import annotations
@@ -170,6 +173,8 @@ class SqsMoveEmulator:
         self.available = True  # False: answer like a service without move tasks
         self.tasks: list[MoveTask] = []  # oldest first
         self.requests: Counter[str] = Counter()  # answered, by operation (forwarded too)
+        self.held: Counter[str] = Counter()  # requests that arrived while their operation was held
+        self._holds: dict[str, asyncio.Event] = {}
         self.url = ""
         self._operations = {
             "StartMessageMoveTask": self._start,
@@ -218,6 +223,13 @@ class SqsMoveEmulator:
     def resume(self) -> None:
         self._running.set()
 
+    def hold(self, operation: str) -> None:
+        """Keep requests for a forwarded ``operation`` waiting until :meth:`release`."""
+        self._holds[operation] = asyncio.Event()
+
+    def release(self, operation: str) -> None:
+        self._holds.pop(operation).set()
+
     def clock(self) -> float:
         """The emulator's time in seconds, ``speed`` times faster than the wall clock."""
         return (time.monotonic() - self._epoch) * self.speed
@@ -246,6 +258,10 @@ class SqsMoveEmulator:
         try:
             handler = self._operations.get(operation)
             if handler is None:
+                if operation in self._holds:
+                    self.held[operation] += 1
+                    self._notify()
+                    await self._holds[operation].wait()
                 return await self._forward(request, body)
             if not self.available:
                 raise SqsError(

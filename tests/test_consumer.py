@@ -2,9 +2,12 @@
 
 import json
 
+import aioboto3
 import anyio
 
 from locdetect_worker.consumer import Consumer, Disposition
+from locdetect_worker.local_stack import LOCAL_REGION
+from tests.sqs_move_emulator import SqsMoveEmulator
 
 
 async def _receive_now(sqs, queue_url):
@@ -14,7 +17,10 @@ async def _receive_now(sqs, queue_url):
 
 def _consumer(aws, stack, handler, **overrides):
     options = dict(
-        concurrency=2, visibility_timeout=30, heartbeat_interval=1, wait_time_seconds=1,
+        concurrency=2,
+        visibility_timeout=30,
+        heartbeat_interval=1,
+        wait_time_seconds=1,
         shutdown_grace=0.5,
     )
     options.update(overrides)
@@ -125,7 +131,6 @@ async def test_in_flight_is_bounded_by_concurrency(aws, stack):
     assert peak == 3
 
 
-
 async def test_deletes_falling_due_together_share_one_request(aws, stack):
     await _drain_notification(aws, stack)
     gate = anyio.Event()
@@ -149,3 +154,47 @@ async def test_deletes_falling_due_together_share_one_request(aws, stack):
         consumer.stop()
     assert consumer.stats.delete_requests == 1
     assert await _receive_now(aws.sqs, stack.queue_url) == []
+
+
+async def test_a_renewal_on_the_wire_cannot_hide_a_released_message(aws, stack, moto_endpoint):
+    # A lease renewal is held at an SQS front while the unfinished job is released. Were the
+    # release (visibility 0) to go out first, the late renewal would hide the message again.
+    await _drain_notification(aws, stack)
+    started, cancelled = anyio.Event(), anyio.Event()
+
+    async def stuck(message):
+        started.set()
+        try:
+            await anyio.sleep_forever()
+        finally:
+            cancelled.set()
+
+    await aws.sqs.send_message(QueueUrl=stack.queue_url, MessageBody="{}")
+    session = aioboto3.Session(region_name=LOCAL_REGION)
+    async with (
+        SqsMoveEmulator(moto_endpoint) as front,
+        session.client("sqs", endpoint_url=front.url) as sqs,
+    ):
+        front.hold("ChangeMessageVisibilityBatch")
+        consumer = Consumer(
+            sqs,
+            stack.queue_url,
+            stuck,
+            concurrency=1,
+            visibility_timeout=30,
+            heartbeat_interval=0.2,
+            wait_time_seconds=1,
+            shutdown_grace=0.1,
+        )
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(consumer.run)
+            await front.until(lambda: front.held["ChangeMessageVisibilityBatch"] >= 1)
+            consumer.stop()
+            with anyio.fail_after(10):
+                await cancelled.wait()
+            # The release must wait for the renewal; give a wrong order a moment to show.
+            with anyio.move_on_after(1):
+                await front.until(lambda: front.requests["ChangeMessageVisibility"] >= 1)
+            front.release("ChangeMessageVisibilityBatch")
+    assert consumer.stats.released == 1
+    assert len(await _receive_now(aws.sqs, stack.queue_url)) == 1
