@@ -213,3 +213,51 @@ def test_door_gaps_belong_to_no_room_and_hold_no_wall():
         beside = door.lo - 2  # the wall goes on right next to the gap
         jamb = (beside, line) if s.vertical else (line, beside)
         assert drawn.mask[jamb] and drawn.labels[jamb] == 0
+
+
+def test_roof_hip_lines_over_rooms_are_dashed():
+    """Hips and ridge are above the cut plane: drawn dashed, never as solid lines that would
+    cut a room into closed triangles no plan reader would call rooms."""
+    plan = generate_plan(
+        0,
+        roof=True,
+        footprint="rect",
+        doors=False,
+        furniture=False,
+        text=False,
+        stairs=False,
+        **SMALL,
+        **CLEAN,
+    )
+    ink = (cv2.cvtColor(plan.image, cv2.COLOR_BGR2GRAY) < 128) & (plan.labels > 0)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    assert ink.sum() > 5 * plan.style["scale_px_per_m"], "this seed draws hips across the rooms"
+    longest = int(stats[1:, cv2.CC_STAT_WIDTH : cv2.CC_STAT_HEIGHT + 1].max())
+    assert longest < 0.5 * plan.style["scale_px_per_m"]
+
+
+@pytest.mark.parametrize(
+    ("seed", "wall", "degrees"),
+    [(4, "solid", 0.0), (5, "hatched", 2.0), (6, "double", 0.0), (6, "double", -4.5)],
+)
+def test_without_doors_each_room_is_sealed_by_its_own_ink(seed, wall, degrees):
+    """The labels agree with the drawing, skewed or not: with no door gaps, every room's edge
+    touches ink all round, and no closed paper region holds two rooms (a wall missing)."""
+    plan = generate_plan(
+        seed,
+        wall=wall,
+        doors=False,
+        footprint="L",
+        **SMALL,
+        **{**CLEAN, "rotation_deg": degrees},
+    )
+    ink = (cv2.cvtColor(plan.image, cv2.COLOR_BGR2GRAY) < 200).astype(np.uint8)
+    near_ink = cv2.dilate(ink, np.ones((3, 3), np.uint8)).astype(bool)
+    _, regions = cv2.connectedComponents(1 - ink, connectivity=4)
+    for k in range(1, plan.rooms + 1):
+        room = (plan.labels == k).astype(np.uint8)
+        ring = cv2.dilate(room, np.ones((3, 3), np.uint8)).astype(bool) & ~room.astype(bool)
+        assert near_ink[ring].all(), f"room {k} is not closed by drawn walls"
+    paper = (regions > 0) & (plan.labels > 0)
+    pairs = np.unique(np.stack([regions[paper], plan.labels[paper]]), axis=1)
+    assert len(np.unique(pairs[0])) == pairs.shape[1], "a closed region holds two rooms"

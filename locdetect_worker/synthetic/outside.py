@@ -69,7 +69,7 @@ def draw_roof_line(
     rng: np.random.Generator, ink: np.ndarray, layout: Layout, offset: int, line: int
 ) -> Box:
     """The eaves: the footprint's outline pushed ``offset`` px outwards, solid or dashed,
-    with hip lines to the corners sometimes. Returns the box it spans."""
+    with dashed hip lines over the rooms sometimes. Returns the box it spans."""
     x0 = min(b.x0 for b in layout.footprint) - offset - 2
     y0 = min(b.y0 for b in layout.footprint) - offset - 2
     x1 = max(b.x1 for b in layout.footprint) + offset + 2
@@ -81,19 +81,21 @@ def draw_roof_line(
     contours, _ = cv2.findContours(grown, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     corners = [(int(x) + x0, int(y) + y0) for x, y in contours[0].reshape(-1, 2)]
     dashed = rng.random() < 0.5
+    dash = max(6, 2 * offset // 3)
     for a, b in zip(corners, corners[1:] + corners[:1]):
         if dashed:
-            dashed_line(ink, a, b, max(6, 2 * offset // 3), line)
+            dashed_line(ink, a, b, dash, line)
         else:
             cv2.line(ink, a, b, 255, line)
     if len(corners) == 4 and rng.random() < 0.5:  # a hipped roof over a rectangle
+        # hips and ridge lie above the cut plane, over the rooms: overhead lines are dashed
         (ax, ay), (bx, by) = corners[0], corners[2]
         half = min(bx - ax, by - ay) // 2
         ridge = [(ax + half, ay + half), (bx - half, by - half)]
         for corner in corners:
             near = min(ridge, key=lambda r: abs(r[0] - corner[0]) + abs(r[1] - corner[1]))
-            cv2.line(ink, corner, near, 255, line, cv2.LINE_AA)
-        cv2.line(ink, ridge[0], ridge[1], 255, line)
+            dashed_line(ink, corner, near, dash, line)
+        dashed_line(ink, ridge[0], ridge[1], dash, line)
     return Box(x0, y0, x1, y1)
 
 
