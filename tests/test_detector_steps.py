@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
-from locdetect_worker.detector.binarise import ink_mask
+from locdetect_worker.detector.binarise import ink_mask, unknown_mask
 from locdetect_worker.detector.doors import close_door_gaps
-from locdetect_worker.detector.footprint import building_footprint
+from locdetect_worker.detector.footprint import building_footprint, max_pool_half
+from locdetect_worker.detector.frame import drop_frame_lines, frames_a_margin
 from locdetect_worker.detector.grow import grow_seeds
 from locdetect_worker.detector.normalise import paper_grey
 from locdetect_worker.detector.polygons import label_polygons, snap_rectilinear
@@ -197,3 +199,60 @@ def test_shrinking_leaves_a_small_page_alone():
     grey = np.full((50, 60), 255, np.uint8)
     small, scale = shrink_keeping_lines(grey, 100)
     assert scale == 1.0 and small is grey
+
+
+def test_unknown_mask_takes_flat_grey_areas_but_not_lines_or_paper():
+    grey = np.full((60, 60), 255, np.uint8)
+    grey[5:25, 5:25] = 128  # unexplored space on a building map
+    grey[40, 5:55] = 128  # a grey line: too thin to be an area
+    grey[45:50, 5:55] = 0  # a black wall
+    unknown = unknown_mask(grey, size=5)
+    assert unknown[5:25, 5:25].all()
+    assert unknown.sum() == 400
+
+
+def test_unknown_mask_refuses_a_zero_size():
+    with pytest.raises(ValueError, match="size"):
+        unknown_mask(np.zeros((4, 4), np.uint8), size=0)
+
+
+def test_drop_frame_lines_opens_a_frame_and_keeps_the_building():
+    walls = box_walls(100, 100, 2)  # the sheet frame
+    walls[30:70, 30:70] = box_walls(40, 40, 3)  # a building well inside it
+    kept = drop_frame_lines(walls)
+    assert not kept[:2].any() and not kept[:, :2].any()
+    assert (kept[30:70, 30:70] == walls[30:70, 30:70]).all()
+
+
+def test_a_frame_is_told_from_a_building_cropped_tight():
+    framed = box_walls(100, 100, 2)
+    framed[30:70, 30:70] = box_walls(40, 40, 3)  # a building well inside the frame
+    cropped = box_walls(100, 100, 3)  # the building's outer wall is the page's border
+    cropped[48:52, :] = cropped[:, 48:52] = 1  # four rooms
+    assert frames_a_margin(framed)
+    assert not frames_a_margin(cropped)
+
+
+def test_max_pool_half_keeps_a_one_pixel_line():
+    mask = np.zeros((7, 9), np.uint8)
+    mask[3, :] = 1
+    pooled = max_pool_half(mask)
+    assert pooled.shape == (4, 5)
+    assert pooled[1].all() and pooled.sum() == 5
+
+
+def test_wall_mask_fills_a_slanted_outline_wall_but_not_a_room():
+    ink = np.zeros((200, 200), np.uint8)
+    strip = cv2.boxPoints(((100, 60), (140, 8), 30.0)).astype(np.int32)
+    cv2.polylines(ink, [strip], True, 1)  # a wall drawn as a closed outline, at 30 degrees
+    cv2.rectangle(ink, (40, 110), (160, 190), 1)  # a room drawn with thin lines
+    walls = wall_mask(ink, thin_width=1, line_length=20, hatch_gap=1, pair_gap=10)
+    assert walls[60, 100] == 1  # the middle of the outline wall
+    assert not walls[130:170, 60:140].any()  # the room stays free
+
+
+def test_ink_mask_finds_the_lines_of_a_sparse_drawing():
+    grey = np.full((400, 400), 250, np.uint8)
+    grey[200, 50:350] = 0  # one thin wall: 0.2 % of the page
+    ink = ink_mask(grey)
+    assert ink[200, 50:350].all() and ink.sum() == 300

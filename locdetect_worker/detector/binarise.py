@@ -7,19 +7,54 @@ and a faded scan still gives its lines.
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from locdetect_worker.detector._checks import check_mask
+
+SAMPLE_PIXELS = 250_000
+MIN_CONTRAST = 40  # grey levels between ink and paper; less is a blank page
+SPARSE_INK = 10_000  # a page with under 1 / SPARSE_INK of its pixels dark is blank
 
 
 def ink_mask(grey: np.ndarray) -> np.ndarray:
     """(H, W) ``uint8`` mask, 1 = ink, of an (H, W) ``uint8`` grey page with dark ink."""
     check_mask(grey, "grey")
-    step = max(1, max(grey.shape) // 1024)
-    sample = grey[::step, ::step]
-    paper = float(np.percentile(sample, 90))
-    dark = float(np.percentile(sample, 0.5))
-    if paper - dark < 40:  # a blank or nearly uniform page: nothing is ink
+    paper, dark = paper_and_ink_levels(grey)
+    if paper - dark < MIN_CONTRAST:  # a blank or nearly uniform page: nothing is ink
         return np.zeros_like(grey)
     threshold = dark + 0.7 * (paper - dark)
     return (grey < threshold).astype(np.uint8)
+
+
+def paper_and_ink_levels(grey: np.ndarray) -> tuple[float, float]:
+    """(paper, darkest ink) grey levels: the 90th and 0.5th percentiles of a ~250k px sample.
+
+    On a sparse drawing (under 0.5 % ink, say a thin-walled map) the 0.5th
+    percentile is still paper, so the ink level is then read among the pixels
+    clearly darker than the paper, if there are any.
+    """
+    step = max(1, int(np.ceil(np.sqrt(grey.size / SAMPLE_PIXELS))))
+    sample = grey[::step, ::step]
+    paper, dark = np.percentile(sample, [90, 0.5])
+    darker = sample[sample < paper - MIN_CONTRAST]
+    if paper - dark < MIN_CONTRAST and darker.size * SPARSE_INK >= sample.size:
+        dark = np.percentile(darker, 0.5)
+    return float(paper), float(dark)
+
+
+def unknown_mask(grey: np.ndarray, size: int) -> np.ndarray:
+    """(H, W) ``uint8`` mask, 1 = flat mid-grey area at least ``size`` px across.
+
+    Building maps paint unexplored space grey: it is neither ink (walls) nor
+    paper (floor). Mid-grey pixels count only where a ``size`` square of them
+    fits, so anti-aliased line edges and hatching stay out.
+    """
+    check_mask(grey, "grey")
+    if size < 1:
+        raise ValueError(f"size must be >= 1, got {size}")
+    paper, dark = paper_and_ink_levels(grey)
+    if paper - dark < MIN_CONTRAST:
+        return np.zeros_like(grey)
+    mid = (grey > dark + 0.3 * (paper - dark)) & (grey < paper - 0.15 * (paper - dark))
+    return cv2.morphologyEx(mid.astype(np.uint8), cv2.MORPH_OPEN, np.ones((size, size), np.uint8))

@@ -2,9 +2,10 @@
 
 Steps (each a pure function in its own module): normalise the sheet to dark
 ink on light paper; work at a bounded resolution; threshold; turn a skewed
-scan upright; estimate the thin-line width; keep walls; bridge door gaps;
-seed rooms where the free space's distance hills stand out (rooms part at
-their doors); flood the seeds back over the free space; drop the outside,
+scan upright; set flat grey "unknown" areas aside (no room, but a barrier);
+estimate the thin-line width; keep walls; drop the sheet frame; bridge door
+gaps; seed rooms where the free space's distance hills stand out (rooms part
+at their doors); flood the seeds back over the free space; drop the outside,
 slivers and scraps; simplify outlines; map them back to source pixels.
 Lengths are fractions of the working page's long side, so the same drawing
 gives the same rooms at any resolution.
@@ -14,10 +15,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from locdetect_worker.detector.binarise import ink_mask
+from locdetect_worker.detector.binarise import ink_mask, unknown_mask
 from locdetect_worker.detector.doors import close_door_gaps
-from locdetect_worker.detector.extent import building_extent
 from locdetect_worker.detector.footprint import building_footprint
+from locdetect_worker.detector.frame import drop_frame_lines, frames_a_margin
 from locdetect_worker.detector.grow import grow_seeds
 from locdetect_worker.detector.model import DetectedRoom
 from locdetect_worker.detector.normalise import paper_grey
@@ -31,14 +32,6 @@ from locdetect_worker.detector.stroke import stroke_width_histogram, thin_line_w
 from locdetect_worker.detector.walls import wall_mask
 
 WORKING_SIDE = 1400
-# Lengths as fractions of the building's extent: door gap, envelope opening, thinnest room.
-GAP, OPENING, WIDTH = 20.0, 5.5, 33.0
-MIN_AREA = 0.0045  # smallest room, as a share of the extent squared
-import os  # TEMP
-_E = {k: float(v) for k, v in (x.split("=") for x in os.environ.get("LDX", "").split(",") if x)}
-GAP = _E.get("GAP", GAP); OPENING = _E.get("OPENING", OPENING); WIDTH = _E.get("WIDTH", WIDTH)
-MIN_AREA = _E.get("MIN_AREA", MIN_AREA)
-WORKING_SIDE = int(_E.get("WS", WORKING_SIDE))
 
 
 def detect_rooms(image: np.ndarray) -> list[DetectedRoom]:
@@ -52,18 +45,23 @@ def detect_rooms(image: np.ndarray) -> list[DetectedRoom]:
     if angle:
         grey, back = rotate_page(grey, angle)
         ink = ink_mask(grey)
+    unknown = unknown_mask(grey, size=max(5, side // 40))
+    ink &= 1 - unknown
     thin = thin_line_width(stroke_width_histogram(ink))
     walls = wall_mask(ink, thin, line_length=max(8, side // 15), hatch_gap=max(3, side // 400),
                       pair_gap=max(4, side // 100))
-    unit = building_extent(walls)
-    walls = close_door_gaps(walls, gap=max(4, round(unit / GAP)), min_run=max(3, side // 200))
+    gap, min_run = max(4, side // 36), max(3, side // 200)
+    sealed = close_door_gaps(walls | unknown, gap=gap, min_run=min_run)  # unknown: never a room
+    if frames_a_margin(sealed):
+        sealed = close_door_gaps(drop_frame_lines(walls) | unknown, gap=gap, min_run=min_run)
+    walls = sealed
     free = (1 - walls).astype(np.uint8)
-    min_area = max(16, int(MIN_AREA * unit * unit))
+    min_area = max(16, int(0.002 * grey.shape[0] * grey.shape[1]))
     radii = [float(r) for r in np.unique(np.geomspace(1, side / 8, 16).round())[::-1]] + [0.0]
     seeds = room_seeds(free, radii, min_dynamic=5.0, relative=0.35, coarse=2)
     regions = grow_seeds(seeds, free)
-    inside = building_footprint(walls, opening=max(3, round(unit / OPENING)))
-    labels, confidences = select_rooms(regions, walls, inside, min_area, min_width=unit / WIDTH)
+    inside = building_footprint(walls, opening=max(3, side // 10))
+    labels, confidences = select_rooms(regions, walls, inside, min_area, min_width=side / 60)
     polygons = label_polygons(labels, tolerance=max(1.0, side / 800))
     height, width = image.shape[:2]
     rooms = []

@@ -14,7 +14,7 @@ import numpy as np
 from locdetect_worker.detector._checks import check_mask
 
 MAX_DEGREES = 10.0
-PROFILE_SIDE = 600
+PROFILE_SIDE = 400
 
 
 def skew_angle(ink: np.ndarray) -> float:
@@ -25,8 +25,9 @@ def skew_angle(ink: np.ndarray) -> float:
                        interpolation=cv2.INTER_AREA)
     if small.sum() < 20:
         return 0.0
-    best = _best(small, np.arange(-MAX_DEGREES, MAX_DEGREES + 0.01, 1.0))
-    best = _best(small, best + np.arange(-1.0, 1.01, 0.1))
+    best = _best(small, np.arange(-MAX_DEGREES, MAX_DEGREES + 0.01, 2.0))
+    best = _best(small, best + np.arange(-1.5, 1.51, 0.5))
+    best = _best(small, best + np.arange(-0.4, 0.41, 0.1))
     upright = _sharpness(small, 0.0)
     # keep the page as it is unless turning it clearly sharpens its profiles
     return float(best) if _sharpness(small, best) > 1.05 * upright else 0.0

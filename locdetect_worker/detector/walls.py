@@ -5,8 +5,10 @@ the commonest (thin-line) stroke then removes furniture, arcs, hatching
 leftovers and dimension text. Long straight horizontal and vertical lines
 that have a parallel partner close by are kept whatever their width, because
 thin double-line walls and window glass close rooms too, while a lone thin
-line (a dimension, a table rule) does not. Components too short to be a wall
-(closed letters, symbols) are dropped.
+line (a dimension, a table rule) does not. Walls drawn as closed outlines
+(at any angle) are filled. A drawing with hardly any of these (a plain map
+in one-pixel lines) has no clutter to tell apart: all its ink may be wall.
+Components too short to be a wall (closed letters, symbols) are dropped.
 """
 
 from __future__ import annotations
@@ -15,6 +17,10 @@ import cv2
 import numpy as np
 
 from locdetect_worker.detector._checks import check_mask
+
+HOLLOW_WIDTH = 1.5  # widest outline wall, in double-line pair gaps
+EVEN = 0.45  # most a strip's width may vary (std / mean) to be a wall's inside
+LINES_ONLY = 0.1  # below this share of the ink in walls, every long line is a wall
 
 
 def wall_mask(
@@ -38,8 +44,37 @@ def wall_mask(
     run = max(3, line_length)
     horizontal = _paired_lines(ink, run, pair_gap)
     vertical = _paired_lines(np.ascontiguousarray(ink.T), run, pair_gap).T
-    walls = thick | horizontal | vertical
+    hollow = _hollow_walls(ink, HOLLOW_WIDTH * pair_gap)
+    walls = thick | horizontal | vertical | hollow
+    if walls.sum() < LINES_ONLY * ink.sum():  # only thin single lines: a plain map's walls
+        walls = ink
     return _drop_short(walls, line_length)
+
+
+def _hollow_walls(ink: np.ndarray, max_width: float) -> np.ndarray:
+    """The enclosed paper strips of an ink mask that are long, thin and evenly wide.
+
+    A wall drawn as an outline (two lines, capped at the ends) encloses a strip
+    of paper as wide as the wall, the same width all along; rooms, furniture
+    and letters enclose wider or stubbier holes, and a small room crowded with
+    symbols leaves paper of very uneven width. Filling such strips makes outline
+    walls solid, at any angle.
+    """
+    paper = (1 - ink).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(paper, connectivity=4)
+    half = cv2.distanceTransform(paper, cv2.DIST_L2, 3)
+    ridge = (half > 0) & (half >= cv2.dilate(half, np.ones((3, 3), np.uint8)))
+    on_ridge, radius = labels[ridge], half[ridge].astype(np.float64)
+    points = np.maximum(np.bincount(on_ridge, minlength=count), 1)
+    mean = np.bincount(on_ridge, radius, count) / points
+    square = np.bincount(on_ridge, radius * radius, count) / points
+    spread = np.sqrt(np.maximum(square - mean**2, 0))
+    wide = np.zeros(count, bool)
+    wide[labels[half > max_width / 2]] = True
+    length = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
+    strip = ~wide & (length >= 3 * max_width) & (spread <= EVEN * mean)
+    strip[0] = False  # label 0 is the ink
+    return strip[labels].astype(np.uint8)
 
 
 def _paired_lines(ink: np.ndarray, length: int, gap: int) -> np.ndarray:

@@ -1,0 +1,64 @@
+"""Drop the sheet frame from the walls, so the margin it encloses reads as outside.
+
+A sheet frame is a set of straight lines running along most of the page's
+width or height, with a blank margin inside it around the drawing. Its lines
+close the margin and the title block into "rooms", so every row (and column)
+of the wall mask holding one unbroken run over ``share`` of the page loses
+that run. The title block's short lines stay, but, opened on the frame's
+side, its cells join the outside.
+
+The margin is what tells a frame from the outer wall of a plan cropped tight
+to its building, which runs as far but encloses rooms; so lines are dropped
+only when :func:`frames_a_margin` finds a margin.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from locdetect_worker.detector._checks import check_mask
+
+FRAME_SHARE = 0.9
+MARGIN_SPAN = 0.85  # the free space inside a frame spans at least this share of the page
+
+
+def frames_a_margin(sealed: np.ndarray) -> bool:
+    """Whether (H, W) ``uint8`` walls, door gaps closed, hold a frame around a margin.
+
+    Inside a frame, free space that does not reach the sheet's edge spans
+    nearly the whole page both ways: the margin around the drawing. In a plan
+    cropped tight to its building the free space inside is rooms, and only a
+    room filling the whole building would span that far.
+    """
+    check_mask(sealed, "sealed")
+    height, width = sealed.shape
+    free = (1 - sealed).astype(np.uint8)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(free, connectivity=4)
+    for x, y, box_width, box_height, _ in stats[1:]:
+        inside = x > 0 and y > 0 and x + box_width < width and y + box_height < height
+        if inside and min(box_width / width, box_height / height) >= MARGIN_SPAN:
+            return True
+    return False
+
+
+def drop_frame_lines(walls: np.ndarray, share: float = FRAME_SHARE) -> np.ndarray:
+    """(H, W) ``uint8`` walls without runs longer than ``share`` of the page's width or height."""
+    check_mask(walls, "walls")
+    if not 0.0 < share <= 1.0:
+        raise ValueError(f"share must be in (0, 1], got {share}")
+    kept = walls.copy()
+    _clear_long_runs(kept, share)
+    _clear_long_runs(kept.T, share)  # a view: clears the columns in place
+    return kept
+
+
+def _clear_long_runs(mask: np.ndarray, share: float) -> None:
+    """Zero, in place, every run of ones longer than ``share`` of a row, row by row."""
+    length = share * mask.shape[1]
+    for row in np.flatnonzero(np.count_nonzero(mask, axis=1) >= length):
+        edges = np.flatnonzero(np.diff(np.concatenate(([0], mask[row] > 0, [0])).astype(np.int8)))
+        starts, stops = edges[::2], edges[1::2]
+        for start, stop in zip(starts, stops, strict=True):
+            if stop - start >= length:
+                mask[row, start:stop] = 0
