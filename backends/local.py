@@ -10,6 +10,7 @@ import time
 
 import anyio
 import anyio.to_process
+import cv2
 from anyio import BrokenWorkerProcess
 from botocore.exceptions import ClientError
 
@@ -77,7 +78,7 @@ class LocalBackend(Backend):
             try:
                 with anyio.fail_after(self.settings.detect_timeout):
                     return await anyio.to_process.run_sync(
-                        analyse_blueprint,
+                        analyse_single_threaded,
                         data,
                         self._limits,
                         cancellable=True,
@@ -91,3 +92,13 @@ class LocalBackend(Backend):
                 raise JobError(
                     "detect_failed", "the detector process died (killed, possibly out of memory)"
                 ) from None
+
+
+def analyse_single_threaded(data: bytes, limits: DecodeLimits) -> Analysis:
+    """:func:`analyse_blueprint` in a detector process, with one OpenCV thread.
+
+    There is a detector process per core already; OpenCV's own threads on top
+    would only contend with them (and with the event loop) for the same cores.
+    """
+    cv2.setNumThreads(1)
+    return analyse_blueprint(data, limits)
