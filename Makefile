@@ -21,6 +21,7 @@ test: $(BIN)/.installed lint
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/cfn-lint cloudformation/*.yaml
 

@@ -127,8 +127,12 @@ class SageMakerBackend(Backend):
             # overdue, and within the bound the sweeper keeps (which fails it after that).
             attempt = existing.attempt + 1
             if existing.deadline > _now() or attempt > self.settings.sagemaker_max_attempts:
-                log.info("sagemaker_already_pending", job_id=job.job_id,
-                         inference_id=inference_id, attempt=existing.attempt)
+                log.info(
+                    "sagemaker_already_pending",
+                    job_id=job.job_id,
+                    inference_id=inference_id,
+                    attempt=existing.attempt,
+                )
                 return None
         await self._submit(
             job.job_id, job.source, inference_id, content_type, attempt=attempt, force=job.force
@@ -187,8 +191,13 @@ class SageMakerBackend(Backend):
                     raise
                 delay = min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1))
                 delay *= random.uniform(0.5, 1.0)
-                log.warning("sagemaker_invoke_retry", attempt=attempt, delay=round(delay, 2),
-                            error=str(exc), inference_id=params["InferenceId"])
+                log.warning(
+                    "sagemaker_invoke_retry",
+                    attempt=attempt,
+                    delay=round(delay, 2),
+                    error=str(exc),
+                    inference_id=params["InferenceId"],
+                )
                 await anyio.sleep(delay)
         raise AssertionError("unreachable")
 
@@ -213,8 +222,12 @@ class SageMakerBackend(Backend):
             except (ClientError, BotoCoreError, OSError) as exc:
                 failures += 1
                 delay = min(self.backoff_cap, self.backoff_base * 2 ** min(failures - 1, 16))
-                log.warning("outcomes_receive_failed", error=f"{type(exc).__name__}: {exc}",
-                            failures=failures, delay=delay)
+                log.warning(
+                    "outcomes_receive_failed",
+                    error=f"{type(exc).__name__}: {exc}",
+                    failures=failures,
+                    delay=delay,
+                )
                 with anyio.move_on_after(delay):
                     await self._closing.wait()
                 continue
@@ -306,9 +319,13 @@ class SageMakerBackend(Backend):
                 log.info("job_result_discarded", job_id=document.job_id, reason=reason)
             else:
                 await self.store.write(document, completed.overlay_png)
-                log.info("sagemaker_result", job_id=document.job_id, status=document.status,
-                         rooms=len(document.rooms),
-                         code=document.error.code if document.error else None)
+                log.info(
+                    "sagemaker_result",
+                    job_id=document.job_id,
+                    status=document.status,
+                    rooms=len(document.rooms),
+                    code=document.error.code if document.error else None,
+                )
                 if self.metrics is not None:
                     self.metrics.job_finished(document, event_time=None)
         if marker is not None:
@@ -386,8 +403,12 @@ class SageMakerBackend(Backend):
             return
         if marker is None or marker.deadline > now:
             return
-        context = {"job_id": marker.job_id, "bucket": marker.source.bucket,
-                   "key": marker.source.key, "inference_id": marker.inference_id}
+        context = {
+            "job_id": marker.job_id,
+            "bucket": marker.source.bucket,
+            "key": marker.source.key,
+            "inference_id": marker.inference_id,
+        }
         with bound_contextvars(**context):
             try:
                 async with self._exclusive(marker.inference_id):
@@ -408,9 +429,14 @@ class SageMakerBackend(Backend):
                 marker.job_id, marker.source, None, marker.failure_location
             )
         elif marker.attempt < self.settings.sagemaker_max_attempts:
-            await self._submit(marker.job_id, marker.source, marker.inference_id,
-                               marker.content_type, attempt=marker.attempt + 1,
-                               force=marker.force)
+            await self._submit(
+                marker.job_id,
+                marker.source,
+                marker.inference_id,
+                marker.content_type,
+                attempt=marker.attempt + 1,
+                force=marker.force,
+            )
             return
         else:
             message = (

@@ -58,8 +58,15 @@ async def run_path(
         env = worker_env(aws, workers, log_level="WARNING", backend=backend)
         if backend == "sagemaker":
             local = await stack.enter_async_context(
-                sagemaker_stack(s3, sqs, sns, bucket=aws.results_bucket, region=LOCAL_REGION,
-                                container_workers=workers, max_concurrent_invocations=workers)
+                sagemaker_stack(
+                    s3,
+                    sqs,
+                    sns,
+                    bucket=aws.results_bucket,
+                    region=LOCAL_REGION,
+                    container_workers=workers,
+                    max_concurrent_invocations=workers,
+                )
             )
             env.update(
                 LOCDETECT_SAGEMAKER_ENDPOINT=local.endpoint_name,
@@ -99,8 +106,10 @@ def main() -> None:
         sys.exit("needs the LOCDETECT_SAGEMAKER_RUNTIME_URL setting (not in this version)")
     plans = load_plans(args.plans, args.size, args.cvc)
     kind = "CVC-FP" if args.cvc else f"synthetic {args.size} px"
-    print(f"{len(plans)} {kind} plans, {args.workers} detector processes per path, "
-          f"{os.cpu_count()} cores")
+    print(
+        f"{len(plans)} {kind} plans, {args.workers} detector processes per path, "
+        f"{os.cpu_count()} cores"
+    )
     header = ("backend", "one-by-one p50 s", "burst plans/s", "burst p50 s", "burst p95 s")
     print("  ".join(f"{h:>16}" for h in header))
     pooled: dict[str, tuple[list[float], list[float], list[float]]] = {
@@ -127,8 +136,11 @@ def main() -> None:
     local, sagemaker = pooled["local"], pooled["sagemaker"]
     added = statistics.median(sagemaker[0]) - statistics.median(local[0])
     ratio = statistics.mean(sagemaker[1]) / statistics.mean(local[1])
-    print(f"\nadded latency per job (one at a time, p50 over {args.rounds} round(s)): "
-          f"{added:+.2f} s; throughput ratio sagemaker/local: {ratio:.2f}")
+    print(
+        f"\nadded latency per job (one at a time, p50 over {args.rounds} round(s)): "
+        f"{added:+.2f} s; throughput ratio sagemaker/local: {ratio:.2f}"
+    )
+
 
 if __name__ == "__main__":
     main()

@@ -62,7 +62,10 @@ class Fleet:
         log = (self.logs / f"worker-{self.started:03d}.log").open("wb")
         return subprocess.Popen(
             [sys.executable, "-m", "locdetect_worker.cli", "run"],
-            env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
     def kill_one(self) -> None:
@@ -113,8 +116,14 @@ async def upload(s3: Any, bucket: str, plans: list[bytes], count: int) -> dict[s
 async def replay_dlq(env: dict[str, str]) -> int:
     """``locdetect-worker replay dlq``; the number of messages it moved back."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "locdetect_worker.cli", "replay", "dlq",
-        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+        sys.executable,
+        "-m",
+        "locdetect_worker.cli",
+        "replay",
+        "dlq",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
     )
     out, _ = await process.communicate()
     moved = re.search(rb"moved (\d+)", out)
@@ -171,7 +180,8 @@ def start_moto() -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     moto = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     return moto, f"http://127.0.0.1:{port}"
 
@@ -183,14 +193,20 @@ async def soak(
     try:
         async with moto_clients(endpoint) as (s3, sqs):
             stack = await create_stack(
-                s3, sqs, endpoint,
-                visibility_timeout=VISIBILITY_TIMEOUT, max_receive_count=args.max_receive_count,
+                s3,
+                sqs,
+                endpoint,
+                visibility_timeout=VISIBILITY_TIMEOUT,
+                max_receive_count=args.max_receive_count,
             )
             await s3.put_bucket_versioning(
                 Bucket=stack.results_bucket, VersioningConfiguration={"Status": "Enabled"}
             )
             env = worker_env(
-                stack, 1, visibility_timeout=str(VISIBILITY_TIMEOUT), heartbeat_interval="5",
+                stack,
+                1,
+                visibility_timeout=str(VISIBILITY_TIMEOUT),
+                heartbeat_interval="5",
                 log_format="json",
             )
             fleet = Fleet(env, logs, args.workers)
@@ -200,9 +216,8 @@ async def soak(
             etags = await upload(s3, stack.blueprints_bucket, plans, args.plans)
             deadline = started + args.timeout
             dead_lettered = 0
-            while (
-                await count_results(s3, stack.results_bucket) < args.plans
-                or await queue_depth(sqs, stack.queue_url)
+            while await count_results(s3, stack.results_bucket) < args.plans or await queue_depth(
+                sqs, stack.queue_url
             ):
                 if time.perf_counter() > deadline:
                     raise TimeoutError(f"not done after {args.timeout} s; logs in {logs}")
@@ -221,9 +236,7 @@ async def soak(
             for process in fleet.processes:
                 if process.poll() is None:
                     os.killpg(process.pid, signal.SIGKILL)
-    starts = Counter(
-        e["job_id"] for e in fleet.events() if e.get("event") == "job_started"
-    )
+    starts = Counter(e["job_id"] for e in fleet.events() if e.get("event") == "job_started")
     return {
         "plans": args.plans,
         "workers": args.workers,
@@ -248,8 +261,13 @@ def main() -> int:
     parser.add_argument("--kill-every", type=float, default=5.0, metavar="S")
     parser.add_argument("--size", type=int, default=800, help="long side of each plan, px")
     parser.add_argument("--distinct", type=int, default=40, help="distinct drawings to cycle")
-    parser.add_argument("--max-receive-count", type=int, default=5, metavar="N",
-                        help="deliveries before a message moves to the DLQ (5 as deployed)")
+    parser.add_argument(
+        "--max-receive-count",
+        type=int,
+        default=5,
+        metavar="N",
+        help="deliveries before a message moves to the DLQ (5 as deployed)",
+    )
     parser.add_argument("--timeout", type=float, default=3600)
     parser.add_argument("--seed", type=int, default=0, help="seed for the choice of victims")
     args = parser.parse_args()

@@ -265,8 +265,10 @@ def _evaluate_all(
     extra = ([threshold] * len(pairs), [overlays] * len(pairs))
     scores: list[PlanScore] = []
     with ProcessPoolExecutor(jobs) as executor:
-        results = executor.map(evaluate_plan, plans, truths, *extra) if jobs > 1 else map(
-            evaluate_plan, plans, truths, *extra
+        results = (
+            executor.map(evaluate_plan, plans, truths, *extra)
+            if jobs > 1
+            else map(evaluate_plan, plans, truths, *extra)
         )
         for index, score in enumerate(results, start=1):
             scores.append(score)
@@ -299,23 +301,33 @@ def _plan_row(score: PlanScore) -> dict[str, object]:
 
 
 def _print_tables(report: dict) -> None:
-    print(f"{'plan':<28} {'truth':>5} {'pred':>5} {'tp':>4} {'P':>6} {'R':>6} {'F1':>6} "
-          f"{'mIoU':>6} {'ms':>7}")
+    print(
+        f"{'plan':<28} {'truth':>5} {'pred':>5} {'tp':>4} {'P':>6} {'R':>6} {'F1':>6} "
+        f"{'mIoU':>6} {'ms':>7}"
+    )
     for row in report["plans"]:
-        print(f"{row['stem']:<28} {row['truth']:>5} {row['predicted']:>5} {row['tp']:>4} "
-              f"{row['precision']:>6.3f} {row['recall']:>6.3f} {row['f1']:>6.3f} "
-              f"{row['mean_iou']:>6.3f} {row['detect_ms']:>7.0f}"
-              + (f"  {row['error']}" if row["error"] else ""))
+        print(
+            f"{row['stem']:<28} {row['truth']:>5} {row['predicted']:>5} {row['tp']:>4} "
+            f"{row['precision']:>6.3f} {row['recall']:>6.3f} {row['f1']:>6.3f} "
+            f"{row['mean_iou']:>6.3f} {row['detect_ms']:>7.0f}"
+            + (f"  {row['error']}" if row["error"] else "")
+        )
     print()
-    print(f"{'family':<12} {'plans':>5} {'truth':>5} {'pred':>5} {'tp':>4} {'P':>6} {'R':>6} "
-          f"{'F1':>6} {'mIoU':>6}")
+    print(
+        f"{'family':<12} {'plans':>5} {'truth':>5} {'pred':>5} {'tp':>4} {'P':>6} {'R':>6} "
+        f"{'F1':>6} {'mIoU':>6}"
+    )
     for name, fam in [*report["families"].items(), ("ALL", report["pooled"])]:
-        print(f"{name:<12} {fam['plans']:>5} {fam['truth']:>5} {fam['predicted']:>5} "
-              f"{fam['tp']:>4} {fam['precision']:>6.3f} {fam['recall']:>6.3f} {fam['f1']:>6.3f} "
-              f"{fam['mean_iou']:>6.3f}")
+        print(
+            f"{name:<12} {fam['plans']:>5} {fam['truth']:>5} {fam['predicted']:>5} "
+            f"{fam['tp']:>4} {fam['precision']:>6.3f} {fam['recall']:>6.3f} {fam['f1']:>6.3f} "
+            f"{fam['mean_iou']:>6.3f}"
+        )
     print()
     print(f"precision at confidence (IoU >= {report['iou_threshold']}):")
     print(f"{'conf >=':>8} {'pred':>6} {'tp':>6} {'P':>6}")
     for row in report["precision_at_confidence"]:
-        print(f"{row['min_confidence']:>8.2f} {row['predicted']:>6} {row['tp']:>6} "
-              f"{row['precision']:>6.3f}")
+        print(
+            f"{row['min_confidence']:>8.2f} {row['predicted']:>6} {row['tp']:>6} "
+            f"{row['precision']:>6.3f}"
+        )

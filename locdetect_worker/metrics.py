@@ -68,16 +68,22 @@ class JobMetrics:
             values["EndToEndLatency"] = (_ms_since(_epoch(event_time), now), "Milliseconds")
         if sent_timestamp is not None:
             sent = int(sent_timestamp) / 1000
-            values["MessageAge"] = (_ms_since(sent, now if received_at is None else received_at),
-                                    "Milliseconds")
+            values["MessageAge"] = (
+                _ms_since(sent, now if received_at is None else received_at),
+                "Milliseconds",
+            )
         record: dict[str, Any] = {
             "_aws": {
                 "Timestamp": int(now * 1000),
-                "CloudWatchMetrics": [{
-                    "Namespace": self.namespace,
-                    "Dimensions": [DIMENSIONS],
-                    "Metrics": [{"Name": name, "Unit": unit} for name, (_, unit) in values.items()],
-                }],
+                "CloudWatchMetrics": [
+                    {
+                        "Namespace": self.namespace,
+                        "Dimensions": [DIMENSIONS],
+                        "Metrics": [
+                            {"Name": name, "Unit": unit} for name, (_, unit) in values.items()
+                        ],
+                    }
+                ],
             },
             "Service": SERVICE,
             "Backend": document.backend,

@@ -49,39 +49,55 @@ AWS_ERRORS = (ClientError, BotoCoreError, OSError)
 
 def add_replay_arguments(parser: argparse.ArgumentParser) -> None:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--dry-run", action="store_true",
-                        help="read and count only: send, move and delete nothing")
-    common.add_argument("--force", action="store_true",
-                        help="re-run the jobs even where a result already exists")
-    common.add_argument("--rate", type=_positive(float), metavar="R",
-                        help="send at most R messages per second")
-    common.add_argument("--queue-url", metavar="URL",
-                        help="queue to send to (default: LOCDETECT_QUEUE_URL)")
+    common.add_argument(
+        "--dry-run", action="store_true", help="read and count only: send, move and delete nothing"
+    )
+    common.add_argument(
+        "--force", action="store_true", help="re-run the jobs even where a result already exists"
+    )
+    common.add_argument(
+        "--rate", type=_positive(float), metavar="R", help="send at most R messages per second"
+    )
+    common.add_argument(
+        "--queue-url", metavar="URL", help="queue to send to (default: LOCDETECT_QUEUE_URL)"
+    )
     sources = parser.add_subparsers(title="sources", required=True, metavar="SOURCE")
 
-    dlq = sources.add_parser("dlq", parents=[common],
-                             help="move messages from the dead-letter queue back to the queue")
-    dlq.add_argument("--dlq-url", metavar="URL",
-                     help="the DLQ (default: from the queue's RedrivePolicy)")
+    dlq = sources.add_parser(
+        "dlq", parents=[common], help="move messages from the dead-letter queue back to the queue"
+    )
+    dlq.add_argument(
+        "--dlq-url", metavar="URL", help="the DLQ (default: from the queue's RedrivePolicy)"
+    )
     dlq.add_argument("--max", type=_positive(int), metavar="N", help="move at most N messages")
     dlq.set_defaults(replay=replay_dlq)
 
-    s3 = sources.add_parser("s3", parents=[common],
-                            help="send an S3 ObjectCreated event for each existing object")
+    s3 = sources.add_parser(
+        "s3", parents=[common], help="send an S3 ObjectCreated event for each existing object"
+    )
     s3.add_argument("--bucket", required=True, help="the blueprints bucket")
-    s3.add_argument("--prefix", metavar="P",
-                    help="only keys under P (default: LOCDETECT_INPUT_PREFIX)")
-    s3.add_argument("--since", type=parse_time, metavar="T",
-                    help="only objects modified at or after T (ISO 8601, UTC unless given)")
-    s3.add_argument("--until", type=parse_time, metavar="T",
-                    help="only objects modified before T")
+    s3.add_argument(
+        "--prefix", metavar="P", help="only keys under P (default: LOCDETECT_INPUT_PREFIX)"
+    )
+    s3.add_argument(
+        "--since",
+        type=parse_time,
+        metavar="T",
+        help="only objects modified at or after T (ISO 8601, UTC unless given)",
+    )
+    s3.add_argument("--until", type=parse_time, metavar="T", help="only objects modified before T")
     s3.set_defaults(replay=replay_s3)
 
-    archive = sources.add_parser("file", parents=[common],
-                                 help="re-send archived message bodies, one JSON value a line")
-    archive.add_argument("events", type=Path, metavar="EVENTS.jsonl",
-                         help="each line a message body, or an SQS message with Body and "
-                              "MessageAttributes; '-' reads stdin")
+    archive = sources.add_parser(
+        "file", parents=[common], help="re-send archived message bodies, one JSON value a line"
+    )
+    archive.add_argument(
+        "events",
+        type=Path,
+        metavar="EVENTS.jsonl",
+        help="each line a message body, or an SQS message with Body and "
+        "MessageAttributes; '-' reads stdin",
+    )
     archive.set_defaults(replay=replay_file)
 
 
@@ -206,8 +222,10 @@ class Replay:
                 flags += [False] * len(batch)
                 continue
             for failure in response.get("Failed", []):
-                print(f"send refused: {failure.get('Code')}: {failure.get('Message')}",
-                      file=sys.stderr)
+                print(
+                    f"send refused: {failure.get('Code')}: {failure.get('Message')}",
+                    file=sys.stderr,
+                )
             ok = {entry["Id"] for entry in response.get("Successful", [])}
             flags += [str(index) in ok for index in range(len(batch))]
         return flags
@@ -271,8 +289,10 @@ async def _move_task(replay: Replay, dlq_url: str, tally: Tally) -> bool:
             error = exc.response.get("Error", {})
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
             if error.get("Code") in UNSUPPORTED_CODES or status >= 500:
-                print("StartMessageMoveTask is not available here: moving message by message",
-                      file=sys.stderr)
+                print(
+                    "StartMessageMoveTask is not available here: moving message by message",
+                    file=sys.stderr,
+                )
                 return False
             raise
     while True:
@@ -288,8 +308,9 @@ async def _move_task(replay: Replay, dlq_url: str, tally: Tally) -> bool:
         tally.progress()
         await anyio.sleep(MOVE_TASK_POLL_S)
     if task["Status"] != "COMPLETED":
-        print(f"message move task {task['Status']}: {task.get('FailureReason', '')}",
-              file=sys.stderr)
+        print(
+            f"message move task {task['Status']}: {task.get('FailureReason', '')}", file=sys.stderr
+        )
         tally.failed = max(1, tally.seen - tally.sent)
     tally.progress(final=True)
     return True
@@ -360,7 +381,8 @@ async def replay_s3(replay: Replay) -> Tally:
     pacer = Pacer(args.rate)
     async for page in _object_pages(replay.s3, args.bucket, prefix):
         chosen = [
-            obj for obj in page
+            obj
+            for obj in page
             if not obj["Key"].endswith("/")
             and (args.since is None or obj["LastModified"] >= args.since)
             and (args.until is None or obj["LastModified"] < args.until)

@@ -287,7 +287,7 @@ class SageMakerEmulator:
         if status >= 300:
             kind = "client" if status < 500 else "server"
             text = body.decode("utf-8", "replace")
-            reason = f'ClientError: Received {kind} error ({status}) from primary with message '
+            reason = f"ClientError: Received {kind} error ({status}) from primary with message "
             reason += f'"{text}"'
             await self._fail(invocation, reason, body)
             return
@@ -396,8 +396,16 @@ def _iso(epoch: float) -> str:
 def container_command(port: int, model_dir: Path) -> list[str]:
     """The container's ``serve`` entry point on 127.0.0.1:``port``, as a child process command."""
     return [
-        sys.executable, "-m", "container.server", "serve", "--host", "127.0.0.1",
-        "--port", str(port), "--model-dir", str(model_dir),
+        sys.executable,
+        "-m",
+        "container.server",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--model-dir",
+        str(model_dir),
     ]
 
 

@@ -107,8 +107,13 @@ async def sagemaker_env(
     )
     name = f"ep-{uuid.uuid4().hex[:8]}"
     async with sagemaker_stack(
-        aws.s3, aws.sqs, aws.sns, bucket=stack.results_bucket, endpoint_name=name,
-        container_url=container_url, region=LOCAL_REGION,
+        aws.s3,
+        aws.sqs,
+        aws.sns,
+        bucket=stack.results_bucket,
+        endpoint_name=name,
+        container_url=container_url,
+        region=LOCAL_REGION,
     ) as local:
         values: dict[str, Any] = {
             "backend": "sagemaker",

@@ -33,8 +33,10 @@ def test_detect_prints_one_valid_document_per_file(tmp_path):
         x0, y0, x1, y1 = room.bbox
         assert 0 <= x0 < x1 <= 1200 and 0 <= y0 < y1 <= 900
         assert room.bbox_normalized == (
-            round(1000 * x0 / 1200), round(1000 * y0 / 900),
-            round(1000 * x1 / 1200), round(1000 * y1 / 900),
+            round(1000 * x0 / 1200),
+            round(1000 * y0 / 900),
+            round(1000 * x1 / 1200),
+            round(1000 * y1 / 900),
         )
     assert (tmp_path / "out" / "level 1.overlay.png").read_bytes().startswith(b"\x89PNG")
 
@@ -65,7 +67,10 @@ def test_every_command_has_help():
 def test_run_without_queue_stops_with_a_message_naming_the_setting(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "locdetect_worker.cli", "run"],
-        capture_output=True, text=True, timeout=60, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
         env={"PATH": "/usr/bin:/bin", "LOCDETECT_CONCURRENCY": "3"},
     )
     assert result.returncode == 2

@@ -63,8 +63,9 @@ def branches(node: Any) -> Iterator[Any]:
 
 
 def as_list(node: Any) -> list[Any]:
-    return [item for value in (node if isinstance(node, list) else [node])
-            for item in branches(value)]
+    return [
+        item for value in (node if isinstance(node, list) else [node]) for item in branches(value)
+    ]
 
 
 def statements(name: str) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -100,8 +101,10 @@ def test_every_bucket_is_kms_encrypted_blocked_and_tls_only() -> None:
         assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
         assert rule["ServerSideEncryptionByDefault"]["KMSMasterKeyID"]
         assert props["PublicAccessBlockConfiguration"] == {
-            "BlockPublicAcls": True, "BlockPublicPolicy": True,
-            "IgnorePublicAcls": True, "RestrictPublicBuckets": True,
+            "BlockPublicAcls": True,
+            "BlockPublicPolicy": True,
+            "IgnorePublicAcls": True,
+            "RestrictPublicBuckets": True,
         }
         assert bucket["DeletionPolicy"] == "Retain"
         [policy] = [p for p in policies if p["Properties"]["Bucket"] == {"Ref": logical_id}]
@@ -117,12 +120,15 @@ def test_bucket_versioning_and_lifecycle() -> None:
     buckets = resources("storage", "AWS::S3::Bucket")
     blueprints = buckets["BlueprintsBucket"]["Properties"]
     assert blueprints["VersioningConfiguration"] == {"Status": "Enabled"}
-    assert any("NoncurrentVersionExpiration" in r
-               for r in blueprints["LifecycleConfiguration"]["Rules"])
+    assert any(
+        "NoncurrentVersionExpiration" in r for r in blueprints["LifecycleConfiguration"]["Rules"]
+    )
     rules = buckets["ResultsBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
     results = {str(r.get("Prefix")): r for r in rules}
-    results = {**results, **{r["Prefix"]["Ref"]: r for r in rules
-                             if isinstance(r.get("Prefix"), dict)}}
+    results = {
+        **results,
+        **{r["Prefix"]["Ref"]: r for r in rules if isinstance(r.get("Prefix"), dict)},
+    }
     assert "ExpirationInDays" in results["PendingPrefix"]
     assert "ExpirationInDays" in results["ResultsPrefix"]
     assert "ExpirationInDays" in results[FAILURES_PREFIX]
@@ -134,21 +140,28 @@ def test_bucket_versioning_and_lifecycle() -> None:
 
 def test_every_queue_has_a_dlq_encryption_and_alarms() -> None:
     queues = resources("messaging", "AWS::SQS::Queue")
-    dlqs = {q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]: name
-            for name, q in queues.items() if "RedrivePolicy" in q["Properties"]}
+    dlqs = {
+        q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]: name
+        for name, q in queues.items()
+        if "RedrivePolicy" in q["Properties"]
+    }
     assert set(dlqs.values()) == {"EventsQueue", "OutcomesQueue"}
     assert set(queues) == set(dlqs) | set(dlqs.values()), "a queue is neither source nor DLQ"
     for queue in queues.values():
-        assert queue["Properties"].get("SqsManagedSseEnabled") or "KmsMasterKeyId" in queue[
-            "Properties"]
+        assert (
+            queue["Properties"].get("SqsManagedSseEnabled")
+            or "KmsMasterKeyId" in queue["Properties"]
+        )
     alarms = resources("messaging", "AWS::CloudWatch::Alarm").values()
 
     def alarmed(queue: str, metric: str) -> bool:
         dimension = {"Fn::GetAtt": [queue, "QueueName"]}
-        return any(a["Properties"].get("MetricName") == metric
-                   and a["Properties"]["Dimensions"][0]["Value"] == dimension
-                   and a["Properties"]["AlarmActions"]
-                   for a in alarms)
+        return any(
+            a["Properties"].get("MetricName") == metric
+            and a["Properties"]["Dimensions"][0]["Value"] == dimension
+            and a["Properties"]["AlarmActions"]
+            for a in alarms
+        )
 
     for dlq, source in dlqs.items():
         assert alarmed(dlq, "ApproximateNumberOfMessagesVisible"), f"no depth alarm on {dlq}"
@@ -157,8 +170,9 @@ def test_every_queue_has_a_dlq_encryption_and_alarms() -> None:
 
 def test_queue_policies_are_scoped_by_source_and_account() -> None:
     for policy in resources("messaging", "AWS::SQS::QueuePolicy").values():
-        allows = [s for s in policy["Properties"]["PolicyDocument"]["Statement"]
-                  if s["Effect"] == "Allow"]
+        allows = [
+            s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"
+        ]
         assert allows
         for statement in allows:
             assert set(statement["Principal"]) == {"Service"}
@@ -170,12 +184,17 @@ def test_queue_policies_are_scoped_by_source_and_account() -> None:
 def test_blueprints_bucket_name_matches_the_queue_policy_pattern() -> None:
     """The notification only validates if S3's source ARN matches the events queue policy."""
     policy = resources("messaging", "AWS::SQS::QueuePolicy")["EventsQueuePolicy"]
-    [allow] = [s for s in policy["Properties"]["PolicyDocument"]["Statement"]
-               if s["Effect"] == "Allow"]
+    [allow] = [
+        s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"
+    ]
     pattern = allow["Condition"]["ArnLike"]["aws:SourceArn"]["Fn::Sub"]
     name = resources("storage", "AWS::S3::Bucket")["BlueprintsBucket"]["Properties"]["BucketName"]
-    values = {"AWS::Partition": "aws", "AWS::AccountId": "123456789012",
-              "AWS::Region": "ap-southeast-3", "EnvironmentName": "prod-eu-abc"}
+    values = {
+        "AWS::Partition": "aws",
+        "AWS::AccountId": "123456789012",
+        "AWS::Region": "ap-southeast-3",
+        "EnvironmentName": "prod-eu-abc",
+    }
     arn = "arn:aws:s3:::" + _substitute(name["Fn::Sub"], values)
     assert fnmatch.fnmatchcase(arn, _substitute(pattern, values))
     assert len(arn.removeprefix("arn:aws:s3:::")) <= 63, "bucket name too long at max lengths"
@@ -185,10 +204,12 @@ def test_notification_filters_the_input_prefix_into_the_events_queue() -> None:
     bucket = resources("storage", "AWS::S3::Bucket")["BlueprintsBucket"]["Properties"]
     [config] = bucket["NotificationConfiguration"]["QueueConfigurations"]
     assert config["Event"] == "s3:ObjectCreated:*"
-    assert config["Queue"] == {"Fn::ImportValue": {
-        "Fn::Sub": "${EnvironmentName}-locdetect-EventsQueueArn"}}
-    assert config["Filter"]["S3Key"]["Rules"] == [{"Name": "prefix",
-                                                   "Value": {"Ref": "InputPrefix"}}]
+    assert config["Queue"] == {
+        "Fn::ImportValue": {"Fn::Sub": "${EnvironmentName}-locdetect-EventsQueueArn"}
+    }
+    assert config["Filter"]["S3Key"]["Rules"] == [
+        {"Name": "prefix", "Value": {"Ref": "InputPrefix"}}
+    ]
 
 
 @pytest.mark.parametrize("name", ORDER)
@@ -203,7 +224,8 @@ def test_no_wildcard_actions_and_star_resources_only_where_unavoidable(name: str
         if "*" in as_list(statement.get("Resource", [])):
             is_key_policy = logical_id in resources(name, "AWS::KMS::Key")
             assert is_key_policy or set(actions) <= RESOURCELESS_ACTIONS, (
-                f"{name}/{logical_id}: {actions} on Resource '*'")
+                f"{name}/{logical_id}: {actions} on Resource '*'"
+            )
 
 
 def test_imports_are_exported_by_an_earlier_stack() -> None:
@@ -238,10 +260,19 @@ def test_task_environment_sets_only_real_settings() -> None:
     assert len(fields) == len(names), "a variable without the LOCDETECT_ prefix"
     unknown = fields - set(Settings.model_fields)
     assert not unknown, f"not settings: {sorted(unknown)}"
-    assert {"queue_url", "results_bucket", "backend", "sagemaker_endpoint",
-            "outcomes_queue_url", "health_file"} <= fields
-    literals = {n.removeprefix("LOCDETECT_").lower(): item["Value"]
-                for n, item in zip(names, env, strict=True) if isinstance(item["Value"], str)}
+    assert {
+        "queue_url",
+        "results_bucket",
+        "backend",
+        "sagemaker_endpoint",
+        "outcomes_queue_url",
+        "health_file",
+    } <= fields
+    literals = {
+        n.removeprefix("LOCDETECT_").lower(): item["Value"]
+        for n, item in zip(names, env, strict=True)
+        if isinstance(item["Value"], str)
+    }
     Settings(**literals)  # the literal values parse
 
 
@@ -280,8 +311,11 @@ def test_task_role_can_write_every_prefix_the_worker_writes() -> None:
             for resource in as_list(statement["Resource"]):
                 pattern, names = resource["Fn::Sub"]
                 prefix = pattern.removeprefix("${Bucket}/").removesuffix("*")
-                writable.add(names[prefix.strip("${}")]["Fn::ImportValue"]["Fn::Sub"]
-                             if prefix.startswith("${") else prefix)
+                writable.add(
+                    names[prefix.strip("${}")]["Fn::ImportValue"]["Fn::Sub"]
+                    if prefix.startswith("${")
+                    else prefix
+                )
     imported = "${EnvironmentName}-locdetect-%s"
     assert writable == {imported % "ResultsPrefix", imported % "PendingPrefix", FAILURES_PREFIX}
 
@@ -310,7 +344,8 @@ def test_endpoint_is_async_and_scales_from_zero() -> None:
     assert {"S3OutputPath", "S3FailurePath"} <= set(output)
     assert set(output["NotificationConfig"]) == {"SuccessTopic", "ErrorTopic"}
     assert async_config["ClientConfig"]["MaxConcurrentInvocationsPerInstance"] == {
-        "Ref": "MaxConcurrentInvocationsPerInstance"}
+        "Ref": "MaxConcurrentInvocationsPerInstance"
+    }
     target = resources("sagemaker", "AWS::ApplicationAutoScaling::ScalableTarget")
     assert target["ScalableTarget"]["Properties"]["MinCapacity"] == 0
     policies = resources("sagemaker", "AWS::ApplicationAutoScaling::ScalingPolicy")
@@ -349,8 +384,12 @@ async def test_every_stack_creates_in_order_on_moto(moto_endpoint: str, backend:
         subnet = (await ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24"))["Subnet"]
         parameters = {
             "sagemaker": {"InferenceImageUri": IMAGE.format(env=env, name="inference")},
-            "worker": {"WorkerImageUri": IMAGE.format(env=env, name="worker"), "VpcId": vpc,
-                       "SubnetIds": subnet["SubnetId"], "Backend": backend},
+            "worker": {
+                "WorkerImageUri": IMAGE.format(env=env, name="worker"),
+                "VpcId": vpc,
+                "SubnetIds": subnet["SubnetId"],
+                "Backend": backend,
+            },
         }
         outputs: dict[str, str] = {}
         for name in ORDER:
@@ -365,10 +404,15 @@ async def test_every_stack_creates_in_order_on_moto(moto_endpoint: str, backend:
             assert created["StackStatus"] == "CREATE_COMPLETE", created.get("StackStatusReason")
             outputs |= {o["OutputKey"]: o["OutputValue"] for o in created["Outputs"]}
 
-        attributes = (await sqs.get_queue_attributes(
-            QueueUrl=outputs["EventsQueueUrl"], AttributeNames=["All"]))["Attributes"]
-        assert json.loads(attributes["RedrivePolicy"])["deadLetterTargetArn"] == outputs[
-            "EventsDeadLetterQueueArn"]
+        attributes = (
+            await sqs.get_queue_attributes(
+                QueueUrl=outputs["EventsQueueUrl"], AttributeNames=["All"]
+            )
+        )["Attributes"]
+        assert (
+            json.loads(attributes["RedrivePolicy"])["deadLetterTargetArn"]
+            == outputs["EventsDeadLetterQueueArn"]
+        )
         assert attributes["SqsManagedSseEnabled"] == "true"
         for bucket in (outputs["BlueprintsBucketName"], outputs["ResultsBucketName"]):
             encryption = await s3.get_bucket_encryption(Bucket=bucket)
@@ -381,8 +425,9 @@ async def test_every_stack_creates_in_order_on_moto(moto_endpoint: str, backend:
         [container] = task["containerDefinitions"]
         # moto keeps an Fn::If's AWS::NoValue as a null list item; CloudFormation drops it.
         environment = {e["name"]: e["value"] for e in container["environment"] if e}
-        settings = Settings(**{k.removeprefix("LOCDETECT_").lower(): v
-                               for k, v in environment.items()})
+        settings = Settings(
+            **{k.removeprefix("LOCDETECT_").lower(): v for k, v in environment.items()}
+        )
         settings.require_daemon_settings()
         assert settings.backend == backend
         assert settings.queue_url == outputs["EventsQueueUrl"]

@@ -60,9 +60,7 @@ def test_daemon_requires_queue_and_bucket(monkeypatch):
 
 
 def test_sagemaker_backend_requires_endpoint_and_outcomes_queue():
-    settings = load_settings(
-        _env_file=None, queue_url="q", results_bucket="b", backend="sagemaker"
-    )
+    settings = load_settings(_env_file=None, queue_url="q", results_bucket="b", backend="sagemaker")
     with pytest.raises(ConfigError, match="LOCDETECT_SAGEMAKER_ENDPOINT"):
         settings.require_daemon_settings()
 

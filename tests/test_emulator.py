@@ -53,9 +53,14 @@ async def emulated(aws, stack, model, **kwargs):
     host, port = runner.addresses[0][:2]
     try:
         async with sagemaker_stack(
-            aws.s3, aws.sqs, aws.sns, bucket=stack.results_bucket,
-            endpoint_name=f"emu-{uuid.uuid4().hex[:8]}", container_url=f"http://{host}:{port}",
-            region=LOCAL_REGION, **kwargs,
+            aws.s3,
+            aws.sqs,
+            aws.sns,
+            bucket=stack.results_bucket,
+            endpoint_name=f"emu-{uuid.uuid4().hex[:8]}",
+            container_url=f"http://{host}:{port}",
+            region=LOCAL_REGION,
+            **kwargs,
         ) as local:
             session = aioboto3.Session(region_name=LOCAL_REGION)
             config = Config(retries={"total_max_attempts": 1, "mode": "standard"})
@@ -173,8 +178,11 @@ async def test_errors_parse_as_botocore_client_errors(aws, stack):
             )
         assert caught.value.response["Error"]["Code"] == "ValidationError"
         assert "no-such-endpoint" in caught.value.response["Error"]["Message"]
-        for refusal, status in [("ThrottlingException", 400), ("ServiceUnavailable", 503),
-                                ("InternalFailure", 500)]:
+        for refusal, status in [
+            ("ThrottlingException", 400),
+            ("ServiceUnavailable", 503),
+            ("InternalFailure", 500),
+        ]:
             local.emulator.faults.refuse_with = refusal
             local.emulator.faults.refuse_invocations = 1
             with pytest.raises(ClientError) as caught:
@@ -214,7 +222,8 @@ async def test_dropped_and_duplicated_notifications(aws, stack):
         local.emulator.faults.duplicate_notifications = 1
         for name in ("dropped", "doubled", "single"):
             await runtime.invoke_endpoint_async(
-                EndpointName=local.endpoint_name, InputLocation=await put_input(aws, stack),
+                EndpointName=local.endpoint_name,
+                InputLocation=await put_input(aws, stack),
                 InferenceId=name,
             )
             await local.emulator.wait_idle()

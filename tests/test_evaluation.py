@@ -92,8 +92,9 @@ def test_eval_command_scores_a_folder_and_writes_overlays(tmp_path, capsys):
     plans = tmp_path / "plans"
     plans.mkdir()
     for seed in (4, 5):
-        plan = generate_plan(seed, size=900, rotation_deg=0.0, wall="solid", noise=0.0,
-                             jpeg_quality=None)
+        plan = generate_plan(
+            seed, size=900, rotation_deg=0.0, wall="solid", noise=0.0, jpeg_quality=None
+        )
         cv2.imwrite(str(plans / f"syn{seed}.png"), plan.image)
         cv2.imwrite(str(plans / f"syn{seed}.gt.png"), plan.labels)
     (plans / "broken.png").write_bytes(b"not an image")

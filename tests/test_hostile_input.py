@@ -48,7 +48,8 @@ async def test_hostile_corpus_fails_cleanly_in_bounded_memory(aws, stack):
                     Bucket=stack.blueprints_bucket, Key=f"blueprints/hostile/{name}", Body=content
                 )
             await aws.s3.put_object(
-                Bucket=stack.blueprints_bucket, Key="blueprints/hostile/control.png",
+                Bucket=stack.blueprints_bucket,
+                Key="blueprints/hostile/control.png",
                 Body=simple_plan_png(),
             )
             outcomes = {}

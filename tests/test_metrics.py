@@ -18,7 +18,10 @@ SOURCE = S3Source(bucket="b", key="blueprints/site-a/level-2.png")
 
 def _succeeded() -> ResultDocument:
     return ResultDocument(
-        job_id="site-a/level-2", status="succeeded", source=SOURCE, backend="local",
+        job_id="site-a/level-2",
+        status="succeeded",
+        source=SOURCE,
+        backend="local",
         detector=DetectorInfo(name="opencv-rooms", version="1.0.0"),
         timings_ms={"fetch": 12.1, "detect": 95.0, "total": 141.2},
     )
@@ -62,8 +65,11 @@ def test_succeeded_job_with_latencies(capsys: pytest.CaptureFixture[str]) -> Non
     assert record["_aws"]["Timestamp"] == int(NOW * 1000)
     assert record["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Locdetect/test"
     assert _metrics(record) == {
-        "JobsSucceeded": "Count", "JobsFailed": "Count", "DetectTime": "Milliseconds",
-        "EndToEndLatency": "Milliseconds", "MessageAge": "Milliseconds",
+        "JobsSucceeded": "Count",
+        "JobsFailed": "Count",
+        "DetectTime": "Milliseconds",
+        "EndToEndLatency": "Milliseconds",
+        "MessageAge": "Milliseconds",
     }
     assert (record["JobsSucceeded"], record["JobsFailed"]) == (1, 0)
     assert record["DetectTime"] == 95.0

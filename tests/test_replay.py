@@ -94,8 +94,9 @@ async def test_dlq_dry_run_changes_nothing(aws, dead_letters):
 async def test_dlq_replay_keeps_what_it_could_not_send(aws, dead_letters):
     stack = dead_letters
     missing = stack.queue_url + "-missing"
-    code, out, err = await replay(stack, "dlq", "--max", "10", "--queue-url", missing,
-                                  "--dlq-url", stack.dlq_url)
+    code, out, err = await replay(
+        stack, "dlq", "--max", "10", "--queue-url", missing, "--dlq-url", stack.dlq_url
+    )
     assert code == 1
     assert "moved 0, failed 3" in out and "NonExistentQueue" in err
     assert await queue_depth(aws.sqs, stack.dlq_url) == 3
@@ -114,8 +115,9 @@ async def archive_objects(aws, stack) -> dict[str, dict]:
 
 async def test_s3_replay_sends_s3_shaped_events(aws, stack):
     uploaded = await archive_objects(aws, stack)
-    code, out, err = await replay(stack, "s3", "--bucket", stack.blueprints_bucket,
-                                  "--prefix", "archive/")
+    code, out, err = await replay(
+        stack, "s3", "--bucket", stack.blueprints_bucket, "--prefix", "archive/"
+    )
     assert code == 0, err
     assert "replay s3: seen 3, sent 3, failed 0" in out
     announced, raw_keys = {}, set()
@@ -131,11 +133,21 @@ async def test_s3_replay_sends_s3_shaped_events(aws, stack):
 async def test_s3_replay_time_window_and_dry_run(aws, stack):
     await archive_objects(aws, stack)
     future = "2100-01-01T00:00:00Z"
-    code, out, _ = await replay(stack, "s3", "--bucket", stack.blueprints_bucket,
-                                "--prefix", "archive/", "--since", future)
+    code, out, _ = await replay(
+        stack, "s3", "--bucket", stack.blueprints_bucket, "--prefix", "archive/", "--since", future
+    )
     assert code == 0 and "seen 0, sent 0" in out
-    code, out, _ = await replay(stack, "s3", "--bucket", stack.blueprints_bucket,
-                                "--prefix", "archive/", "--until", future, "--dry-run")
+    code, out, _ = await replay(
+        stack,
+        "s3",
+        "--bucket",
+        stack.blueprints_bucket,
+        "--prefix",
+        "archive/",
+        "--until",
+        future,
+        "--dry-run",
+    )
     assert code == 0 and "would be sent 3" in out
     assert await queue_depth(aws.sqs, stack.queue_url) == 0
 
@@ -170,8 +182,11 @@ async def test_s3_replay_reprocesses_only_when_forced(aws, stack, start_worker):
 
 async def test_file_replay_resends_archived_bodies(aws, stack, tmp_path):
     await take_all(aws.sqs, stack.queue_url)
-    archived = {"MessageId": "x", "Body": '{"archived": true}',
-                "MessageAttributes": {"origin": {"DataType": "String", "StringValue": "dlq"}}}
+    archived = {
+        "MessageId": "x",
+        "Body": '{"archived": true}',
+        "MessageAttributes": {"origin": {"DataType": "String", "StringValue": "dlq"}},
+    }
     lines = [json.dumps({"plain": 1}), "", json.dumps(archived), "{not json", json.dumps([1, 2])]
     events = tmp_path / "events.jsonl"
     events.write_text("\n".join(lines) + "\n")

@@ -250,8 +250,9 @@ async def test_late_failure_after_success_is_ignored(aws, stack, container_url):
             "requestParameters": {"inputLocation": job_input(job)},
             "eventName": "InferenceResult",
         }
-        await aws.sqs.send_message(QueueUrl=env.local.outcomes_queue_url,
-                                   MessageBody=json.dumps(stale))
+        await aws.sqs.send_message(
+            QueueUrl=env.local.outcomes_queue_url, MessageBody=json.dumps(stale)
+        )
         await wait_until(lambda: _empty(env))
         assert (await env.result("late"))["status"] == "succeeded"
         assert await env.result_versions("late") == 1
@@ -281,9 +282,7 @@ async def _outcomes_left(env, count):
     return await env.outcomes_left() == count
 
 
-async def test_bad_messages_neither_stop_the_listener_nor_get_lost(
-    aws, stack, container_url, logs
-):
+async def test_bad_messages_neither_stop_the_listener_nor_get_lost(aws, stack, container_url, logs):
     async with sagemaker_env(aws, stack, container_url) as env:
         queue = env.local.outcomes_queue_url
         for garbage in (json.dumps({"Type": "Notification", "Message": 123}), "[" * 100_000):
@@ -484,8 +483,9 @@ async def _put_marker(env, name):
     marker = Marker(
         inference_id=f"ld-{name}",
         job_id=name,
-        source=S3Source(bucket=env.stack.blueprints_bucket, key=f"blueprints/{name}.png",
-                        etag="e0"),
+        source=S3Source(
+            bucket=env.stack.blueprints_bucket, key=f"blueprints/{name}.png", etag="e0"
+        ),
         content_type="image/png",
         attempt=1,
         submitted_at=now,

@@ -37,8 +37,12 @@ def endpoint_settings(stack, local):
 
 def endpoint(aws, stack, container_url):
     return sagemaker_stack(
-        aws.s3, aws.sqs, aws.sns, bucket=stack.results_bucket,
-        endpoint_name=f"d-{uuid.uuid4().hex[:8]}", container_url=container_url,
+        aws.s3,
+        aws.sqs,
+        aws.sns,
+        bucket=stack.results_bucket,
+        endpoint_name=f"d-{uuid.uuid4().hex[:8]}",
+        container_url=container_url,
         region=LOCAL_REGION,
     )
 
@@ -49,14 +53,16 @@ async def settled(aws, stack, local):
         while (
             await queue_depth(aws.sqs, stack.queue_url)
             or await queue_depth(aws.sqs, local.outcomes_queue_url)
-            or (await aws.s3.list_objects_v2(Bucket=stack.results_bucket, Prefix="pending/"))
-            .get("KeyCount")
+            or (await aws.s3.list_objects_v2(Bucket=stack.results_bucket, Prefix="pending/")).get(
+                "KeyCount"
+            )
         ):
             await anyio.sleep(0.1)
 
 
-async def test_daemon_hands_off_and_finishes_every_blueprint(aws, stack, container_url,
-                                                             start_worker):
+async def test_daemon_hands_off_and_finishes_every_blueprint(
+    aws, stack, container_url, start_worker
+):
     async with endpoint(aws, stack, container_url) as local:
         worker = await start_worker(endpoint_settings(stack, local))
         plans = {"site a/level 1": simple_plan_png(), "level 2": simple_plan_png(3)}

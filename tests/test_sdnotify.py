@@ -96,9 +96,15 @@ def _directives(text: str) -> dict[str, list[str]]:
 def test_unit_is_a_notify_service_with_watchdog_restart_and_sandbox() -> None:
     unit = _directives(UNIT.read_text())
     for key, value in {
-        "Type": "notify", "NotifyAccess": "main", "Restart": "on-failure",
-        "KillMode": "mixed", "KillSignal": "SIGTERM", "DynamicUser": "yes",
-        "NoNewPrivileges": "yes", "ProtectSystem": "strict", "PrivateTmp": "yes",
+        "Type": "notify",
+        "NotifyAccess": "main",
+        "Restart": "on-failure",
+        "KillMode": "mixed",
+        "KillSignal": "SIGTERM",
+        "DynamicUser": "yes",
+        "NoNewPrivileges": "yes",
+        "ProtectSystem": "strict",
+        "PrivateTmp": "yes",
     }.items():
         assert unit[key] == [value], key
     assert unit["EnvironmentFile"] == ["/etc/locdetect/worker.env"]
@@ -114,8 +120,11 @@ def test_unit_and_env_example_set_only_real_settings() -> None:
 
     unit = _directives(UNIT.read_text())
     names = [item.split("=", 1)[0] for item in unit["Environment"]]
-    names += [line.lstrip("#").split("=", 1)[0] for line in ENV_EXAMPLE.read_text().splitlines()
-              if line.lstrip("#").startswith("LOCDETECT_")]
+    names += [
+        line.lstrip("#").split("=", 1)[0]
+        for line in ENV_EXAMPLE.read_text().splitlines()
+        if line.lstrip("#").startswith("LOCDETECT_")
+    ]
     assert names
     fields = {n.removeprefix("LOCDETECT_").lower() for n in names}
     assert fields <= set(Settings.model_fields), fields - set(Settings.model_fields)
@@ -131,6 +140,5 @@ def test_systemd_analyze_verify(tmp_path: Path) -> None:
     text = UNIT.read_text().replace("/opt/locdetect/bin/locdetect-worker", str(executable))
     unit = tmp_path / UNIT.name
     unit.write_text(text)
-    result = subprocess.run([tool, "verify", str(unit)], capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run([tool, "verify", str(unit)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and not result.stderr.strip(), result.stderr

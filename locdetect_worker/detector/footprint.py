@@ -44,5 +44,6 @@ def building_footprint(walls: np.ndarray, opening: int) -> np.ndarray:
 def max_pool_half(mask: np.ndarray) -> np.ndarray:
     """(ceil(H/2), ceil(W/2)) ``uint8``: each 2x2 block's maximum of an (H, W) mask."""
     padded = np.pad(mask, ((0, mask.shape[0] % 2), (0, mask.shape[1] % 2)))
-    return np.maximum.reduce([padded[::2, ::2], padded[1::2, ::2], padded[::2, 1::2],
-                              padded[1::2, 1::2]])
+    return np.maximum.reduce(
+        [padded[::2, ::2], padded[1::2, ::2], padded[::2, 1::2], padded[1::2, 1::2]]
+    )

@@ -13,8 +13,10 @@ import numpy as np
 
 def paper_grey(image: np.ndarray) -> np.ndarray:
     """(H, W) ``uint8`` grey page, ink dark, from a (H, W) grey or (H, W, 3) BGR ``uint8`` image."""
-    if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or not (
-        image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3)
+    if (
+        not isinstance(image, np.ndarray)
+        or image.dtype != np.uint8
+        or not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3))
     ):
         shape = getattr(image, "shape", None)
         raise ValueError(f"expected a uint8 (H, W) or (H, W, 3) image, got {image.dtype} {shape}")

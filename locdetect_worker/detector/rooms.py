@@ -6,8 +6,9 @@ scan upright; set flat grey "unknown" areas aside (no room, but a barrier);
 estimate the thin-line width; keep walls; drop the sheet frame; bridge door
 gaps; seed rooms where the free space's distance hills stand out (rooms part
 at their doors); flood the seeds back over the free space; drop the outside,
-slivers and scraps; simplify outlines; map them back to source pixels.
-Lengths are fractions of the working page's long side, so the same drawing
+slivers and scraps; cut rooms at the building's envelope (a door swinging out
+closes a pocket of the outside onto its room); simplify outlines; map them
+back to source pixels. Lengths are fractions of the working page's long side, so the same drawing
 gives the same rooms at any resolution.
 """
 
@@ -48,8 +49,13 @@ def detect_rooms(image: np.ndarray) -> list[DetectedRoom]:
     unknown = unknown_mask(grey, size=max(5, side // 40))
     ink &= 1 - unknown
     thin = thin_line_width(stroke_width_histogram(ink))
-    walls = wall_mask(ink, thin, line_length=max(8, side // 15), hatch_gap=max(3, side // 400),
-                      pair_gap=max(4, side // 100))
+    walls = wall_mask(
+        ink,
+        thin,
+        line_length=max(8, side // 15),
+        hatch_gap=max(3, side // 400),
+        pair_gap=max(4, side // 100),
+    )
     gap, min_run = max(4, side // 36), max(3, side // 200)
     sealed = close_door_gaps(walls | unknown, gap=gap, min_run=min_run)  # unknown: never a room
     if frames_a_margin(sealed):
@@ -62,6 +68,7 @@ def detect_rooms(image: np.ndarray) -> list[DetectedRoom]:
     regions = grow_seeds(seeds, free)
     inside = building_footprint(walls, opening=max(3, side // 10))
     labels, confidences = select_rooms(regions, walls, inside, min_area, min_width=side / 60)
+    labels[inside == 0] = 0  # a room that leaked out through its entrance ends at the envelope
     polygons = label_polygons(labels, tolerance=max(1.0, side / 800))
     height, width = image.shape[:2]
     rooms = []

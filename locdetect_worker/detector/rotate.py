@@ -28,7 +28,11 @@ def rotate_page(grey: np.ndarray, degrees: float) -> tuple[np.ndarray, np.ndarra
     forward[1, 2] += (new_height - height) / 2.0
     paper = int(np.percentile(grey[:: max(1, height // 64), :: max(1, width // 64)], 90))
     rotated = cv2.warpAffine(
-        grey, forward, (new_width, new_height), flags=cv2.INTER_LINEAR,
-        borderMode=cv2.BORDER_CONSTANT, borderValue=paper,
+        grey,
+        forward,
+        (new_width, new_height),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=paper,
     )
     return rotated, cv2.invertAffineTransform(forward)

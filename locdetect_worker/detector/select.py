@@ -55,13 +55,19 @@ def select_rooms(
 
 
 def _room_score(
-    regions: np.ndarray, walls: np.ndarray, label: int, rows: slice, cols: slice,
+    regions: np.ndarray,
+    walls: np.ndarray,
+    label: int,
+    rows: slice,
+    cols: slice,
     min_width: float,
 ) -> float:
     """0 for a non-room, else a 0..1 confidence from enclosure and compactness."""
     pad = 3
-    box = (slice(max(0, rows.start - pad), rows.stop + pad),
-           slice(max(0, cols.start - pad), cols.stop + pad))
+    box = (
+        slice(max(0, rows.start - pad), rows.stop + pad),
+        slice(max(0, cols.start - pad), cols.stop + pad),
+    )
     mask = (regions[box] == label).astype(np.uint8)
     ring = cv2.dilate(mask, np.ones((5, 5), np.uint8)) & (1 - mask)
     enclosed = float(walls[box][ring > 0].mean()) if ring.any() else 0.0

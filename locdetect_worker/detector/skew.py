@@ -21,8 +21,9 @@ def skew_angle(ink: np.ndarray) -> float:
     """Degrees (counter-clockwise, OpenCV's sense) to turn an (H, W) ``uint8`` ink mask upright."""
     check_mask(ink, "ink")
     scale = min(1.0, PROFILE_SIDE / max(ink.shape))
-    small = cv2.resize(ink.astype(np.float32), None, fx=scale, fy=scale,
-                       interpolation=cv2.INTER_AREA)
+    small = cv2.resize(
+        ink.astype(np.float32), None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA
+    )
     if small.sum() < 20:
         return 0.0
     best = _best(small, np.arange(-MAX_DEGREES, MAX_DEGREES + 0.01, 2.0))

@@ -12,9 +12,7 @@ import zlib
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # The 32-byte padding string of the PDF Standard security handler (ISO 32000-1, 7.6.3.3).
-PDF_PASSWORD_PAD = bytes.fromhex(
-    "28bf4e5e4e758a4164004e56fffa01082e2e00b6d0683e802f0ca9fe6453697a"
-)
+PDF_PASSWORD_PAD = bytes.fromhex("28bf4e5e4e758a4164004e56fffa01082e2e00b6d0683e802f0ca9fe6453697a")
 
 
 def png_chunk(kind: bytes, data: bytes) -> bytes:
@@ -39,8 +37,11 @@ def png_bomb(side: int) -> bytes:
     compressor = zlib.compressobj()
     row = b"\x00" + b"\xff" * side
     data = b"".join(compressor.compress(row) for _ in range(side)) + compressor.flush()
-    return PNG_SIGNATURE + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", data) + png_chunk(
-        b"IEND", b""
+    return (
+        PNG_SIGNATURE
+        + png_chunk(b"IHDR", header)
+        + png_chunk(b"IDAT", data)
+        + png_chunk(b"IEND", b"")
     )
 
 
@@ -75,9 +76,7 @@ def pdf_with_pages(
 ) -> bytes:
     """A PDF of empty pages, one per (width, height) in points; ``extra`` objects follow them."""
     kids = b" ".join(b"%d 0 R" % (3 + index) for index in range(len(sizes)))
-    pages = [
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] >>" % size for size in sizes
-    ]
+    pages = [b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] >>" % size for size in sizes]
     return pdf_file(
         [
             b"<< /Type /Catalog /Pages 2 0 R >>",
