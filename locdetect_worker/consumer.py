@@ -266,16 +266,7 @@ class Consumer:
             # The outcomes are already durable; the messages come back and are skipped.
             log.warning("delete_failed", count=len(leases), error=str(exc))
             return
-        failed = {entry["Id"]: entry for entry in response.get("Failed", [])}
-        for index, lease in enumerate(leases):
-            if str(index) in failed:
-                log.warning(
-                    "delete_refused",
-                    message_id=lease.message_id,
-                    error=failed[str(index)].get("Message"),
-                )
-            else:
-                self.stats.deleted += 1
+        self.stats.deleted += len(_accepted(leases, response, "delete_refused"))
 
     async def _release(self, lease: _Lease) -> None:
         """Make an unfinished message visible again now, so another worker can take it."""
@@ -345,16 +336,8 @@ class Consumer:
             log.warning("lease_renewal_failed", count=len(leases), error=str(exc))
             return
         now = anyio.current_time()
-        failed = {entry["Id"]: entry for entry in response.get("Failed", [])}
-        for index, lease in enumerate(leases):
-            if str(index) in failed:
-                log.warning(
-                    "lease_renewal_refused",
-                    message_id=lease.message_id,
-                    error=failed[str(index)].get("Message"),
-                )
-            else:
-                lease.renewed_at = now
+        for lease in _accepted(leases, response, "lease_renewal_refused"):
+            lease.renewed_at = now
 
     def _stats_fields(self) -> dict[str, int]:
         return {
@@ -363,6 +346,20 @@ class Consumer:
             "retried": self.stats.retried,
             "released": self.stats.released,
         }
+
+
+def _accepted(leases: list[_Lease], response: dict[str, Any], refused: str) -> list[_Lease]:
+    """The leases a batch call (entry ids = list positions) succeeded for; the rest are
+    logged as ``refused``."""
+    failed = {entry["Id"]: entry for entry in response.get("Failed", [])}
+    accepted = []
+    for index, lease in enumerate(leases):
+        entry = failed.get(str(index))
+        if entry is None:
+            accepted.append(lease)
+        else:
+            log.warning(refused, message_id=lease.message_id, error=entry.get("Message"))
+    return accepted
 
 
 def retry_delay(receive_count: int, ceiling: int) -> int:
