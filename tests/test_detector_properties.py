@@ -29,6 +29,14 @@ CLEAN = dict(
 )
 
 
+def detected_against(image: np.ndarray, labels: np.ndarray):
+    """The detector's rooms on ``image`` scored against ``labels`` (IoU 0.5, one-to-one)."""
+    rooms = detect_rooms(image)
+    return score_plan(
+        "plan", [r.polygon for r in rooms], [r.confidence for r in rooms], labels.astype(np.int32)
+    )
+
+
 def rasterised(rooms: list[DetectedRoom], shape: tuple[int, int]) -> np.ndarray:
     """(R, H, W) bool masks of the rooms' polygons."""
     masks = np.zeros((len(rooms), *shape), np.uint8)
@@ -65,13 +73,7 @@ def test_no_room_overlaps_another(seed):
 @pytest.mark.parametrize("seed", [4, 5])
 def test_every_room_of_a_clean_plan_is_found(seed):
     plan = generate_plan(seed, **CLEAN)
-    rooms = detect_rooms(plan.image)
-    score = score_plan(
-        "clean",
-        [r.polygon for r in rooms],
-        [r.confidence for r in rooms],
-        plan.labels.astype(np.int32),
-    )
+    score = detected_against(plan.image, plan.labels)
     assert score.tp == plan.rooms
     assert score.predicted == plan.rooms
 
@@ -80,13 +82,7 @@ def test_most_rooms_of_clean_plans_are_found():
     found = total = 0
     for seed in range(6):
         plan = generate_plan(seed, **CLEAN)
-        rooms = detect_rooms(plan.image)
-        score = score_plan(
-            "clean",
-            [r.polygon for r in rooms],
-            [r.confidence for r in rooms],
-            plan.labels.astype(np.int32),
-        )
+        score = detected_against(plan.image, plan.labels)
         found, total = found + score.tp, total + plan.rooms
     assert found >= 0.7 * total  # 50 of 65 with detectors 2.0.0 and 2.1.0
 
@@ -151,8 +147,7 @@ def building_map(unknown: int, wall: int) -> tuple[np.ndarray, np.ndarray]:
 @pytest.mark.parametrize(("unknown", "wall"), [(128, 10), (205, 10), (205, 2)])
 def test_a_building_map_with_grey_unknown_space_gives_its_rooms_only(unknown, wall):
     image, labels = building_map(unknown, wall)
-    rooms = detect_rooms(image)
-    score = score_plan("map", [r.polygon for r in rooms], [r.confidence for r in rooms], labels)
+    score = detected_against(image, labels)
     # grey is neither a room of its own nor a wall that closes the building off
     assert score.tp == score.predicted == 4
 
@@ -161,8 +156,7 @@ def test_a_map_drawn_in_one_pixel_lines_gives_its_rooms():
     image, labels = building_map(unknown=205, wall=1)
     image[image == 205] = 255  # no unknown space: only thin lines on white
     labels[200:351, 850:1001] = 5  # the closet is a fifth room now
-    rooms = detect_rooms(image)
-    score = score_plan("map", [r.polygon for r in rooms], [r.confidence for r in rooms], labels)
+    score = detected_against(image, labels)
     assert score.tp == score.predicted == 5
 
 
