@@ -7,9 +7,10 @@ other exception is transient (the message comes back after a back-off).
 Jobs are idempotent per source ETag: a job whose result already exists for the
 object's current ETag is skipped (unless forced), and a result is written only
 when no other worker has written one for this ETag meanwhile and the object has
-not changed since. An invalid message gets a failure record
-(``failures/<message id>.json`` in the results bucket) on its last receive
-before the DLQ, so the reason survives beside the result documents.
+not changed since (:meth:`ResultStore.write_unless_superseded`). An invalid
+message gets a failure record (``failures/<message id>.json`` in the results
+bucket) on its last receive before the DLQ, so the reason survives beside the
+result documents.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from locdetect_worker.events import InvalidEvent, ObjectCreated, parse_message
 from locdetect_worker.jobs import Job, job_id_for_key
 from locdetect_worker.metrics import JobMetrics
 from locdetect_worker.results import SCHEMA_VERSION, S3Source, failed_result, utc_now
-from locdetect_worker.storage import ResultStore
+from locdetect_worker.storage import ResultStore, made_from
 
 log = structlog.get_logger("locdetect.jobs")
 
@@ -119,12 +120,15 @@ class MessageHandler:
             if prefix and not job.source.key.startswith(prefix):
                 log.info("job_ignored", reason=f"key is outside the input prefix {prefix!r}")
                 return
+            result_absent = False
             if not job.force:
                 job = await self._with_etag(job)
-                if await self.store.has_result_for(job.job_id, job.source):
+                existing = await self.store.read(job.job_id)
+                if job.source.etag and made_from(existing, job.source):
                     self.skipped += 1
                     log.info("job_skipped", reason="a result for this object version exists")
                     return
+                result_absent = existing is None
             log.info("job_started", force=job.force)
             started = time.perf_counter()
             try:
@@ -144,17 +148,16 @@ class MessageHandler:
                 log.info("job_handed_off", backend=self.backend.name)
                 return
             with anyio.fail_after(RESULT_WRITE_TIMEOUT, shield=True):
-                source = outcome.document.source
-                reason = (
-                    await self.store.superseded(job.job_id, source)
-                    if not job.force and isinstance(source, S3Source)
-                    else None
-                )
-                if reason:
-                    self.skipped += 1
-                    log.info("job_result_discarded", reason=reason)
-                    return
-                await self.store.write(outcome.document, outcome.overlay_png)
+                if job.force:
+                    await self.store.write(outcome.document, outcome.overlay_png)
+                else:
+                    reason = await self.store.write_unless_superseded(
+                        outcome.document, outcome.overlay_png, absent_before=result_absent
+                    )
+                    if reason:
+                        self.skipped += 1
+                        log.info("job_result_discarded", reason=reason)
+                        return
             self._log_summary(outcome, time.perf_counter() - started)
             if self.metrics:
                 self.metrics.job_finished(

@@ -110,6 +110,69 @@ async def test_result_of_a_changed_object_is_not_written(aws, stack):
     assert handler.skipped == 1
 
 
+class AnotherWorkerWritesMeanwhile(LocalBackend):
+    """Processes the object; meanwhile another worker writes its result for ``their_etag``.
+
+    ``None`` stands for this very object version (a duplicate job that finished
+    first); an ETag stands for an older version (a slow job on it finishing late).
+    """
+
+    their_etag: str | None = None
+    THEIR_OVERLAY = b"their overlay"
+
+    async def process(self, job):
+        outcome = await super().process(job)
+        source = outcome.document.source
+        theirs = outcome.document.model_copy(
+            update={
+                "backend": "another-worker",
+                "source": source.model_copy(update={"etag": self.their_etag or source.etag}),
+            }
+        )
+        await self.store.write(theirs, self.THEIR_OVERLAY)
+        return outcome
+
+
+async def stored_overlay(s3, bucket: str, job_id: str) -> bytes:
+    response = await s3.get_object(Bucket=bucket, Key=f"results/{job_id}.overlay.png")
+    async with response["Body"] as body:
+        return await body.read()
+
+
+async def test_a_result_written_meanwhile_for_the_same_version_is_kept(aws, stack):
+    handler = direct_handler(aws, worker_settings(stack), AnotherWorkerWritesMeanwhile)
+    key = "blueprints/raced.png"
+    await aws.s3.put_object(Bucket=stack.blueprints_bucket, Key=key, Body=simple_plan_png())
+    disposition = await handler(
+        {"MessageId": "m-1", "Body": s3_event(stack.blueprints_bucket, key)}
+    )
+    assert disposition.delete
+    assert handler.skipped == 1
+    assert (await handler.store.read("raced")).backend == "another-worker"
+    overlay = await stored_overlay(aws.s3, stack.results_bucket, "raced")
+    assert overlay == AnotherWorkerWritesMeanwhile.THEIR_OVERLAY  # not mixed with ours
+
+
+class StaleResultWrittenMeanwhile(AnotherWorkerWritesMeanwhile):
+    their_etag = "0123456789abcdef0123456789abcdef"  # the previous version's
+
+
+async def test_a_stale_result_written_meanwhile_is_replaced(aws, stack):
+    handler = direct_handler(aws, worker_settings(stack), StaleResultWrittenMeanwhile)
+    key = "blueprints/late.png"
+    put = await aws.s3.put_object(Bucket=stack.blueprints_bucket, Key=key, Body=simple_plan_png())
+    disposition = await handler(
+        {"MessageId": "m-1", "Body": s3_event(stack.blueprints_bucket, key)}
+    )
+    assert disposition.delete
+    assert handler.skipped == 0
+    document = await handler.store.read("late")
+    assert document.backend == "local"
+    assert document.source.etag == put["ETag"].strip('"')
+    overlay = await stored_overlay(aws.s3, stack.results_bucket, "late")
+    assert overlay.startswith(b"\x89PNG")
+
+
 async def failure_record(s3, bucket: str, message_id: str):
     try:
         response = await s3.get_object(Bucket=bucket, Key=f"failures/{message_id}.json")
