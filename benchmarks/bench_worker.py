@@ -7,13 +7,16 @@ the median size of the real plans in cvc-fp-dev) and worker-process count W:
 the bare detector (decode + detect, and the full analysis with the overlay) over
 the same plans in W processes; then the real daemon (`locdetect-worker run`, a
 separate process) against moto's server (another process), the plans uploaded to
-S3 at once, timed from each upload to its result document.
+S3 at once, timed from each upload to its result document (the worker's
+``job_finished`` log line, checked against the results bucket afterwards).
 
 Prints blueprints per second, p50/p95 upload-to-result latency, the ratio of
 end-to-end to bare throughput, and the CPU seconds that moto's server, the
-worker's event-loop process, this benchmark (uploading and watching) and the
-detector processes spent during the measured batch. On a real deployment S3 and
-SQS do not share the worker's cores; here moto does, and its server opens a new
+worker's event-loop process, this benchmark (uploading, reading the worker's log)
+and the detector processes spent during the measured batch. On a real deployment S3 and
+SQS do not share the worker's cores; here moto does. moto runs behind an HTTP/1.1
+front (``moto_server.py``) so connections are reused as they are with AWS;
+``--moto-http10`` runs ``python -m moto.server`` instead, which opens a new
 connection and thread for every request.
 """
 
@@ -29,8 +32,8 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 from typing import NamedTuple
-from urllib.parse import unquote_plus
 
 import cv2
 from harness import moto_clients, worker_env
@@ -88,15 +91,23 @@ class CpuSeconds(NamedTuple):
 
     moto: float
     event_loop: float
-    benchmark: float  # uploading the plans and polling for results
+    benchmark: float  # uploading the plans and reading the worker's log
     detectors: float
 
 
-async def end_to_end(plans: list[bytes], workers: int) -> tuple[float, list[float], CpuSeconds]:
+async def end_to_end(
+    plans: list[bytes], workers: int, moto_http10: bool
+) -> tuple[float, list[float], CpuSeconds]:
     port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
+    server = (
+        ["-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+        if moto_http10
+        else [str(Path(__file__).with_name("moto_server.py")), str(port)]
+    )
     moto = await asyncio.create_subprocess_exec(
-        *[sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        sys.executable,
+        *server,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -104,25 +115,25 @@ async def end_to_end(plans: list[bytes], workers: int) -> tuple[float, list[floa
     try:
         async with moto_clients(endpoint) as (s3, sqs):
             stack = await create_stack(s3, sqs, endpoint, name=f"bench{workers}")
-            env = worker_env(stack, workers, log_level="WARNING")
+            env = worker_env(stack, workers, log_level="INFO")
             worker = await asyncio.create_subprocess_exec(
                 *[sys.executable, "-m", "locdetect_worker.cli", "run"],
                 env=env,
-                stdout=subprocess.DEVNULL,  # JSON logs and EMF records
+                stdout=subprocess.PIPE,  # JSON logs (read for job_finished) and EMF records
+                limit=2**20,
             )
-            written_url = await results_queue(s3, sqs, stack)
+            finished = FinishedJobs(worker.stdout)
             # Warm-up: one plan per process so process start-up is not measured.
-            await _run_batch(
-                s3, sqs, stack, written_url, [(f"warm{i}", plans[i]) for i in range(workers)]
-            )
+            await _run_batch(s3, stack, finished, [(f"warm{i}", plans[i]) for i in range(workers)])
             batch = [(f"plan{i:04d}", data) for i, data in enumerate(plans)]
             pids = (moto.pid, worker.pid, os.getpid())
             cpu_before = [_cpu_seconds(pid) for pid in pids] + [_children_cpu_seconds(worker.pid)]
             started = time.perf_counter()
-            latencies = await _run_batch(s3, sqs, stack, written_url, batch)
+            latencies = await _run_batch(s3, stack, finished, batch)
             elapsed = time.perf_counter() - started
             cpu_after = [_cpu_seconds(pid) for pid in pids] + [_children_cpu_seconds(worker.pid)]
             cpu = CpuSeconds(*(after - before for after, before in zip(cpu_after, cpu_before)))
+            await check_results_written(s3, stack, [name for name, _ in batch])
             return len(plans) / elapsed, latencies, cpu
     finally:
         if worker:
@@ -132,47 +143,53 @@ async def end_to_end(plans: list[bytes], workers: int) -> tuple[float, list[floa
         await asyncio.wait_for(moto.wait(), 30)
 
 
-async def results_queue(s3, sqs, stack) -> str:
-    """A queue told of every result document, so the batch is timed without listing S3."""
-    url = (await sqs.create_queue(QueueName=f"{stack.results_bucket}-written"))["QueueUrl"]
-    attributes = await sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
-    await s3.put_bucket_notification_configuration(
-        Bucket=stack.results_bucket,
-        NotificationConfiguration={
-            "QueueConfigurations": [
-                {
-                    "QueueArn": attributes["Attributes"]["QueueArn"],
-                    "Events": ["s3:ObjectCreated:*"],
-                    "Filter": {"Key": {"FilterRules": [{"Name": "suffix", "Value": ".json"}]}},
-                }
-            ]
-        },
-    )
-    return url
+class FinishedJobs:
+    """When each job's result was written, read from the worker's ``job_finished`` log lines.
+
+    The worker logs ``job_finished`` once the result document is in S3. Reading its
+    log costs no requests, where watching the results bucket would cost moto and this
+    process CPU on the cores the worker is measured on.
+    """
+
+    def __init__(self, stdout: asyncio.StreamReader) -> None:
+        self.at: dict[str, float] = {}
+        self._changed = asyncio.Condition()
+        self._reader = asyncio.ensure_future(self._read(stdout))
+
+    async def _read(self, stdout: asyncio.StreamReader) -> None:
+        async for line in stdout:
+            if b'"job_finished"' not in line:
+                continue
+            record = json.loads(line)
+            if record.get("event") == "job_finished" and record.get("status") == "succeeded":
+                async with self._changed:
+                    self.at.setdefault(record["key"], time.perf_counter())
+                    self._changed.notify_all()
+
+    async def wait_for(self, keys: list[str], seconds: float) -> None:
+        async with asyncio.timeout(seconds), self._changed:
+            await self._changed.wait_for(lambda: all(key in self.at for key in keys))
 
 
 async def _run_batch(
-    s3, sqs, stack, written_url: str, batch: list[tuple[str, bytes]]
+    s3, stack, finished: FinishedJobs, batch: list[tuple[str, bytes]]
 ) -> list[float]:
     uploaded: dict[str, float] = {}
     for name, data in batch:
-        await s3.put_object(Bucket=stack.blueprints_bucket, Key=f"blueprints/{name}.png", Body=data)
-        uploaded[name] = time.perf_counter()
-    done: dict[str, float] = {}
-    deadline = time.perf_counter() + 1800
-    while len(done) < len(batch):
-        if time.perf_counter() > deadline:
-            raise TimeoutError(f"only {len(done)} of {len(batch)} results arrived")
-        received = await sqs.receive_message(
-            QueueUrl=written_url, MaxNumberOfMessages=10, WaitTimeSeconds=1, VisibilityTimeout=3600
-        )
-        for message in received.get("Messages", []):  # left in flight: no deletes to pay for
-            for record in json.loads(message["Body"]).get("Records", []):
-                name = unquote_plus(record["s3"]["object"]["key"])
-                name = name[len("results/") :].removesuffix(".json")
-                if name in uploaded:
-                    done.setdefault(name, time.perf_counter())
-    return [done[name] - uploaded[name] for name in uploaded]
+        key = f"blueprints/{name}.png"
+        await s3.put_object(Bucket=stack.blueprints_bucket, Key=key, Body=data)
+        uploaded[key] = time.perf_counter()
+    await finished.wait_for(list(uploaded), seconds=1800)
+    return [finished.at[key] - uploaded[key] for key in uploaded]
+
+
+async def check_results_written(s3, stack, names: list[str]) -> None:
+    """Every job the log says finished has its result document in the results bucket."""
+    listed = await s3.list_objects_v2(Bucket=stack.results_bucket, Prefix="results/")
+    written = {item["Key"] for item in listed.get("Contents", [])}
+    missing = [name for name in names if f"results/{name}.json" not in written]
+    if missing:
+        raise RuntimeError(f"job_finished was logged but no result document exists: {missing[:3]}")
 
 
 def main() -> None:
@@ -182,13 +199,16 @@ def main() -> None:
         "--sizes", type=int, nargs="+", default=[2000, 3500], help="long side of the plans, px"
     )
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument(
+        "--moto-http10", action="store_true", help="moto's own server: a connection per request"
+    )
     args = parser.parse_args()
     use_fake_credentials()
     for size in args.sizes:
-        measure(make_plans(args.plans, size), size, args.workers)
+        measure(make_plans(args.plans, size), size, args.workers, args.moto_http10)
 
 
-def measure(plans: list[bytes], size: int, worker_counts: list[int]) -> None:
+def measure(plans: list[bytes], size: int, worker_counts: list[int], moto_http10: bool) -> None:
     megapixels = statistics.mean(
         page.shape[0] * page.shape[1] / 1e6
         for p in plans
@@ -216,7 +236,7 @@ def measure(plans: list[bytes], size: int, worker_counts: list[int]) -> None:
     for workers in worker_counts:
         detect = bare_throughput(plans, workers, _detect_only)
         analysis = bare_throughput(plans, workers, _full_analysis)
-        e2e, latencies, cpu = asyncio.run(end_to_end(plans, workers))
+        e2e, latencies, cpu = asyncio.run(end_to_end(plans, workers, moto_http10))
         p50 = statistics.median(latencies)
         p95 = statistics.quantiles(latencies, n=20)[-1]
         row = (
