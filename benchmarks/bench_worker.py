@@ -14,9 +14,9 @@ Prints blueprints per second, p50/p95 upload-to-result latency, the ratio of
 end-to-end to bare throughput, and the CPU seconds that moto's server, the
 worker's event-loop process, this benchmark (uploading, reading the worker's log)
 and the detector processes spent during the measured batch. On a real deployment S3 and
-SQS do not share the worker's cores; here moto does. moto runs behind an HTTP/1.1
-front (``moto_server.py``) so connections are reused as they are with AWS;
-``--moto-http10`` runs ``python -m moto.server`` instead, which opens a new
+SQS do not share the worker's cores; here moto does. moto is served by waitress
+(``moto_server.py``), so connections are reused as they are with AWS;
+``--moto-werkzeug`` runs ``python -m moto.server`` instead, which opens a new
 connection and thread for every request.
 """
 
@@ -96,13 +96,13 @@ class CpuSeconds(NamedTuple):
 
 
 async def end_to_end(
-    plans: list[bytes], workers: int, moto_http10: bool
+    plans: list[bytes], workers: int, moto_werkzeug: bool
 ) -> tuple[float, list[float], CpuSeconds]:
     port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
     server = (
         ["-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
-        if moto_http10
+        if moto_werkzeug
         else [str(Path(__file__).with_name("moto_server.py")), str(port)]
     )
     moto = await asyncio.create_subprocess_exec(
@@ -200,15 +200,15 @@ def main() -> None:
     )
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument(
-        "--moto-http10", action="store_true", help="moto's own server: a connection per request"
+        "--moto-werkzeug", action="store_true", help="moto's own server: a connection per request"
     )
     args = parser.parse_args()
     use_fake_credentials()
     for size in args.sizes:
-        measure(make_plans(args.plans, size), size, args.workers, args.moto_http10)
+        measure(make_plans(args.plans, size), size, args.workers, args.moto_werkzeug)
 
 
-def measure(plans: list[bytes], size: int, worker_counts: list[int], moto_http10: bool) -> None:
+def measure(plans: list[bytes], size: int, worker_counts: list[int], moto_werkzeug: bool) -> None:
     megapixels = statistics.mean(
         page.shape[0] * page.shape[1] / 1e6
         for p in plans
@@ -236,7 +236,7 @@ def measure(plans: list[bytes], size: int, worker_counts: list[int], moto_http10
     for workers in worker_counts:
         detect = bare_throughput(plans, workers, _detect_only)
         analysis = bare_throughput(plans, workers, _full_analysis)
-        e2e, latencies, cpu = asyncio.run(end_to_end(plans, workers, moto_http10))
+        e2e, latencies, cpu = asyncio.run(end_to_end(plans, workers, moto_werkzeug))
         p50 = statistics.median(latencies)
         p95 = statistics.quantiles(latencies, n=20)[-1]
         row = (

@@ -2,11 +2,12 @@
 
     python benchmarks/moto_server.py PORT
 
-``python -m moto.server`` answers HTTP/1.0: every request opens a new TCP
-connection and a new server thread, and aiobotocore cannot reuse its pooled
-connections. Against AWS it does, so that per-request cost is an artefact of
-the emulator that would be charged to the worker on the shared cores. This is
-the same moto application behind an HTTP/1.1 handler, without request logging.
+``python -m moto.server`` runs on werkzeug's development server, which closes
+the connection after every response and starts a thread per request, so
+aiobotocore cannot reuse its pooled connections as it does against AWS. That
+per-request cost is an artefact of the emulator, and here it lands on the cores
+the worker is measured on. This is the same moto application served by
+waitress: persistent HTTP/1.1 connections and a fixed pool of threads.
 """
 
 from __future__ import annotations
@@ -14,27 +15,15 @@ from __future__ import annotations
 import os
 import sys
 
-from moto.moto_server.werkzeug_app import (
-    DomainDispatcherApplication,
-    MotoRequestHandler,
-    create_backend_app,
-)
-from werkzeug.serving import make_server
-
-
-class KeepAliveHandler(MotoRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_request(self, *args: object, **kwargs: object) -> None:
-        """No access log: the benchmark reads none, and writing it costs CPU per request."""
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from waitress import serve
 
 
 def main() -> None:
     port = int(sys.argv[1])
     os.environ.setdefault("MOTO_PORT", str(port))
     app = DomainDispatcherApplication(create_backend_app)
-    server = make_server("127.0.0.1", port, app, threaded=True, request_handler=KeepAliveHandler)
-    server.serve_forever()
+    serve(app, host="127.0.0.1", port=port, threads=8, _quiet=True)
 
 
 if __name__ == "__main__":
