@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from locdetect_worker.detector._checks import check_mask
+from locdetect_worker.detector._components import label_boxes
 
 
 def building_footprint(walls: np.ndarray, opening: int) -> np.ndarray:
@@ -32,12 +33,11 @@ def building_footprint(walls: np.ndarray, opening: int) -> np.ndarray:
     side = max(1, opening // 2)
     sealed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, np.ones((side, side), np.uint8))
     padded = cv2.copyMakeBorder(1 - sealed, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=1)
-    count, parts, stats, _ = cv2.connectedComponentsWithStats(padded, connectivity=4)
-    spanning = (stats[:, cv2.CC_STAT_WIDTH] > 0.9 * padded.shape[1]) & (
-        stats[:, cv2.CC_STAT_HEIGHT] > 0.9 * padded.shape[0]
-    )
+    count, parts = cv2.connectedComponents(padded, connectivity=4)
+    boxes = label_boxes(parts, count)
+    spanning = (boxes[:, 2] > 0.9 * padded.shape[1]) & (boxes[:, 3] > 0.9 * padded.shape[0])
     spanning[0] = False  # label 0 is the sealed walls
-    inside = (~spanning[parts[1:-1, 1:-1]]).astype(np.uint8)
+    inside = np.take((~spanning).view(np.uint8), parts[1:-1, 1:-1])
     return cv2.resize(inside, (width, height), interpolation=cv2.INTER_NEAREST)
 
 

@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from locdetect_worker.detector._checks import check_mask
+from locdetect_worker.detector._components import label_boxes
 
 FRAME_SHARE = 0.9
 MARGIN_SPAN = 0.85  # the free space inside a frame spans at least this share of the page
@@ -34,12 +35,11 @@ def frames_a_margin(sealed: np.ndarray) -> bool:
     check_mask(sealed, "sealed")
     height, width = sealed.shape
     free = (1 - sealed).astype(np.uint8)
-    _, _, stats, _ = cv2.connectedComponentsWithStats(free, connectivity=4)
-    for x, y, box_width, box_height, _ in stats[1:]:
-        inside = x > 0 and y > 0 and x + box_width < width and y + box_height < height
-        if inside and min(box_width / width, box_height / height) >= MARGIN_SPAN:
-            return True
-    return False
+    count, labels = cv2.connectedComponents(free, connectivity=4)
+    x, y, box_width, box_height = label_boxes(labels, count)[1:].T
+    inside = (x > 0) & (y > 0) & (x + box_width < width) & (y + box_height < height)
+    spans = np.minimum(box_width / width, box_height / height) >= MARGIN_SPAN
+    return bool((inside & spans).any())
 
 
 def drop_frame_lines(walls: np.ndarray, share: float = FRAME_SHARE) -> np.ndarray:

@@ -26,14 +26,19 @@ def grow_seeds(seeds: np.ndarray, free: np.ndarray) -> np.ndarray:
     check_mask(free, "free")
     if seeds.shape != free.shape or seeds.dtype != np.int32:
         raise ValueError(f"seeds must be int32 {free.shape}, got {seeds.dtype} {seeds.shape}")
-    count, parts = cv2.connectedComponents(free, connectivity=4)
+    # Everything is built one pixel larger than the page: watershed needs a labelled border.
+    padded = cv2.copyMakeBorder(free, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+    inner = (slice(1, -1), slice(1, -1))
+    count, parts = cv2.connectedComponents(padded, connectivity=4)
+    seed_pixels = (seeds > 0) & (free > 0)
     seeded = np.zeros(count, bool)
-    seeded[parts[(seeds > 0) & (free > 0)]] = True
+    seeded[parts[inner][seed_pixels]] = True
     void = int(seeds.max()) + 1
-    markers = np.where((free > 0) & ~seeded[parts], void, np.where(free > 0, seeds, 0))
-    markers = cv2.copyMakeBorder(markers.astype(np.int32), 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
-    relief = cv2.copyMakeBorder((1 - free) * 255, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=255)
-    cv2.watershed(cv2.merge([relief, relief, relief]), markers)
-    regions = markers[1:-1, 1:-1]
-    regions[(regions == void) | (regions < 0) | (free == 0)] = 0
-    return np.ascontiguousarray(regions)
+    unseeded = np.where(seeded, 0, void).astype(np.int32)
+    unseeded[0] = 0  # walls and the border
+    markers = np.take(unseeded, parts)
+    np.copyto(markers[inner], seeds, where=seed_pixels)
+    relief = (1 - padded) * 255
+    cv2.watershed(cv2.cvtColor(relief, cv2.COLOR_GRAY2BGR), markers)
+    regions = markers[inner]
+    return np.where((regions == void) | (regions < 0) | (free == 0), 0, regions)

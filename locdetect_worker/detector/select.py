@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from scipy import ndimage
 
 from locdetect_worker.detector._checks import check_mask
+from locdetect_worker.detector._components import label_boxes
 
 
 def select_rooms(
@@ -35,10 +35,10 @@ def select_rooms(
     kept = np.zeros(regions.shape, np.int32)
     confidences = []
     pad = 3
-    for label, found in enumerate(ndimage.find_objects(regions), start=1):
-        if found is None:
-            continue
-        rows, cols = found
+    boxes = label_boxes(regions, int(regions.max()) + 1)
+    for label in np.flatnonzero(boxes[1:, 2]) + 1:
+        x, y, box_width, box_height = boxes[label]
+        rows, cols = slice(y, y + box_height), slice(x, x + box_width)
         if rows.start == 0 or cols.start == 0 or rows.stop == height or cols.stop == width:
             continue  # reaches the sheet's edge: the outside
         if rows.stop - rows.start > 0.9 * height and cols.stop - cols.start > 0.9 * width:

@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from locdetect_worker.detector._checks import check_mask
+from locdetect_worker.detector._components import label_boxes
 
 HOLLOW_WIDTH = 1.5  # widest outline wall, in double-line pair gaps
 EVEN = 0.45  # most a strip's width may vary (std / mean) to be a wall's inside
@@ -42,8 +43,8 @@ def wall_mask(
     solid = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, _disc(hatch_gap))
     thick = cv2.morphologyEx(solid, cv2.MORPH_OPEN, _disc(thin_width + 2))
     run = max(3, line_length)
-    horizontal = _paired_lines(ink, run, pair_gap)
-    vertical = _paired_lines(np.ascontiguousarray(ink.T), run, pair_gap).T
+    horizontal = _paired_lines(ink, run, pair_gap, vertical=False)
+    vertical = _paired_lines(ink, run, pair_gap, vertical=True)
     hollow = _hollow_walls(ink, HOLLOW_WIDTH * pair_gap)
     walls = thick | horizontal | vertical | hollow
     if walls.sum() < LINES_ONLY * ink.sum():  # only thin single lines: a plain map's walls
@@ -61,32 +62,39 @@ def _hollow_walls(ink: np.ndarray, max_width: float) -> np.ndarray:
     walls solid, at any angle.
     """
     paper = (1 - ink).astype(np.uint8)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(paper, connectivity=4)
+    count, labels = cv2.connectedComponents(paper, connectivity=4)
     half = cv2.distanceTransform(paper, cv2.DIST_L2, 3)
     ridge = (half > 0) & (half >= cv2.dilate(half, np.ones((3, 3), np.uint8)))
-    on_ridge, radius = labels[ridge], half[ridge].astype(np.float64)
+    on_ridge, depth = labels[ridge], half[ridge]
+    radius = depth.astype(np.float64)
     points = np.maximum(np.bincount(on_ridge, minlength=count), 1)
     mean = np.bincount(on_ridge, radius, count) / points
     square = np.bincount(on_ridge, radius * radius, count) / points
     spread = np.sqrt(np.maximum(square - mean**2, 0))
+    # A component's deepest pixel is on the ridge: a neighbour from another component touches
+    # ink, so it lies at depth 1, the least any paper has.
     wide = np.zeros(count, bool)
-    wide[labels[half > max_width / 2]] = True
-    length = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
-    strip = ~wide & (length >= 3 * max_width) & (spread <= EVEN * mean)
-    strip[0] = False  # label 0 is the ink
-    return strip[labels].astype(np.uint8)
+    wide[on_ridge[depth > max_width / 2]] = True
+    even = ~wide & (spread <= EVEN * mean)
+    even[0] = False  # label 0 is the ink
+    strip = even & (_extent(labels, count) >= 3 * max_width)
+    return np.take(strip.view(np.uint8), labels)
 
 
-def _paired_lines(ink: np.ndarray, length: int, gap: int) -> np.ndarray:
-    """Bands between horizontal lines of ``length`` px with a parallel partner within ``gap`` px.
+def _paired_lines(ink: np.ndarray, length: int, gap: int, vertical: bool) -> np.ndarray:
+    """Bands between horizontal (or ``vertical``) lines of ``length`` px paired within ``gap`` px.
 
     A lone line (dimension, table rule, sheet frame) has no partner and goes.
     Breaks of a few px (noise, JPEG, faint scans) are bridged first.
     """
-    bridged = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, np.ones((1, 5), np.uint8))
-    lines = cv2.morphologyEx(bridged, cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
-    bands = cv2.morphologyEx(lines, cv2.MORPH_CLOSE, np.ones((gap + 1, 1), np.uint8))
-    return cv2.morphologyEx(bands, cv2.MORPH_OPEN, np.ones((3, 1), np.uint8))
+
+    def line(size: int, along: bool) -> np.ndarray:
+        return np.ones((size, 1) if along == vertical else (1, size), np.uint8)
+
+    bridged = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, line(5, along=True))
+    lines = cv2.morphologyEx(bridged, cv2.MORPH_OPEN, line(length, along=True))
+    bands = cv2.morphologyEx(lines, cv2.MORPH_CLOSE, line(gap + 1, along=False))
+    return cv2.morphologyEx(bands, cv2.MORPH_OPEN, line(3, along=False))
 
 
 def _disc(size: int) -> np.ndarray:
@@ -94,7 +102,12 @@ def _disc(size: int) -> np.ndarray:
 
 
 def _drop_short(mask: np.ndarray, length: int) -> np.ndarray:
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    long_enough = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]) >= length
+    count, labels = cv2.connectedComponents(mask, connectivity=8)
+    long_enough = _extent(labels, count) >= length
     long_enough[0] = False
-    return long_enough[labels].astype(np.uint8)
+    return np.take(long_enough.view(np.uint8), labels)
+
+
+def _extent(labels: np.ndarray, count: int) -> np.ndarray:
+    """The longer side of each label's bounding box."""
+    return label_boxes(labels, count)[:, 2:].max(axis=1)
