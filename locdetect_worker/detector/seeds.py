@@ -40,8 +40,8 @@ def room_seeds(
             small, [r / coarse for r in radii], min_dynamic / coarse, relative
         )
         fine = cv2.resize(coarse_seeds, (width, height), interpolation=cv2.INTER_NEAREST)
-        # erode() centres its window, so the grid can sit half a block off: trim to free.
-        return np.where(free > 0, fine, 0).astype(np.int32)
+        fine[free == 0] = 0  # erode() centres its window, so the grid can sit half a block off
+        return fine
     distance = cv2.distanceTransform(free, cv2.DIST_L2, 3)
     seeds: np.ndarray = np.zeros(free.shape, np.int32)
     birth = np.zeros(1)  # per tree node; node 0 unused
@@ -86,16 +86,16 @@ def room_seeds(
             birth = np.append(birth, birth[mine].max())
             seed_of = np.append(seed_of, 0 if len(strong) else next_seed)
             next_seed += 0 if len(strong) else 1
+        if dropped:
+            keep = np.arange(next_seed, dtype=np.int32)
+            keep[dropped] = 0
+            seeds = np.take(keep, seeds)
+        # Each component with a seed is painted with it: a merged one wholly, the others
+        # only on their new pixels, as the rest holds that seed from the level before.
         paint = seed_of[node_of].astype(np.int32)
-        if len(merging):
-            if dropped:
-                keep = np.ones(next_seed, bool)
-                keep[dropped] = False
-                seeds[~keep[seeds]] = 0
-            painted = np.take(paint, labels)
-            np.copyto(seeds, painted, where=painted > 0)
-        else:  # every component kept its node and seed: only the new pixels change
-            seeds.ravel()[ring] = np.take(paint, ring_labels)
+        for comp in merging[paint[merging] > 0]:
+            seeds[labels == comp] = paint[comp]
+        seeds.ravel()[ring] = np.take(paint, ring_labels)
         previous_core, node_of_previous, pixel_of_previous = core, node_of, pixel_of
     return _renumber(seeds)
 
