@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from locdetect_worker.detector.binarise import ink_mask, unknown_mask
+from locdetect_worker.detector.binarise import ink_mask, paper_and_ink_levels, unknown_mask
 from locdetect_worker.detector.doors import close_door_gaps
 from locdetect_worker.detector.footprint import building_footprint
 from locdetect_worker.detector.frame import drop_frame_lines, frames_a_margin
@@ -40,13 +40,15 @@ def detect_rooms(image: np.ndarray) -> list[DetectedRoom]:
     grey = paper_grey(image)
     grey, scale = shrink_keeping_lines(grey, WORKING_SIDE)
     side = max(grey.shape)
-    ink = ink_mask(grey)
+    levels = paper_and_ink_levels(grey)
+    ink = ink_mask(grey, levels)
     back = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
     angle = skew_angle(ink)
     if angle:
         grey, back = rotate_page(grey, angle)
-        ink = ink_mask(grey)
-    unknown = unknown_mask(grey, size=max(5, side // 40))
+        levels = paper_and_ink_levels(grey)
+        ink = ink_mask(grey, levels)
+    unknown = unknown_mask(grey, size=max(5, side // 40), levels=levels)
     ink &= 1 - unknown
     thin = thin_line_width(stroke_width_histogram(ink))
     walls = wall_mask(
