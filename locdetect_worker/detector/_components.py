@@ -1,9 +1,10 @@
-"""Bounding boxes of labelled components, read from the runs of equal labels along rows.
+"""Labelled components read from their runs along rows, not pixel by pixel.
 
 ``scipy.ndimage.find_objects`` and the statistics of OpenCV's
 ``connectedComponentsWithStats`` visit every pixel, and OpenCV's cost several
 times the labelling itself. A row of a label image holds few runs of one
-label, so reducing over the runs gives the same boxes for a fraction.
+label, so reducing over the runs gives the same boxes for a fraction; and a
+run of a mask lies in one component, so its first pixel names it.
 """
 
 from __future__ import annotations
@@ -34,3 +35,31 @@ def label_boxes(labels: np.ndarray, count: int) -> np.ndarray:
     np.maximum.at(right, found, rights)
     sizes = np.maximum(np.stack([right - left, bottom - top], axis=1) + 1, 0)
     return np.column_stack([left, top, sizes])
+
+
+def run_starts(mask: np.ndarray) -> np.ndarray:
+    """Flat indices of the first pixels of the runs of nonzero pixels along a 2-D mask's rows."""
+    on = mask if mask.dtype == bool else mask != 0
+    starts = np.empty_like(on)  # on, and off to the left
+    starts[:, 0] = on[:, 0]
+    np.greater(on[:, 1:], on[:, :-1], out=starts[:, 1:])
+    return np.flatnonzero(starts)
+
+
+def row_runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(starts, stops) flat indices of the runs of nonzero pixels along a 2-D mask's rows.
+
+    ``stops`` are one past each run's last pixel.
+    """
+    on = mask if mask.dtype == bool else mask != 0
+    ends = np.empty_like(on)  # on, and off to the right
+    ends[:, -1] = on[:, -1]
+    np.greater(on[:, :-1], on[:, 1:], out=ends[:, :-1])
+    return run_starts(on), np.flatnonzero(ends) + 1
+
+
+def fill_runs(flat: np.ndarray, starts: np.ndarray, stops: np.ndarray, value: int) -> None:
+    """Set, in place, the pixels of the runs [starts, stops) of a flat array to ``value``."""
+    lengths = stops - starts
+    offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+    flat[np.arange(int(lengths.sum())) + offsets] = value

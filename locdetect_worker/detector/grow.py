@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from locdetect_worker.detector._checks import check_mask
+from locdetect_worker.detector._components import fill_runs, row_runs, run_starts
 
 
 def grow_seeds(seeds: np.ndarray, free: np.ndarray) -> np.ndarray:
@@ -31,13 +32,17 @@ def grow_seeds(seeds: np.ndarray, free: np.ndarray) -> np.ndarray:
     inner = (slice(1, -1), slice(1, -1))
     count, parts = cv2.connectedComponents(padded, connectivity=4)
     seed_pixels = (seeds > 0) & (free > 0)
-    seeded = np.zeros(count, bool)
-    seeded[parts[inner][seed_pixels]] = True
-    void = int(seeds.max()) + 1
-    unseeded = np.where(seeded, 0, void).astype(np.int32)
-    unseeded[0] = 0  # walls and the border
-    markers = np.take(unseeded, parts)
+    markers = np.zeros(padded.shape, np.int32)
     np.copyto(markers[inner], seeds, where=seed_pixels)
+    # A run of free pixels along a row lies in one component, so runs tell which are seeded.
+    seeded = np.zeros(count, bool)
+    first = run_starts(seed_pixels)
+    width = free.shape[1]
+    seeded[np.take(parts, first + width + 3 + 2 * (first // width))] = True  # into padded pixels
+    starts, stops = row_runs(padded)
+    unseeded = ~seeded[np.take(parts, starts)]
+    void = int(seeds.max()) + 1
+    fill_runs(markers.ravel(), starts[unseeded], stops[unseeded], void)
     relief = (1 - padded) * 255
     cv2.watershed(cv2.cvtColor(relief, cv2.COLOR_GRAY2BGR), markers)
     regions = markers[inner]
