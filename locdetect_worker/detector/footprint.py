@@ -37,13 +37,14 @@ def building_footprint(walls: np.ndarray, opening: int) -> np.ndarray:
     boxes = label_boxes(parts, count)
     spanning = (boxes[:, 2] > 0.9 * padded.shape[1]) & (boxes[:, 3] > 0.9 * padded.shape[0])
     spanning[0] = False  # label 0 is the sealed walls
-    inside = np.take((~spanning).view(np.uint8), parts[1:-1, 1:-1])
+    inside = np.ones(sealed.shape, np.uint8)
+    for outside in np.flatnonzero(spanning):  # few components span the sheet
+        inside[parts[1:-1, 1:-1] == outside] = 0
     return cv2.resize(inside, (width, height), interpolation=cv2.INTER_NEAREST)
 
 
 def max_pool_half(mask: np.ndarray) -> np.ndarray:
     """(ceil(H/2), ceil(W/2)) ``uint8``: each 2x2 block's maximum of an (H, W) mask."""
-    padded = np.pad(mask, ((0, mask.shape[0] % 2), (0, mask.shape[1] % 2)))
-    return np.maximum.reduce(
-        [padded[::2, ::2], padded[1::2, ::2], padded[::2, 1::2], padded[1::2, 1::2]]
-    )
+    # dilate() with the kernel anchored at its top-left corner reads each pixel's block
+    grown = cv2.dilate(mask, np.ones((2, 2), np.uint8), anchor=(0, 0))
+    return np.ascontiguousarray(grown[::2, ::2])

@@ -52,9 +52,11 @@ def room_seeds(
     next_seed = 1
     for radius in radii:
         core = np.greater(distance, radius).view(np.uint8)
+        ring = np.flatnonzero(core > previous_core)  # the pixels new at this radius
+        if not ring.size:
+            continue  # the same cut as before: nothing can change
         count, labels = cv2.connectedComponents(core, connectivity=8)
         flat = labels.ravel()
-        ring = np.flatnonzero(core > previous_core)  # the pixels new at this radius
         comps, nodes, pixels = _children(flat, pixel_of_previous, node_of_previous)
         pixel_of = np.zeros(count, np.int64)
         ring_labels = np.take(flat, ring)
