@@ -60,8 +60,10 @@ def detect_rooms(image: np.ndarray) -> list[DetectedRoom]:
     )
     gap, min_run = max(4, side // 36), max(3, side // 200)
     sealed = close_door_gaps(walls | unknown, gap=gap, min_run=min_run)  # unknown: never a room
-    if frames_a_margin(sealed):
-        sealed = close_door_gaps(drop_frame_lines(walls) | unknown, gap=gap, min_run=min_run)
+    unframed = drop_frame_lines(walls)
+    # no line runs as long as a frame's: nothing to drop, so no need to look for a margin
+    if not np.array_equal(unframed, walls) and frames_a_margin(sealed):
+        sealed = close_door_gaps(unframed | unknown, gap=gap, min_run=min_run)
     walls = sealed
     free = (1 - walls).astype(np.uint8)
     min_area = max(16, int(0.002 * grey.shape[0] * grey.shape[1]))
