@@ -88,10 +88,8 @@ def room_seeds(
             birth = np.append(birth, birth[mine].max())
             seed_of = np.append(seed_of, 0 if len(strong) else next_seed)
             next_seed += 0 if len(strong) else 1
-        if dropped:
-            keep = np.arange(next_seed, dtype=np.int32)
-            keep[dropped] = 0
-            seeds = np.take(keep, seeds)
+        for seed in dropped:  # rarely more than two
+            seeds[seeds == seed] = 0
         # Each component with a seed is painted with it: a merged one wholly, the others
         # only on their new pixels, as the rest holds that seed from the level before.
         paint = seed_of[node_of].astype(np.int32)
