@@ -12,19 +12,32 @@ from __future__ import annotations
 import numpy as np
 
 
-def label_boxes(labels: np.ndarray, count: int) -> np.ndarray:
-    """(count, 4) ``int64`` [x, y, width, height] of labels 0..count-1 in an (H, W) label image.
+def label_runs(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(starts, stops, labels) of the runs of equal labels along an (H, W) label image's rows.
 
-    A label with no pixels gets width and height 0. Labels must lie in 0..count-1.
+    ``starts`` and ``stops`` (one past each run's last pixel) are flat indices.
     """
-    height, width = labels.shape
     starts_here = np.empty(labels.shape, bool)
     starts_here[:, 0] = True
     np.not_equal(labels[:, 1:], labels[:, :-1], out=starts_here[:, 1:])
     starts = np.flatnonzero(starts_here)
-    found = np.take(labels, starts)
+    return starts, np.append(starts[1:], labels.size), np.take(labels, starts)
+
+
+def label_boxes(
+    labels: np.ndarray,
+    count: int,
+    runs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
+    """(count, 4) ``int64`` [x, y, width, height] of labels 0..count-1 in an (H, W) label image.
+
+    A label with no pixels gets width and height 0. Labels must lie in 0..count-1.
+    ``runs`` are the image's :func:`label_runs`, when the caller has them already.
+    """
+    height, width = labels.shape
+    starts, stops, found = runs if runs is not None else label_runs(labels)
     rows, lefts = np.divmod(starts, width)
-    rights = np.append(starts[1:], labels.size) - 1 - rows * width  # a run ends before the next
+    rights = stops - 1 - rows * width
     top = np.full(count, height, np.int64)
     bottom = np.full(count, -1, np.int64)
     left = np.full(count, width, np.int64)

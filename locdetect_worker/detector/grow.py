@@ -45,5 +45,6 @@ def grow_seeds(seeds: np.ndarray, free: np.ndarray) -> np.ndarray:
     fill_runs(markers.ravel(), starts[unseeded], stops[unseeded], void)
     relief = (1 - padded) * 255
     cv2.watershed(cv2.cvtColor(relief, cv2.COLOR_GRAY2BGR), markers)
-    regions = markers[inner]
-    return np.where((regions == void) | (regions < 0) | (free == 0), 0, regions)
+    regions = np.ascontiguousarray(markers[inner])
+    regions[(regions == void) | (regions < 0) | (free == 0)] = 0
+    return regions

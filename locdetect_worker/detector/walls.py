@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from locdetect_worker.detector._checks import check_mask
-from locdetect_worker.detector._components import label_boxes
+from locdetect_worker.detector._components import fill_runs, label_boxes, label_runs
 
 HOLLOW_WIDTH = 1.5  # widest outline wall, in double-line pair gaps
 EVEN = 0.45  # most a strip's width may vary (std / mean) to be a wall's inside
@@ -77,8 +77,9 @@ def _hollow_walls(ink: np.ndarray, max_width: float) -> np.ndarray:
     wide[on_ridge[depth > max_width / 2]] = True
     even = ~wide & (spread <= EVEN * mean)
     even[0] = False  # label 0 is the ink
-    strip = even & (_extent(labels, count) >= 3 * max_width)
-    return np.take(strip.view(np.uint8), labels)
+    runs = label_runs(labels)
+    strip = even & (_extent(labels, count, runs) >= 3 * max_width)
+    return _paint_runs(np.zeros(ink.shape, np.uint8), runs, strip, 1)
 
 
 def _paired_lines(ink: np.ndarray, length: int, gap: int, vertical: bool) -> np.ndarray:
@@ -103,11 +104,27 @@ def _disc(size: int) -> np.ndarray:
 
 def _drop_short(mask: np.ndarray, length: int) -> np.ndarray:
     count, labels = cv2.connectedComponents(mask, connectivity=8)
-    long_enough = _extent(labels, count) >= length
-    long_enough[0] = False
-    return np.take(long_enough.view(np.uint8), labels)
+    runs = label_runs(labels)
+    short = _extent(labels, count, runs) < length
+    short[0] = False  # label 0 is the background
+    return _paint_runs((mask != 0).view(np.uint8), runs, short, 0)
 
 
-def _extent(labels: np.ndarray, count: int) -> np.ndarray:
+def _extent(
+    labels: np.ndarray, count: int, runs: tuple[np.ndarray, np.ndarray, np.ndarray]
+) -> np.ndarray:
     """The longer side of each label's bounding box."""
-    return label_boxes(labels, count)[:, 2:].max(axis=1)
+    return label_boxes(labels, count, runs)[:, 2:].max(axis=1)
+
+
+def _paint_runs(
+    mask: np.ndarray,
+    runs: tuple[np.ndarray, np.ndarray, np.ndarray],
+    chosen: np.ndarray,
+    value: int,
+) -> np.ndarray:
+    """``mask`` with the runs of the ``chosen`` labels set to ``value``, in place."""
+    starts, stops, found = runs
+    picked = chosen[found]
+    fill_runs(mask.ravel(), starts[picked], stops[picked], value)
+    return mask
