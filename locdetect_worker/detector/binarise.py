@@ -15,6 +15,7 @@ from locdetect_worker.detector._checks import check_mask
 SAMPLE_PIXELS = 250_000
 MIN_CONTRAST = 40  # grey levels between ink and paper; less is a blank page
 SPARSE_INK = 10_000  # a page with under 1 / SPARSE_INK of its pixels dark is blank
+GREY_LEVELS = np.arange(256)  # thresholds are applied to these once, then looked up per pixel
 
 
 def ink_mask(grey: np.ndarray, levels: tuple[float, float] | None = None) -> np.ndarray:
@@ -27,7 +28,7 @@ def ink_mask(grey: np.ndarray, levels: tuple[float, float] | None = None) -> np.
     if paper - dark < MIN_CONTRAST:  # a blank or nearly uniform page: nothing is ink
         return np.zeros_like(grey)
     threshold = dark + 0.7 * (paper - dark)
-    return (grey < threshold).astype(np.uint8)
+    return cv2.LUT(grey, (GREY_LEVELS < threshold).astype(np.uint8))
 
 
 def paper_and_ink_levels(grey: np.ndarray) -> tuple[float, float]:
@@ -62,5 +63,6 @@ def unknown_mask(
     paper, dark = levels or paper_and_ink_levels(grey)
     if paper - dark < MIN_CONTRAST:
         return np.zeros_like(grey)
-    mid = (grey > dark + 0.3 * (paper - dark)) & (grey < paper - 0.15 * (paper - dark))
-    return cv2.morphologyEx(mid.astype(np.uint8), cv2.MORPH_OPEN, np.ones((size, size), np.uint8))
+    low, high = dark + 0.3 * (paper - dark), paper - 0.15 * (paper - dark)
+    mid = cv2.LUT(grey, ((GREY_LEVELS > low) & (GREY_LEVELS < high)).astype(np.uint8))
+    return cv2.morphologyEx(mid, cv2.MORPH_OPEN, np.ones((size, size), np.uint8))

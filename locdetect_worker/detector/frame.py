@@ -18,28 +18,37 @@ import cv2
 import numpy as np
 
 from locdetect_worker.detector._checks import check_mask
-from locdetect_worker.detector._components import label_boxes
+from locdetect_worker.detector._components import run_starts
 
 FRAME_SHARE = 0.9
 MARGIN_SPAN = 0.85  # the free space inside a frame spans at least this share of the page
 
 
 def frames_a_margin(sealed: np.ndarray) -> bool:
-    """Whether (H, W) ``uint8`` walls, door gaps closed, hold a frame around a margin.
+    """Whether (H, W) ``uint8`` walls (1 = wall), door gaps closed, hold a frame around a margin.
 
     Inside a frame, free space that does not reach the sheet's edge spans
     nearly the whole page both ways: the margin around the drawing. In a plan
     cropped tight to its building the free space inside is rooms, and only a
-    room filling the whole building would span that far.
+    room filling the whole building would span that far. Such a space crosses
+    the page's middle row, so only the spaces there are filled to measure them.
     """
     check_mask(sealed, "sealed")
     height, width = sealed.shape
-    free = (1 - sealed).astype(np.uint8)
-    count, labels = cv2.connectedComponents(free, connectivity=4)
-    x, y, box_width, box_height = label_boxes(labels, count)[1:].T
-    inside = (x > 0) & (y > 0) & (x + box_width < width) & (y + box_height < height)
-    spans = np.minimum(box_width / width, box_height / height) >= MARGIN_SPAN
-    return bool((inside & spans).any())
+    free = 1 - sealed
+    filled = np.zeros((height + 2, width + 2), np.uint8)  # floodFill's mask has a border
+    row = height // 2
+    for x in run_starts(free[row : row + 1]):  # a run lies in one space
+        if filled[row + 1, x + 1]:
+            continue
+        flags = 4 | cv2.FLOODFILL_MASK_ONLY | (1 << 8)
+        _, _, _, (left, top, box_width, box_height) = cv2.floodFill(
+            free, filled, (int(x), row), 1, flags=flags
+        )
+        inside = left > 0 and top > 0 and left + box_width < width and top + box_height < height
+        if inside and min(box_width / width, box_height / height) >= MARGIN_SPAN:
+            return True
+    return False
 
 
 def drop_frame_lines(walls: np.ndarray, share: float = FRAME_SHARE) -> np.ndarray:

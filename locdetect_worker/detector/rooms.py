@@ -65,7 +65,7 @@ def detect_rooms(image: np.ndarray) -> list[DetectedRoom]:
     if not np.array_equal(unframed, walls) and frames_a_margin(sealed):
         sealed = close_door_gaps(unframed | unknown, gap=gap, min_run=min_run)
     walls = sealed
-    free = (1 - walls).astype(np.uint8)
+    free = 1 - walls
     min_area = max(16, int(0.002 * grey.shape[0] * grey.shape[1]))
     radii = [float(r) for r in np.unique(np.geomspace(1, side / 8, 16).round())[::-1]] + [0.0]
     seeds = room_seeds(free, radii, min_dynamic=5.0, relative=0.35, coarse=2)

@@ -61,7 +61,7 @@ def _hollow_walls(ink: np.ndarray, max_width: float) -> np.ndarray:
     symbols leaves paper of very uneven width. Filling such strips makes outline
     walls solid, at any angle.
     """
-    paper = (1 - ink).astype(np.uint8)
+    paper = 1 - ink
     count, labels = cv2.connectedComponents(paper, connectivity=4)
     half = cv2.distanceTransform(paper, cv2.DIST_L2, 3)
     ridge = (half > 0) & (half >= cv2.dilate(half, np.ones((3, 3), np.uint8)))
