@@ -58,11 +58,12 @@ def room_seeds(
         count, labels = cv2.connectedComponents(core, connectivity=8)
         flat = labels.ravel()
         comps, nodes, pixels = _children(flat, pixel_of_previous, node_of_previous)
-        pixel_of = np.zeros(count, np.int64)
-        ring_labels = np.take(flat, ring)
-        pixel_of[ring_labels] = ring  # a newborn component lies wholly in the ring
-        pixel_of[comps] = pixels
         kids = np.bincount(comps, minlength=count)
+        pixel_of = np.zeros(count, np.int64)
+        pixel_of[comps] = pixels
+        ring_labels = np.take(flat, ring)
+        newborn = np.flatnonzero((kids == 0)[ring_labels])  # such a component lies in the ring
+        pixel_of[ring_labels[newborn]] = ring[newborn]
         node_of = np.zeros(count, np.int64)
         single = kids == 1
         single[0] = False
