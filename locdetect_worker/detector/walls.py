@@ -47,7 +47,7 @@ def wall_mask(
     vertical = _paired_lines(ink, run, pair_gap, vertical=True)
     hollow = _hollow_walls(ink, HOLLOW_WIDTH * pair_gap)
     walls = thick | horizontal | vertical | hollow
-    if walls.sum() < LINES_ONLY * ink.sum():  # only thin single lines: a plain map's walls
+    if np.count_nonzero(walls) < LINES_ONLY * np.count_nonzero(ink):  # only thin single lines
         walls = ink
     return _drop_short(walls, line_length)
 
