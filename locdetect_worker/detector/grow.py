@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from locdetect_worker.detector._checks import check_mask
-from locdetect_worker.detector._components import fill_runs, row_runs, run_starts
+from locdetect_worker.detector._components import run_starts
 
 
 def grow_seeds(seeds: np.ndarray, free: np.ndarray) -> np.ndarray:
@@ -30,19 +30,28 @@ def grow_seeds(seeds: np.ndarray, free: np.ndarray) -> np.ndarray:
     # Everything is built one pixel larger than the page: watershed needs a labelled border.
     padded = cv2.copyMakeBorder(free, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
     inner = (slice(1, -1), slice(1, -1))
-    count, parts = cv2.connectedComponents(padded, connectivity=4)
     seed_pixels = (seeds > 0) & (free > 0)
     markers = np.zeros(padded.shape, np.int32)
     np.copyto(markers[inner], seeds, where=seed_pixels)
-    # A run of free pixels along a row lies in one component, so runs tell which are seeded.
-    seeded = np.zeros(count, bool)
+    # Flood fills from the seeds mark the free space they reach 2; the rest of it is void.
+    # A run of seed pixels along a row lies in one space, and a seed mostly in one: fill from
+    # one run of each seed, then from any run still left.
+    reached = (padded != 0).view(np.uint8)
     first = run_starts(seed_pixels)
     width = free.shape[1]
-    seeded[np.take(parts, first + width + 3 + 2 * (first // width))] = True  # into padded pixels
-    starts, stops = row_runs(padded)
-    unseeded = ~seeded[np.take(parts, starts)]
+    pending = first + width + 3 + 2 * (first // width)  # into padded pixels
+    _, one_each = np.unique(seeds.ravel()[first], return_index=True)
+    for start in pending[one_each]:
+        if reached.ravel()[start] == 1:
+            row, col = divmod(int(start), width + 2)
+            cv2.floodFill(reached, None, (col, row), 2, flags=4)
+    pending = pending[reached.ravel()[pending] == 1]
+    while pending.size:
+        row, col = divmod(int(pending[0]), width + 2)
+        cv2.floodFill(reached, None, (col, row), 2, flags=4)
+        pending = pending[reached.ravel()[pending] == 1]
     void = int(seeds.max()) + 1
-    fill_runs(markers.ravel(), starts[unseeded], stops[unseeded], void)
+    markers[reached == 1] = void
     relief = (1 - padded) * 255
     cv2.watershed(cv2.cvtColor(relief, cv2.COLOR_GRAY2BGR), markers)
     regions = np.ascontiguousarray(markers[inner])
