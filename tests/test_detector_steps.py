@@ -5,7 +5,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+from scipy import ndimage
 
+from locdetect_worker.detector._components import fill_runs, label_boxes, row_runs, run_starts
 from locdetect_worker.detector.binarise import ink_mask, unknown_mask
 from locdetect_worker.detector.doors import close_door_gaps
 from locdetect_worker.detector.footprint import building_footprint, max_pool_half
@@ -256,3 +258,26 @@ def test_ink_mask_finds_the_lines_of_a_sparse_drawing():
     grey[200, 50:350] = 0  # one thin wall: 0.2 % of the page
     ink = ink_mask(grey)
     assert ink[200, 50:350].all() and ink.sum() == 300
+
+
+def test_label_boxes_match_scipy_find_objects_and_absent_labels_are_empty():
+    labels = np.random.default_rng(0).integers(0, 6, (40, 50)).astype(np.int32)
+    labels[labels == 3] = 0
+    boxes = label_boxes(labels, 6)
+    for label, found in enumerate(ndimage.find_objects(labels, max_label=5), start=1):
+        x, y, width, height = boxes[label]
+        if found is None:
+            assert width == 0 and height == 0
+        else:
+            rows, cols = found
+            assert (y, y + height, x, x + width) == (rows.start, rows.stop, cols.start, cols.stop)
+
+
+def test_row_runs_stay_in_their_row_and_fill_back_into_the_mask():
+    mask = (np.random.default_rng(1).random((30, 40)) < 0.5).astype(np.uint8)
+    starts, stops = row_runs(mask)
+    assert np.array_equal(run_starts(mask), starts)
+    assert ((stops - 1) // 40 == starts // 40).all()
+    rebuilt = np.zeros_like(mask)
+    fill_runs(rebuilt.ravel(), starts, stops, 1)
+    assert np.array_equal(rebuilt, mask)
