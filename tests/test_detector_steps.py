@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from locdetect_worker.detector._components import fill_runs, label_boxes, row_runs, run_starts
+from locdetect_worker.detector._components import fill_runs, label_boxes, label_runs, run_starts
 from locdetect_worker.detector.binarise import ink_mask, unknown_mask
 from locdetect_worker.detector.doors import close_door_gaps
 from locdetect_worker.detector.footprint import building_footprint, max_pool_half
@@ -273,11 +273,16 @@ def test_label_boxes_match_scipy_find_objects_and_absent_labels_are_empty():
             assert (y, y + height, x, x + width) == (rows.start, rows.stop, cols.start, cols.stop)
 
 
-def test_row_runs_stay_in_their_row_and_fill_back_into_the_mask():
-    mask = (np.random.default_rng(1).random((30, 40)) < 0.5).astype(np.uint8)
-    starts, stops = row_runs(mask)
-    assert np.array_equal(run_starts(mask), starts)
+def test_label_runs_stay_in_their_row_and_fill_back_into_the_image():
+    labels = np.random.default_rng(1).integers(0, 3, (30, 40)).astype(np.int32)
+    starts, stops, found = label_runs(labels)
     assert ((stops - 1) // 40 == starts // 40).all()
-    rebuilt = np.zeros_like(mask)
-    fill_runs(rebuilt.ravel(), starts, stops, 1)
-    assert np.array_equal(rebuilt, mask)
+    rebuilt = np.zeros_like(labels)
+    for value in (1, 2):
+        fill_runs(rebuilt.ravel(), starts[found == value], stops[found == value], value)
+    assert np.array_equal(rebuilt, labels)
+
+
+def test_run_starts_are_the_first_pixels_of_each_run_of_a_row():
+    mask = np.array([[1, 1, 0, 1], [1, 0, 0, 1], [0, 1, 1, 1]], np.uint8)
+    assert run_starts(mask).tolist() == [0, 3, 4, 7, 9]

@@ -1,10 +1,10 @@
 """Labelled components read from their runs along rows, not pixel by pixel.
 
 ``scipy.ndimage.find_objects`` and the statistics of OpenCV's
-``connectedComponentsWithStats`` visit every pixel, and OpenCV's cost several
-times the labelling itself. A row of a label image holds few runs of one
-label, so reducing over the runs gives the same boxes for a fraction; and a
-run of a mask lies in one component, so its first pixel names it.
+``connectedComponentsWithStats`` cost several times a plain labelling. A row
+of a label image holds few runs of one label, so reducing over the runs gives
+the same boxes for a fraction; and a run of a mask lies in one component, so
+its first pixel names it.
 """
 
 from __future__ import annotations
@@ -57,18 +57,6 @@ def run_starts(mask: np.ndarray) -> np.ndarray:
     starts[:, 0] = on[:, 0]
     np.greater(on[:, 1:], on[:, :-1], out=starts[:, 1:])
     return np.flatnonzero(starts)
-
-
-def row_runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(starts, stops) flat indices of the runs of nonzero pixels along a 2-D mask's rows.
-
-    ``stops`` are one past each run's last pixel.
-    """
-    on = mask if mask.dtype == bool else mask != 0
-    ends = np.empty_like(on)  # on, and off to the right
-    ends[:, -1] = on[:, -1]
-    np.greater(on[:, :-1], on[:, 1:], out=ends[:, :-1])
-    return run_starts(on), np.flatnonzero(ends) + 1
 
 
 def fill_runs(flat: np.ndarray, starts: np.ndarray, stops: np.ndarray, value: int) -> None:
