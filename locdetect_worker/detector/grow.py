@@ -37,6 +37,7 @@ def grow_seeds(seeds: np.ndarray, free: np.ndarray) -> np.ndarray:
     # A run of seed pixels along a row lies in one space, and a seed mostly in one: fill from
     # one run of each seed, then from any run still left.
     reached = (padded != 0).view(np.uint8)
+    filled = np.zeros((reached.shape[0] + 2, reached.shape[1] + 2), np.uint8)  # floodFill's own
     first = run_starts(seed_pixels)
     width = free.shape[1]
     pending = first + width + 3 + 2 * (first // width)  # into padded pixels
@@ -44,11 +45,11 @@ def grow_seeds(seeds: np.ndarray, free: np.ndarray) -> np.ndarray:
     for start in pending[one_each]:
         if reached.ravel()[start] == 1:
             row, col = divmod(int(start), width + 2)
-            cv2.floodFill(reached, None, (col, row), 2, flags=4)
+            cv2.floodFill(reached, filled, (col, row), 2, flags=4)
     pending = pending[reached.ravel()[pending] == 1]
     while pending.size:
         row, col = divmod(int(pending[0]), width + 2)
-        cv2.floodFill(reached, None, (col, row), 2, flags=4)
+        cv2.floodFill(reached, filled, (col, row), 2, flags=4)
         pending = pending[reached.ravel()[pending] == 1]
     void = int(seeds.max()) + 1
     markers[reached == 1] = void
