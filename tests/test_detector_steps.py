@@ -5,7 +5,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+from scipy import ndimage
 
+from locdetect_worker.detector._components import fill_runs, label_boxes, label_runs, run_starts
 from locdetect_worker.detector.binarise import ink_mask, unknown_mask
 from locdetect_worker.detector.doors import close_door_gaps
 from locdetect_worker.detector.footprint import building_footprint, max_pool_half
@@ -256,3 +258,31 @@ def test_ink_mask_finds_the_lines_of_a_sparse_drawing():
     grey[200, 50:350] = 0  # one thin wall: 0.2 % of the page
     ink = ink_mask(grey)
     assert ink[200, 50:350].all() and ink.sum() == 300
+
+
+def test_label_boxes_match_scipy_find_objects_and_absent_labels_are_empty():
+    labels = np.random.default_rng(0).integers(0, 6, (40, 50)).astype(np.int32)
+    labels[labels == 3] = 0
+    boxes = label_boxes(labels, 6)
+    for label, found in enumerate(ndimage.find_objects(labels, max_label=5), start=1):
+        x, y, width, height = boxes[label]
+        if found is None:
+            assert width == 0 and height == 0
+        else:
+            rows, cols = found
+            assert (y, y + height, x, x + width) == (rows.start, rows.stop, cols.start, cols.stop)
+
+
+def test_label_runs_stay_in_their_row_and_fill_back_into_the_image():
+    labels = np.random.default_rng(1).integers(0, 3, (30, 40)).astype(np.int32)
+    starts, stops, found = label_runs(labels)
+    assert ((stops - 1) // 40 == starts // 40).all()
+    rebuilt = np.zeros_like(labels)
+    for value in (1, 2):
+        fill_runs(rebuilt.ravel(), starts[found == value], stops[found == value], value)
+    assert np.array_equal(rebuilt, labels)
+
+
+def test_run_starts_are_the_first_pixels_of_each_run_of_a_row():
+    mask = np.array([[1, 1, 0, 1], [1, 0, 0, 1], [0, 1, 1, 1]], np.uint8)
+    assert run_starts(mask).tolist() == [0, 3, 4, 7, 9]

@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from locdetect_worker.detector._checks import check_mask
+from locdetect_worker.detector._components import run_starts
 
 
 def building_footprint(walls: np.ndarray, opening: int) -> np.ndarray:
@@ -32,18 +33,24 @@ def building_footprint(walls: np.ndarray, opening: int) -> np.ndarray:
     side = max(1, opening // 2)
     sealed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, np.ones((side, side), np.uint8))
     padded = cv2.copyMakeBorder(1 - sealed, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=1)
-    count, parts, stats, _ = cv2.connectedComponentsWithStats(padded, connectivity=4)
-    spanning = (stats[:, cv2.CC_STAT_WIDTH] > 0.9 * padded.shape[1]) & (
-        stats[:, cv2.CC_STAT_HEIGHT] > 0.9 * padded.shape[0]
-    )
-    spanning[0] = False  # label 0 is the sealed walls
-    inside = (~spanning[parts[1:-1, 1:-1]]).astype(np.uint8)
+    # Flood fills mark the outside 2 and other spaces 3: the space along the border spans the
+    # sheet, and any other space that does crosses the middle row.
+    cv2.floodFill(padded, None, (0, 0), 2, flags=4)
+    row = padded.shape[0] // 2
+    for x in run_starts(padded[row : row + 1] == 1):  # a run lies in one space
+        if padded[row, x] != 1:
+            continue
+        _, _, _, (_, _, box_width, box_height) = cv2.floodFill(
+            padded, None, (int(x), row), 3, flags=4
+        )
+        if box_width > 0.9 * padded.shape[1] and box_height > 0.9 * padded.shape[0]:
+            cv2.floodFill(padded, None, (int(x), row), 2, flags=4)
+    inside = (padded[1:-1, 1:-1] != 2).view(np.uint8)
     return cv2.resize(inside, (width, height), interpolation=cv2.INTER_NEAREST)
 
 
 def max_pool_half(mask: np.ndarray) -> np.ndarray:
     """(ceil(H/2), ceil(W/2)) ``uint8``: each 2x2 block's maximum of an (H, W) mask."""
-    padded = np.pad(mask, ((0, mask.shape[0] % 2), (0, mask.shape[1] % 2)))
-    return np.maximum.reduce(
-        [padded[::2, ::2], padded[1::2, ::2], padded[::2, 1::2], padded[1::2, 1::2]]
-    )
+    # dilate() with the kernel anchored at its top-left corner reads each pixel's block
+    grown = cv2.dilate(mask, np.ones((2, 2), np.uint8), anchor=(0, 0))
+    return np.ascontiguousarray(grown[::2, ::2])

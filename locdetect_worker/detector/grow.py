@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from locdetect_worker.detector._checks import check_mask
+from locdetect_worker.detector._components import run_starts
 
 
 def grow_seeds(seeds: np.ndarray, free: np.ndarray) -> np.ndarray:
@@ -26,14 +27,34 @@ def grow_seeds(seeds: np.ndarray, free: np.ndarray) -> np.ndarray:
     check_mask(free, "free")
     if seeds.shape != free.shape or seeds.dtype != np.int32:
         raise ValueError(f"seeds must be int32 {free.shape}, got {seeds.dtype} {seeds.shape}")
-    count, parts = cv2.connectedComponents(free, connectivity=4)
-    seeded = np.zeros(count, bool)
-    seeded[parts[(seeds > 0) & (free > 0)]] = True
+    # Everything is built one pixel larger than the page: watershed needs a labelled border.
+    padded = cv2.copyMakeBorder(free, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+    inner = (slice(1, -1), slice(1, -1))
+    seed_pixels = (seeds > 0) & (free > 0)
+    markers = np.zeros(padded.shape, np.int32)
+    np.copyto(markers[inner], seeds, where=seed_pixels)
+    # Flood fills from the seeds mark the free space they reach 2; the rest of it is void.
+    # A run of seed pixels along a row lies in one space, and a seed mostly in one: fill from
+    # one run of each seed, then from any run still left.
+    reached = (padded != 0).view(np.uint8)
+    filled = np.zeros((reached.shape[0] + 2, reached.shape[1] + 2), np.uint8)  # floodFill's own
+    first = run_starts(seed_pixels)
+    width = free.shape[1]
+    pending = first + width + 3 + 2 * (first // width)  # into padded pixels
+    _, one_each = np.unique(seeds.ravel()[first], return_index=True)
+    for start in pending[one_each]:
+        if reached.ravel()[start] == 1:
+            row, col = divmod(int(start), width + 2)
+            cv2.floodFill(reached, filled, (col, row), 2, flags=4)
+    pending = pending[reached.ravel()[pending] == 1]
+    while pending.size:
+        row, col = divmod(int(pending[0]), width + 2)
+        cv2.floodFill(reached, filled, (col, row), 2, flags=4)
+        pending = pending[reached.ravel()[pending] == 1]
     void = int(seeds.max()) + 1
-    markers = np.where((free > 0) & ~seeded[parts], void, np.where(free > 0, seeds, 0))
-    markers = cv2.copyMakeBorder(markers.astype(np.int32), 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
-    relief = cv2.copyMakeBorder((1 - free) * 255, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=255)
-    cv2.watershed(cv2.merge([relief, relief, relief]), markers)
-    regions = markers[1:-1, 1:-1]
+    markers[reached == 1] = void
+    relief = (1 - padded) * 255
+    cv2.watershed(cv2.cvtColor(relief, cv2.COLOR_GRAY2BGR), markers)
+    regions = np.ascontiguousarray(markers[inner])
     regions[(regions == void) | (regions < 0) | (free == 0)] = 0
-    return np.ascontiguousarray(regions)
+    return regions

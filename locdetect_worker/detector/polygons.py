@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from scipy import ndimage
+
+from locdetect_worker.detector._components import label_boxes
 
 SNAP_DEGREES = 8.0
 
@@ -24,14 +25,14 @@ def label_polygons(labels: np.ndarray, tolerance: float) -> list[np.ndarray]:
     if labels.ndim != 2 or labels.dtype != np.int32:
         raise ValueError(f"labels must be an int32 (H, W) array, got {labels.dtype} {labels.shape}")
     polygons = []
-    boxes = _boxes(labels)
-    for label in range(1, int(labels.max()) + 1):
-        if label not in boxes:
+    boxes = label_boxes(labels, int(labels.max()) + 1)
+    for label in range(1, len(boxes)):
+        x0, y0, box_width, box_height = boxes[label]
+        if box_width == 0:
             polygons.append(np.zeros((0, 2), np.int32))
             continue
-        x0, y0, x1, y1 = boxes[label]
-        mask = np.zeros((y1 - y0 + 3, x1 - x0 + 3), np.uint8)
-        mask[1:-1, 1:-1] = labels[y0 : y1 + 1, x0 : x1 + 1] == label
+        mask = np.zeros((box_height + 2, box_width + 2), np.uint8)
+        mask[1:-1, 1:-1] = labels[y0 : y0 + box_height, x0 : x0 + box_width] == label
         contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         contour = max(contours, key=cv2.contourArea)
         simple = cv2.approxPolyDP(contour, tolerance, True).reshape(-1, 2).astype(np.float64)
@@ -61,13 +62,3 @@ def snap_rectilinear(points: np.ndarray, degrees: float = SNAP_DEGREES) -> np.nd
             elif vertical[edge]:
                 snapped[i, 0] = mid[edge, 0]
     return snapped
-
-
-def _boxes(labels: np.ndarray) -> dict[int, tuple[int, int, int, int]]:
-    """Label -> (x0, y0, x1, y1) inclusive box, for the labels present."""
-    boxes = {}
-    for label, found in enumerate(ndimage.find_objects(labels), start=1):
-        if found is not None:
-            rows, cols = found
-            boxes[label] = (cols.start, rows.start, cols.stop - 1, rows.stop - 1)
-    return boxes

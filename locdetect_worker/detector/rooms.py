@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from locdetect_worker.detector.binarise import ink_mask, unknown_mask
+from locdetect_worker.detector.binarise import ink_mask, paper_and_ink_levels, unknown_mask
 from locdetect_worker.detector.doors import close_door_gaps
 from locdetect_worker.detector.footprint import building_footprint
 from locdetect_worker.detector.frame import drop_frame_lines, frames_a_margin
@@ -40,13 +40,15 @@ def detect_rooms(image: np.ndarray) -> list[DetectedRoom]:
     grey = paper_grey(image)
     grey, scale = shrink_keeping_lines(grey, WORKING_SIDE)
     side = max(grey.shape)
-    ink = ink_mask(grey)
+    levels = paper_and_ink_levels(grey)
+    ink = ink_mask(grey, levels)
     back = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
     angle = skew_angle(ink)
     if angle:
         grey, back = rotate_page(grey, angle)
-        ink = ink_mask(grey)
-    unknown = unknown_mask(grey, size=max(5, side // 40))
+        levels = paper_and_ink_levels(grey)
+        ink = ink_mask(grey, levels)
+    unknown = unknown_mask(grey, size=max(5, side // 40), levels=levels)
     ink &= 1 - unknown
     thin = thin_line_width(stroke_width_histogram(ink))
     walls = wall_mask(
@@ -58,10 +60,12 @@ def detect_rooms(image: np.ndarray) -> list[DetectedRoom]:
     )
     gap, min_run = max(4, side // 36), max(3, side // 200)
     sealed = close_door_gaps(walls | unknown, gap=gap, min_run=min_run)  # unknown: never a room
-    if frames_a_margin(sealed):
-        sealed = close_door_gaps(drop_frame_lines(walls) | unknown, gap=gap, min_run=min_run)
+    unframed = drop_frame_lines(walls)
+    # no line runs as long as a frame's: nothing to drop, so no need to look for a margin
+    if not np.array_equal(unframed, walls) and frames_a_margin(sealed):
+        sealed = close_door_gaps(unframed | unknown, gap=gap, min_run=min_run)
     walls = sealed
-    free = (1 - walls).astype(np.uint8)
+    free = 1 - walls
     min_area = max(16, int(0.002 * grey.shape[0] * grey.shape[1]))
     radii = [float(r) for r in np.unique(np.geomspace(1, side / 8, 16).round())[::-1]] + [0.0]
     seeds = room_seeds(free, radii, min_dynamic=5.0, relative=0.35, coarse=2)

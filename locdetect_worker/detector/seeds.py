@@ -40,20 +40,30 @@ def room_seeds(
             small, [r / coarse for r in radii], min_dynamic / coarse, relative
         )
         fine = cv2.resize(coarse_seeds, (width, height), interpolation=cv2.INTER_NEAREST)
-        # erode() centres its window, so the grid can sit half a block off: trim to free.
-        return np.where(free > 0, fine, 0).astype(np.int32)
+        fine[free == 0] = 0  # erode() centres its window, so the grid can sit half a block off
+        return fine
     distance = cv2.distanceTransform(free, cv2.DIST_L2, 3)
     seeds: np.ndarray = np.zeros(free.shape, np.int32)
     birth = np.zeros(1)  # per tree node; node 0 unused
     seed_of = np.zeros(1, np.int64)  # node -> growing seed label, 0 = frozen or virtual
-    previous: np.ndarray = np.zeros(free.shape, np.int32)
+    previous_core = np.zeros(free.shape, np.uint8)
     node_of_previous = np.zeros(1, np.int64)
+    pixel_of_previous = np.zeros(1, np.int64)  # a flat pixel index inside each component
     next_seed = 1
     for radius in radii:
-        core = (distance > radius).astype(np.uint8)
+        core = np.greater(distance, radius).view(np.uint8)
+        ring = np.flatnonzero(core > previous_core)  # the pixels new at this radius
+        if not ring.size:
+            continue  # the same cut as before: nothing can change
         count, labels = cv2.connectedComponents(core, connectivity=8)
-        comps, nodes = _children(labels, previous, node_of_previous)
+        flat = labels.ravel()
+        comps, nodes, pixels = _children(flat, pixel_of_previous, node_of_previous)
         kids = np.bincount(comps, minlength=count)
+        pixel_of = np.zeros(count, np.int64)
+        pixel_of[comps] = pixels
+        ring_labels = np.take(flat, ring)
+        newborn = np.flatnonzero((kids == 0)[ring_labels])  # such a component lies in the ring
+        pixel_of[ring_labels[newborn]] = ring[newborn]
         node_of = np.zeros(count, np.int64)
         single = kids == 1
         single[0] = False
@@ -64,7 +74,8 @@ def room_seeds(
         seed_of = np.concatenate([seed_of, np.arange(next_seed, next_seed + len(born))])
         next_seed += len(born)
         dropped: list[int] = []
-        for comp in np.flatnonzero(kids > 1):
+        merging = np.flatnonzero(kids > 1)
+        for comp in merging:
             mine = nodes[comps == comp]
             height = birth[mine] - radius
             strong = mine[height >= np.maximum(min_dynamic, relative * birth[mine])]
@@ -78,36 +89,36 @@ def room_seeds(
             birth = np.append(birth, birth[mine].max())
             seed_of = np.append(seed_of, 0 if len(strong) else next_seed)
             next_seed += 0 if len(strong) else 1
-        if dropped:
-            keep = np.ones(next_seed, bool)
-            keep[dropped] = False
-            seeds[~keep[seeds]] = 0
-        painted = seed_of[node_of][labels].astype(np.int32)
-        seeds = np.where(painted > 0, painted, seeds)
-        previous, node_of_previous = labels, node_of
+        for seed in dropped:  # rarely more than two
+            seeds[seeds == seed] = 0
+        # Each component with a seed is painted with it: a merged one wholly, the others
+        # only on their new pixels, as the rest holds that seed from the level before.
+        paint = seed_of[node_of].astype(np.int32)
+        for comp in merging[paint[merging] > 0]:
+            seeds[labels == comp] = paint[comp]
+        seeds.ravel()[ring] = np.take(paint, ring_labels)
+        previous_core, node_of_previous, pixel_of_previous = core, node_of, pixel_of
     return _renumber(seeds)
 
 
 def _children(
-    labels: np.ndarray, previous: np.ndarray, node_of_previous: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct (current component, tree node of the previous level inside it) pairs.
+    flat: np.ndarray, pixel_of_previous: np.ndarray, node_of_previous: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(current component, tree node, pixel) of each previous component, by component and node.
 
-    Every previous component lies inside one current one (cuts only grow as
-    the radius falls), so one pixel of each tells where it went.
+    ``flat`` holds the current labels, raveled. Every previous component lies
+    inside one current one (cuts only grow as the radius falls), so one pixel
+    of each tells where it went.
     """
-    flat = previous.ravel()
-    where = np.flatnonzero(flat)[::-1]
-    first = np.zeros(len(node_of_previous), np.int64)
-    first[flat[where]] = where  # the last write wins: each label's first pixel
-    comps = labels.ravel()[first[1:]].astype(np.int64)
+    pixels = pixel_of_previous[1:]
+    comps = flat[pixels].astype(np.int64)
     nodes = node_of_previous[1:]
-    pairs = np.unique(comps * (int(nodes.max(initial=0)) + 1) + nodes)
-    return pairs // (int(nodes.max(initial=0)) + 1), pairs % (int(nodes.max(initial=0)) + 1)
+    order = np.lexsort((nodes, comps))
+    return comps[order], nodes[order], pixels[order]
 
 
 def _renumber(seeds: np.ndarray) -> np.ndarray:
-    present = np.unique(seeds)
+    present = np.flatnonzero(np.bincount(seeds.ravel()))
     lookup = np.zeros(int(present.max()) + 1, np.int32)
     lookup[present] = np.arange(len(present), dtype=np.int32)  # 0 stays 0
-    return lookup[seeds]
+    return np.take(lookup, seeds)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from scipy import ndimage
 
 from locdetect_worker.detector._checks import check_mask
+from locdetect_worker.detector._components import label_boxes
 
 
 def select_rooms(
@@ -32,49 +32,45 @@ def select_rooms(
             f"regions must be int32 {walls.shape}, got {regions.dtype} {regions.shape}"
         )
     height, width = regions.shape
-    count = int(regions.max()) + 1
-    areas = np.bincount(regions.ravel(), minlength=count)
-    within = np.bincount(regions.ravel(), weights=inside.ravel(), minlength=count)
-    keep = np.zeros(count, bool)
-    confidence = np.zeros(count)
-    for label, found in enumerate(ndimage.find_objects(regions), start=1):
-        if found is None or areas[label] < min_area or within[label] < 0.6 * areas[label]:
-            continue
-        rows, cols = found
+    kept = np.zeros(regions.shape, np.int32)
+    confidences = []
+    pad = 3
+    boxes = label_boxes(regions, int(regions.max()) + 1)
+    for label in np.flatnonzero(boxes[1:, 2]) + 1:
+        x, y, box_width, box_height = boxes[label]
+        rows, cols = slice(y, y + box_height), slice(x, x + box_width)
         if rows.start == 0 or cols.start == 0 or rows.stop == height or cols.stop == width:
             continue  # reaches the sheet's edge: the outside
         if rows.stop - rows.start > 0.9 * height and cols.stop - cols.start > 0.9 * width:
             continue  # spans the sheet: the margin inside a frame
-        score = _room_score(regions, walls, label, rows, cols, min_width)
+        # every test reads a crop around the region, not the whole page
+        box = (
+            slice(max(0, rows.start - pad), rows.stop + pad),
+            slice(max(0, cols.start - pad), cols.stop + pad),
+        )
+        mask = regions[box] == label
+        area = np.count_nonzero(mask)
+        if area < min_area or inside[box][mask].sum() < 0.6 * area:
+            continue
+        score = _room_score(mask, walls[box], area, min_width)
         if score > 0:
-            keep[label] = True
-            confidence[label] = score
-    numbering = np.zeros(count, np.int32)
-    numbering[keep] = np.arange(1, int(keep.sum()) + 1, dtype=np.int32)
-    return numbering[regions], confidence[keep]
+            confidences.append(score)
+            kept[box][mask] = len(confidences)
+    return kept, np.array(confidences, np.float64)
 
 
-def _room_score(
-    regions: np.ndarray,
-    walls: np.ndarray,
-    label: int,
-    rows: slice,
-    cols: slice,
-    min_width: float,
-) -> float:
-    """0 for a non-room, else a 0..1 confidence from enclosure and compactness."""
-    pad = 3
-    box = (
-        slice(max(0, rows.start - pad), rows.stop + pad),
-        slice(max(0, cols.start - pad), cols.stop + pad),
-    )
-    mask = (regions[box] == label).astype(np.uint8)
+def _room_score(mask: np.ndarray, walls: np.ndarray, area: int, min_width: float) -> float:
+    """0 for a non-room, else a 0..1 confidence from enclosure and compactness.
+
+    ``mask`` is the region in a crop padded by a few px, ``walls`` the same crop.
+    """
+    mask = mask.astype(np.uint8)
     ring = cv2.dilate(mask, np.ones((5, 5), np.uint8)) & (1 - mask)
-    enclosed = float(walls[box][ring > 0].mean()) if ring.any() else 0.0
+    enclosed = float(walls[ring > 0].mean()) if ring.any() else 0.0
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     contour = max(contours, key=cv2.contourArea)
     (_, _), (w, h), _ = cv2.minAreaRect(contour)
-    area = float(mask.sum())
+    area = float(area)
     outline = max(1.0, cv2.contourArea(contour))
     if min(w, h) < min_width or area / max(1.0, w * h) < 0.3 or area / outline < 0.5:
         return 0.0  # a sliver, a scrap, or a ring around other things (a sheet margin)

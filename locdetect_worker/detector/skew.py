@@ -8,6 +8,9 @@ found coarse to fine on a small copy of the ink, within +-``MAX_DEGREES``.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 
@@ -26,16 +29,17 @@ def skew_angle(ink: np.ndarray) -> float:
     )
     if small.sum() < 20:
         return 0.0
-    best = _best(small, np.arange(-MAX_DEGREES, MAX_DEGREES + 0.01, 2.0))
-    best = _best(small, best + np.arange(-1.5, 1.51, 0.5))
-    best = _best(small, best + np.arange(-0.4, 0.41, 0.1))
-    upright = _sharpness(small, 0.0)
+    sharpness = functools.cache(functools.partial(_sharpness, small))  # angles recur
+    best = _best(sharpness, np.arange(-MAX_DEGREES, MAX_DEGREES + 0.01, 2.0))
+    best = _best(sharpness, best + np.arange(-1.5, 1.51, 0.5))
+    best = _best(sharpness, best + np.arange(-0.4, 0.41, 0.1))
+    upright = sharpness(0.0)
     # keep the page as it is unless turning it clearly sharpens its profiles
-    return float(best) if _sharpness(small, best) > 1.05 * upright else 0.0
+    return float(best) if sharpness(best) > 1.05 * upright else 0.0
 
 
-def _best(small: np.ndarray, angles: np.ndarray) -> float:
-    scores = [_sharpness(small, float(a)) for a in angles]
+def _best(sharpness: Callable[[float], float], angles: np.ndarray) -> float:
+    scores = [sharpness(float(a)) for a in angles]
     return float(angles[int(np.argmax(scores))])
 
 

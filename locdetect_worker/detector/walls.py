@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from locdetect_worker.detector._checks import check_mask
+from locdetect_worker.detector._components import fill_runs, label_boxes, label_runs
 
 HOLLOW_WIDTH = 1.5  # widest outline wall, in double-line pair gaps
 EVEN = 0.45  # most a strip's width may vary (std / mean) to be a wall's inside
@@ -42,11 +43,11 @@ def wall_mask(
     solid = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, _disc(hatch_gap))
     thick = cv2.morphologyEx(solid, cv2.MORPH_OPEN, _disc(thin_width + 2))
     run = max(3, line_length)
-    horizontal = _paired_lines(ink, run, pair_gap)
-    vertical = _paired_lines(np.ascontiguousarray(ink.T), run, pair_gap).T
+    horizontal = _paired_lines(ink, run, pair_gap, vertical=False)
+    vertical = _paired_lines(ink, run, pair_gap, vertical=True)
     hollow = _hollow_walls(ink, HOLLOW_WIDTH * pair_gap)
     walls = thick | horizontal | vertical | hollow
-    if walls.sum() < LINES_ONLY * ink.sum():  # only thin single lines: a plain map's walls
+    if np.count_nonzero(walls) < LINES_ONLY * np.count_nonzero(ink):  # only thin single lines
         walls = ink
     return _drop_short(walls, line_length)
 
@@ -60,33 +61,41 @@ def _hollow_walls(ink: np.ndarray, max_width: float) -> np.ndarray:
     symbols leaves paper of very uneven width. Filling such strips makes outline
     walls solid, at any angle.
     """
-    paper = (1 - ink).astype(np.uint8)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(paper, connectivity=4)
+    paper = 1 - ink
+    count, labels = cv2.connectedComponents(paper, connectivity=4)
     half = cv2.distanceTransform(paper, cv2.DIST_L2, 3)
     ridge = (half > 0) & (half >= cv2.dilate(half, np.ones((3, 3), np.uint8)))
-    on_ridge, radius = labels[ridge], half[ridge].astype(np.float64)
+    on_ridge, depth = labels[ridge], half[ridge]
+    radius = depth.astype(np.float64)
     points = np.maximum(np.bincount(on_ridge, minlength=count), 1)
     mean = np.bincount(on_ridge, radius, count) / points
     square = np.bincount(on_ridge, radius * radius, count) / points
     spread = np.sqrt(np.maximum(square - mean**2, 0))
+    # A component's deepest pixel is on the ridge: a neighbour from another component touches
+    # ink, so it lies at depth 1, the least any paper has.
     wide = np.zeros(count, bool)
-    wide[labels[half > max_width / 2]] = True
-    length = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
-    strip = ~wide & (length >= 3 * max_width) & (spread <= EVEN * mean)
-    strip[0] = False  # label 0 is the ink
-    return strip[labels].astype(np.uint8)
+    wide[on_ridge[depth > max_width / 2]] = True
+    even = ~wide & (spread <= EVEN * mean)
+    even[0] = False  # label 0 is the ink
+    runs = label_runs(labels)
+    strip = even & (_extent(labels, count, runs) >= 3 * max_width)
+    return _paint_runs(np.zeros(ink.shape, np.uint8), runs, strip, 1)
 
 
-def _paired_lines(ink: np.ndarray, length: int, gap: int) -> np.ndarray:
-    """Bands between horizontal lines of ``length`` px with a parallel partner within ``gap`` px.
+def _paired_lines(ink: np.ndarray, length: int, gap: int, vertical: bool) -> np.ndarray:
+    """Bands between horizontal (or ``vertical``) lines of ``length`` px paired within ``gap`` px.
 
     A lone line (dimension, table rule, sheet frame) has no partner and goes.
     Breaks of a few px (noise, JPEG, faint scans) are bridged first.
     """
-    bridged = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, np.ones((1, 5), np.uint8))
-    lines = cv2.morphologyEx(bridged, cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
-    bands = cv2.morphologyEx(lines, cv2.MORPH_CLOSE, np.ones((gap + 1, 1), np.uint8))
-    return cv2.morphologyEx(bands, cv2.MORPH_OPEN, np.ones((3, 1), np.uint8))
+
+    def line(size: int, along: bool) -> np.ndarray:
+        return np.ones((size, 1) if along == vertical else (1, size), np.uint8)
+
+    bridged = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, line(5, along=True))
+    lines = cv2.morphologyEx(bridged, cv2.MORPH_OPEN, line(length, along=True))
+    bands = cv2.morphologyEx(lines, cv2.MORPH_CLOSE, line(gap + 1, along=False))
+    return cv2.morphologyEx(bands, cv2.MORPH_OPEN, line(3, along=False))
 
 
 def _disc(size: int) -> np.ndarray:
@@ -94,7 +103,28 @@ def _disc(size: int) -> np.ndarray:
 
 
 def _drop_short(mask: np.ndarray, length: int) -> np.ndarray:
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    long_enough = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]) >= length
-    long_enough[0] = False
-    return long_enough[labels].astype(np.uint8)
+    count, labels = cv2.connectedComponents(mask, connectivity=8)
+    runs = label_runs(labels)
+    short = _extent(labels, count, runs) < length
+    short[0] = False  # label 0 is the background
+    return _paint_runs((mask != 0).view(np.uint8), runs, short, 0)
+
+
+def _extent(
+    labels: np.ndarray, count: int, runs: tuple[np.ndarray, np.ndarray, np.ndarray]
+) -> np.ndarray:
+    """The longer side of each label's bounding box."""
+    return label_boxes(labels, count, runs)[:, 2:].max(axis=1)
+
+
+def _paint_runs(
+    mask: np.ndarray,
+    runs: tuple[np.ndarray, np.ndarray, np.ndarray],
+    chosen: np.ndarray,
+    value: int,
+) -> np.ndarray:
+    """``mask`` with the runs of the ``chosen`` labels set to ``value``, in place."""
+    starts, stops, found = runs
+    picked = chosen[found]
+    fill_runs(mask.ravel(), starts[picked], stops[picked], value)
+    return mask
