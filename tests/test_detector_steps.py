@@ -254,6 +254,17 @@ def test_drop_frame_lines_opens_a_frame_and_keeps_the_building():
     assert (kept[30:70, 30:70] == walls[30:70, 30:70]).all()
 
 
+def test_drop_frame_lines_takes_the_title_block_hanging_on_the_frame():
+    walls = box_walls(100, 100, 2)  # the sheet frame
+    walls[75:98, 60:62] = 1  # the title block's left edge, standing on the frame
+    walls[75:77, 60:98] = 1  # its top edge, reaching the frame
+    walls[85:87, 60:98] = 1  # a row line: closed cells between frame and block
+    walls[20:60, 20:60] = box_walls(40, 40, 3)  # the building, clear of the frame
+    kept = drop_frame_lines(walls)
+    assert not kept[70:, 55:].any()
+    assert (kept[20:60, 20:60] == walls[20:60, 20:60]).all()
+
+
 def test_a_frame_is_told_from_a_building_cropped_tight():
     framed = box_walls(100, 100, 2)
     framed[30:70, 30:70] = box_walls(40, 40, 3)  # a building well inside the frame
