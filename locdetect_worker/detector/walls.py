@@ -116,11 +116,11 @@ def _narrowest_gaps(rows: np.ndarray, gap: int) -> np.ndarray:
     before = np.concatenate(([np.iinfo(np.int64).max], paper[:-1]))
     after = np.concatenate((paper[1:], [np.iinfo(np.int64).max]))
     chosen = between & (paper <= gap) & (paper <= before) & (paper <= after)
-    marks = np.zeros(flat.size + 1, np.int32)
-    np.add.at(marks, ends[:-1][chosen], 1)
-    np.add.at(marks, starts[1:][chosen], -1)
-    filled = (np.cumsum(marks[:-1]) > 0).reshape(height, width + 2)[:, 1:-1]
-    return filled.astype(np.uint8)
+    first, size = ends[:-1][chosen], paper[chosen]
+    offsets = np.arange(size.sum()) - np.repeat(np.cumsum(size) - size, size)
+    filled = np.zeros(flat.size, np.uint8)
+    filled[np.repeat(first, size) + offsets] = 1
+    return filled.reshape(height, width + 2)[:, 1:-1].copy()
 
 
 def _disc(size: int) -> np.ndarray:
