@@ -16,6 +16,7 @@ from locdetect_worker.detector.grow import grow_seeds
 from locdetect_worker.detector.normalise import paper_grey
 from locdetect_worker.detector.polygons import label_polygons, snap_rectilinear
 from locdetect_worker.detector.resample import shrink_keeping_lines
+from locdetect_worker.detector.rotate import rotate_page
 from locdetect_worker.detector.seeds import room_seeds
 from locdetect_worker.detector.select import select_rooms
 from locdetect_worker.detector.stroke import stroke_width_histogram, thin_line_width
@@ -103,6 +104,35 @@ def test_wall_mask_keeps_a_double_line_wall():
     ink[15, 5:55] = 1
     walls = wall_mask(ink, thin_width=1, line_length=20, hatch_gap=2, pair_gap=6)
     assert walls[10:16, 20:40].all()
+
+
+def test_wall_mask_fills_two_double_line_walls_but_not_the_corridor_between():
+    ink = np.zeros((40, 60), np.uint8)
+    for row in (8, 13, 21, 26):  # two walls 4 px thick, a 7 px corridor between
+        ink[row, 5:55] = 1
+    walls = wall_mask(ink, thin_width=1, line_length=20, hatch_gap=1, pair_gap=10)
+    assert walls[8:14, 10:50].all() and walls[21:27, 10:50].all()
+    assert not walls[15:20, 10:50].any()
+
+
+def test_wall_mask_keeps_a_double_line_wall_whose_lines_step_by_a_pixel():
+    ink = np.zeros((30, 80), np.uint8)
+    for start in range(5, 75, 14):  # a turned scan: each line drops a row every 14 px
+        step = (start - 5) // 14 % 2
+        ink[10 + step, start : start + 14] = 1
+        ink[16 + step, start : start + 14] = 1
+    walls = wall_mask(ink, thin_width=1, line_length=30, hatch_gap=1, pair_gap=8)
+    assert walls[12:16, 10:70].all()
+
+
+def test_rotate_page_keeps_a_one_pixel_line_whole():
+    grey = np.full((100, 200), 255, np.uint8)
+    grey[5:35, 5:35] = 0  # a black block sets the ink level
+    grey[60, 10:190] = 120  # a fine line, grey as a shrunk page leaves it
+    turned, _ = rotate_page(grey, 1.5)
+    ink = ink_mask(turned)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    assert count == 3 and stats[1:, cv2.CC_STAT_WIDTH].max() >= 175
 
 
 def test_close_door_gaps_bridges_a_gap_in_a_wall_but_not_a_corridor():
@@ -224,6 +254,17 @@ def test_drop_frame_lines_opens_a_frame_and_keeps_the_building():
     kept = drop_frame_lines(walls)
     assert not kept[:2].any() and not kept[:, :2].any()
     assert (kept[30:70, 30:70] == walls[30:70, 30:70]).all()
+
+
+def test_drop_frame_lines_takes_the_title_block_hanging_on_the_frame():
+    walls = box_walls(100, 100, 2)  # the sheet frame
+    walls[75:98, 60:62] = 1  # the title block's left edge, standing on the frame
+    walls[75:77, 60:98] = 1  # its top edge, reaching the frame
+    walls[85:87, 60:98] = 1  # a row line: closed cells between frame and block
+    walls[20:60, 20:60] = box_walls(40, 40, 3)  # the building, clear of the frame
+    kept = drop_frame_lines(walls)
+    assert not kept[70:, 55:].any()
+    assert (kept[20:60, 20:60] == walls[20:60, 20:60]).all()
 
 
 def test_a_frame_is_told_from_a_building_cropped_tight():

@@ -4,8 +4,8 @@ A sheet frame is a set of straight lines running along most of the page's
 width or height, with a blank margin inside it around the drawing. Its lines
 close the margin and the title block into "rooms", so every row (and column)
 of the wall mask holding one unbroken run over ``share`` of the page loses
-that run. The title block's short lines stay, but, opened on the frame's
-side, its cells join the outside.
+that run, and whatever hangs on those runs (the title block's grid, a legend
+box) goes with them: its cells are paper of the sheet, not rooms.
 
 The margin is what tells a frame from the outer wall of a plan cropped tight
 to its building, which runs as far but encloses rooms; so lines are dropped
@@ -60,6 +60,12 @@ def drop_frame_lines(walls: np.ndarray, share: float = FRAME_SHARE) -> np.ndarra
     _clear_long_runs(kept, share, _counts(kept, along_rows=True))
     # a view: clears the columns in place
     _clear_long_runs(kept.T, share, _counts(kept, along_rows=False))
+    frame = cv2.dilate(walls - kept, np.ones((3, 3), np.uint8))
+    count, labels = cv2.connectedComponents(kept, connectivity=8)
+    hanging = np.zeros(count, bool)
+    hanging[labels[frame > 0]] = True
+    hanging[0] = False
+    kept[hanging[labels]] = 0
     return kept
 
 

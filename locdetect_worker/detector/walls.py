@@ -3,11 +3,13 @@
 Hatching is first closed into solid bands; an opening a little wider than
 the commonest (thin-line) stroke then removes furniture, arcs, hatching
 leftovers and dimension text. Long straight horizontal and vertical lines
-that have a parallel partner close by are kept whatever their width, because
-thin double-line walls and window glass close rooms too, while a lone thin
-line (a dimension, a table rule) does not. Walls drawn as closed outlines
-(at any angle) are filled. A drawing with hardly any of these (a plain map
-in one-pixel lines) has no clutter to tell apart: all its ink may be wall.
+that have a parallel partner close by, nearer than the paper on either
+side, are kept whatever their width with the paper between, because thin
+double-line walls and window glass close rooms too, while a lone thin line
+(a dimension, a table rule) and the corridor between two walls do not.
+Walls drawn as closed outlines (at any angle) are filled. A drawing with
+hardly any of these (a plain map in one-pixel lines) has no clutter to tell
+apart: all its ink may be wall.
 Components too short to be a wall (closed letters, symbols) are dropped.
 """
 
@@ -22,6 +24,7 @@ from locdetect_worker.detector._components import fill_runs, label_boxes, label_
 HOLLOW_WIDTH = 1.5  # widest outline wall, in double-line pair gaps
 EVEN = 0.45  # most a strip's width may vary (std / mean) to be a wall's inside
 LINES_ONLY = 0.1  # below this share of the ink in walls, every long line is a wall
+LONE_BAND = 4  # px beyond the thin width from which a straight band with no partner is a wall
 
 
 def wall_mask(
@@ -43,8 +46,8 @@ def wall_mask(
     solid = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, _disc(hatch_gap))
     thick = cv2.morphologyEx(solid, cv2.MORPH_OPEN, _disc(thin_width + 2))
     run = max(3, line_length)
-    horizontal = _paired_lines(ink, run, pair_gap, vertical=False)
-    vertical = _paired_lines(ink, run, pair_gap, vertical=True)
+    horizontal = _paired_lines(ink, run, pair_gap, thin_width)
+    vertical = _paired_lines(np.ascontiguousarray(ink.T), run, pair_gap, thin_width).T
     hollow = _hollow_walls(ink, HOLLOW_WIDTH * pair_gap)
     walls = thick | horizontal | vertical | hollow
     if np.count_nonzero(walls) < LINES_ONLY * np.count_nonzero(ink):  # only thin single lines
@@ -82,20 +85,47 @@ def _hollow_walls(ink: np.ndarray, max_width: float) -> np.ndarray:
     return _paint_runs(np.zeros(ink.shape, np.uint8), runs, strip, 1)
 
 
-def _paired_lines(ink: np.ndarray, length: int, gap: int, vertical: bool) -> np.ndarray:
-    """Bands between horizontal (or ``vertical``) lines of ``length`` px paired within ``gap`` px.
+def _paired_lines(ink: np.ndarray, length: int, gap: int, thin_width: int) -> np.ndarray:
+    """Bands between horizontal lines of ``length`` px and their nearest parallel partner.
 
-    A lone line (dimension, table rule, sheet frame) has no partner and goes.
-    Breaks of a few px (noise, JPEG, faint scans) are bridged first.
+    Down each column, the paper between two consecutive long lines is filled
+    when it is at most ``gap`` px and no wider than the paper on either side:
+    a wall is thinner than the rooms or corridors it parts, so a corridor
+    between two double-line walls stays open. A lone line (dimension, table
+    rule, sheet frame) goes unless it is ``LONE_BAND`` px wider than the thin
+    lines (a hatched wall run solid) or half as wide as ``gap`` (a solid wall,
+    when no thin lines set the thin width). Breaks of a few px are bridged, and every
+    line is first thickened by a row each way so that a line that steps by a
+    pixel (a turned scan) stays one run.
     """
+    stepped = cv2.dilate(ink, np.ones((3, 1), np.uint8))
+    bridged = cv2.morphologyEx(stepped, cv2.MORPH_CLOSE, np.ones((1, 5), np.uint8))
+    lines = cv2.morphologyEx(bridged, cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
+    bands = lines | _narrowest_gaps(np.ascontiguousarray(lines.T), gap).T
+    across = 2 + min(thin_width + LONE_BAND, gap // 2)  # 2: the rows the thickening added
+    return cv2.morphologyEx(bands, cv2.MORPH_OPEN, np.ones((across, 1), np.uint8))
 
-    def line(size: int, along: bool) -> np.ndarray:
-        return np.ones((size, 1) if along == vertical else (1, size), np.uint8)
 
-    bridged = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, line(5, along=True))
-    lines = cv2.morphologyEx(bridged, cv2.MORPH_OPEN, line(length, along=True))
-    bands = cv2.morphologyEx(lines, cv2.MORPH_CLOSE, line(gap + 1, along=False))
-    return cv2.morphologyEx(bands, cv2.MORPH_OPEN, line(3, along=False))
+def _narrowest_gaps(rows: np.ndarray, gap: int) -> np.ndarray:
+    """(H, W) ``uint8`` mask of the runs of zeros of an (H, W) 0/1 mask that lie between
+    ones in the same row, are at most ``gap`` long and no longer than the runs beside them.
+
+    A run at the row's start or end (no ink beyond) counts as endless.
+    """
+    height, width = rows.shape
+    flat = np.pad(rows, ((0, 0), (1, 1))).ravel().astype(np.int8)
+    edges = np.diff(flat)
+    starts, ends = np.flatnonzero(edges == 1) + 1, np.flatnonzero(edges == -1) + 1
+    between = starts[1:] // (width + 2) == ends[:-1] // (width + 2)
+    paper = np.where(between, starts[1:] - ends[:-1], np.iinfo(np.int64).max)
+    before = np.concatenate(([np.iinfo(np.int64).max], paper[:-1]))
+    after = np.concatenate((paper[1:], [np.iinfo(np.int64).max]))
+    chosen = between & (paper <= gap) & (paper <= before) & (paper <= after)
+    first, size = ends[:-1][chosen], paper[chosen]
+    offsets = np.arange(size.sum()) - np.repeat(np.cumsum(size) - size, size)
+    filled = np.zeros(flat.size, np.uint8)
+    filled[np.repeat(first, size) + offsets] = 1
+    return filled.reshape(height, width + 2)[:, 1:-1].copy()
 
 
 def _disc(size: int) -> np.ndarray:
