@@ -131,6 +131,45 @@ async def test_in_flight_is_bounded_by_concurrency(aws, stack):
     assert peak == 3
 
 
+async def test_messages_are_received_once_half_the_slots_are_free(aws, stack):
+    # One receive per finished job costs a request each; waiting for half the slots
+    # batches them. With 4 slots: one receive of 4, then none until 2 are free.
+    await _drain_notification(aws, stack)
+    gates = {n: anyio.Event() for n in range(8)}
+    started: list[int] = []
+
+    async def gated(message):
+        n = json.loads(message["Body"])["n"]
+        started.append(n)
+        await gates[n].wait()
+        return Disposition.done()
+
+    for n in range(8):
+        await aws.sqs.send_message(QueueUrl=stack.queue_url, MessageBody=json.dumps({"n": n}))
+    consumer = _consumer(aws, stack, gated, concurrency=4)
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(consumer.run)
+        with anyio.fail_after(10):
+            while consumer.stats.received < 4:
+                await anyio.sleep(0.05)
+        gates[started[0]].set()
+        with anyio.fail_after(10):
+            while consumer.stats.deleted < 1:
+                await anyio.sleep(0.05)
+        assert consumer.stats.received == 4  # one slot free: no receive yet
+        gates[started[1]].set()
+        with anyio.fail_after(10):
+            while consumer.stats.received < 6:
+                await anyio.sleep(0.05)
+        for gate in gates.values():
+            gate.set()
+        with anyio.fail_after(15):
+            while consumer.stats.deleted < 8:
+                await anyio.sleep(0.05)
+        consumer.stop()
+    assert consumer.stats.received == 8
+
+
 async def test_deletes_falling_due_together_share_one_request(aws, stack):
     await _drain_notification(aws, stack)
     gate = anyio.Event()
