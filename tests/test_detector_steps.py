@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
+from locdetect_worker.detector.arcs import door_bridges
 from locdetect_worker.detector.binarise import ink_mask, unknown_mask
 from locdetect_worker.detector.doors import close_door_gaps
 from locdetect_worker.detector.footprint import building_footprint, max_pool_half
@@ -112,6 +113,48 @@ def test_close_door_gaps_bridges_a_gap_in_a_wall_but_not_a_corridor():
     closed = close_door_gaps(walls, gap=10, min_run=4)
     assert closed[5:8, 25:33].all()
     assert not closed[12:30, 23:30].any()
+
+
+def doorway(width: int = 40) -> np.ndarray:
+    """A horizontal wall (rows 58..63) with an opening of ``width`` px from column 41 on."""
+    walls = np.zeros((120, 160), np.uint8)
+    walls[58:64, :41] = 1
+    walls[58:64, 41 + width :] = 1
+    return walls
+
+
+def test_door_bridges_close_a_wide_doorway_whose_swing_arc_is_drawn():
+    walls = doorway()
+    ink = walls.copy()
+    cv2.ellipse(ink, (41, 57), (39, 39), 0, 270, 360, 1, 1)  # arc hinged on the left jamb
+    cv2.line(ink, (41, 57), (41, 18), 1, 1)  # the open leaf
+    bridges = door_bridges(walls, ink, min_gap=10, max_gap=50, min_run=5)
+    assert bridges[58:64, 41:81].all()
+    assert bridges[:58].sum() == 0 and bridges[64:].sum() == 0
+    assert door_bridges(walls, walls.copy(), min_gap=10, max_gap=50, min_run=5).sum() == 0
+
+
+def test_door_bridges_close_a_double_door_and_a_leaf_hinged_on_the_far_jamb():
+    walls = doorway()
+    double = walls.copy()
+    cv2.ellipse(double, (41, 64), (19, 19), 0, 0, 90, 1, 1)  # both leaves swing down
+    cv2.ellipse(double, (80, 64), (19, 19), 0, 90, 180, 1, 1)
+    assert door_bridges(walls, double, min_gap=10, max_gap=50, min_run=5)[58:64, 41:81].all()
+    far = walls.copy()
+    cv2.ellipse(far, (80, 57), (39, 39), 0, 180, 270, 1, 1)
+    assert door_bridges(walls, far, min_gap=10, max_gap=50, min_run=5)[58:64, 41:81].all()
+
+
+def test_door_bridges_ignore_arcs_through_hatching_and_a_leaf_along_the_opening():
+    walls = doorway()
+    hatched = walls.copy()
+    for start in range(-120, 160, 3):
+        cv2.line(hatched, (start, 54), (start + 54, 0), 1, 1)  # hatching covers every circle
+    assert door_bridges(walls, hatched, min_gap=10, max_gap=50, min_run=5).sum() == 0
+    leaf = walls.copy()
+    cv2.ellipse(leaf, (41, 57), (39, 39), 0, 270, 360, 1, 1)
+    cv2.line(leaf, (42, 57), (80, 57), 1, 1)  # the arc's other radius lies along the wall
+    assert door_bridges(walls, leaf, min_gap=10, max_gap=50, min_run=5).sum() == 0
 
 
 def test_footprint_is_what_the_border_cannot_reach():

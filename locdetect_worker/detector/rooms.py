@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from locdetect_worker.detector.arcs import door_bridges
 from locdetect_worker.detector.binarise import ink_mask, unknown_mask
 from locdetect_worker.detector.doors import close_door_gaps
 from locdetect_worker.detector.footprint import building_footprint
@@ -60,7 +61,10 @@ def detect_rooms(image: np.ndarray) -> list[DetectedRoom]:
     sealed = close_door_gaps(walls | unknown, gap=gap, min_run=min_run)  # unknown: never a room
     if frames_a_margin(sealed):
         sealed = close_door_gaps(drop_frame_lines(walls) | unknown, gap=gap, min_run=min_run)
-    walls = sealed
+    doors = door_bridges(
+        sealed, ink, min_gap=max(3, side // 60), max_gap=max(4, side // 20), min_run=min_run
+    )
+    walls = sealed | doors
     free = (1 - walls).astype(np.uint8)
     min_area = max(16, int(0.002 * grey.shape[0] * grey.shape[1]))
     radii = [float(r) for r in np.unique(np.geomspace(1, side / 8, 16).round())[::-1]] + [0.0]
