@@ -12,7 +12,9 @@ from locdetect_worker.detector.doors import close_door_gaps
 from locdetect_worker.detector.footprint import building_footprint, max_pool_half
 from locdetect_worker.detector.frame import drop_frame_lines, frames_a_margin
 from locdetect_worker.detector.grow import grow_seeds
+from locdetect_worker.detector.jambs import Jamb, wall_ends
 from locdetect_worker.detector.normalise import paper_grey
+from locdetect_worker.detector.openings import facing_bridges
 from locdetect_worker.detector.polygons import label_polygons, snap_rectilinear
 from locdetect_worker.detector.resample import shrink_keeping_lines
 from locdetect_worker.detector.seeds import room_seeds
@@ -123,15 +125,27 @@ def doorway(width: int = 40) -> np.ndarray:
     return walls
 
 
+def doors_in(walls: np.ndarray, ink: np.ndarray) -> np.ndarray:
+    return door_bridges(walls, ink, wall_ends(walls, 5, 16), min_gap=10, max_gap=50)
+
+
+@pytest.mark.parametrize("min_run", [5, 6])
+def test_wall_ends_face_both_ways_along_both_axes(min_run):
+    walls = doorway()
+    assert set(wall_ends(walls, min_run, 16)) == {Jamb(0, 1, 40, 58, 63), Jamb(0, -1, 81, 58, 63)}
+    turned = wall_ends(np.ascontiguousarray(walls.T), min_run, 16)
+    assert set(turned) == {Jamb(1, 1, 40, 58, 63), Jamb(1, -1, 81, 58, 63)}
+
+
 def test_door_bridges_close_a_wide_doorway_whose_swing_arc_is_drawn():
     walls = doorway()
     ink = walls.copy()
     cv2.ellipse(ink, (41, 57), (39, 39), 0, 270, 360, 1, 1)  # arc hinged on the left jamb
     cv2.line(ink, (41, 57), (41, 18), 1, 1)  # the open leaf
-    bridges = door_bridges(walls, ink, min_gap=10, max_gap=50, min_run=5)
+    bridges = doors_in(walls, ink)
     assert bridges[58:64, 41:81].all()
     assert bridges[:58].sum() == 0 and bridges[64:].sum() == 0
-    assert door_bridges(walls, walls.copy(), min_gap=10, max_gap=50, min_run=5).sum() == 0
+    assert doors_in(walls, walls.copy()).sum() == 0
 
 
 def test_door_bridges_close_a_double_door_and_a_leaf_hinged_on_the_far_jamb():
@@ -139,22 +153,39 @@ def test_door_bridges_close_a_double_door_and_a_leaf_hinged_on_the_far_jamb():
     double = walls.copy()
     cv2.ellipse(double, (41, 64), (19, 19), 0, 0, 90, 1, 1)  # both leaves swing down
     cv2.ellipse(double, (80, 64), (19, 19), 0, 90, 180, 1, 1)
-    assert door_bridges(walls, double, min_gap=10, max_gap=50, min_run=5)[58:64, 41:81].all()
+    assert doors_in(walls, double)[58:64, 41:81].all()
     far = walls.copy()
     cv2.ellipse(far, (80, 57), (39, 39), 0, 180, 270, 1, 1)
-    assert door_bridges(walls, far, min_gap=10, max_gap=50, min_run=5)[58:64, 41:81].all()
+    assert doors_in(walls, far)[58:64, 41:81].all()
 
 
-def test_door_bridges_ignore_arcs_through_hatching_and_a_leaf_along_the_opening():
+def test_door_bridges_ignore_hatching_a_leaf_along_the_opening_and_an_arc_without_a_far_wall():
     walls = doorway()
     hatched = walls.copy()
     for start in range(-120, 160, 3):
         cv2.line(hatched, (start, 54), (start + 54, 0), 1, 1)  # hatching covers every circle
-    assert door_bridges(walls, hatched, min_gap=10, max_gap=50, min_run=5).sum() == 0
+    assert doors_in(walls, hatched).sum() == 0
     leaf = walls.copy()
     cv2.ellipse(leaf, (41, 57), (39, 39), 0, 270, 360, 1, 1)
     cv2.line(leaf, (42, 57), (80, 57), 1, 1)  # the arc's other radius lies along the wall
-    assert door_bridges(walls, leaf, min_gap=10, max_gap=50, min_run=5).sum() == 0
+    assert doors_in(walls, leaf).sum() == 0
+    alone = doorway(width=200)  # no wall closes the far side: a curve in furniture or a car
+    cv2.ellipse(alone, (41, 57), (39, 39), 0, 270, 360, 1, 1)
+    assert doors_in(doorway(width=200), alone).sum() == 0
+
+
+def test_facing_bridges_join_walls_in_line_only():
+    walls = doorway()
+    assert facing_bridges(walls, wall_ends(walls, 5, 16), max_gap=50)[58:64, 41:81].all()
+    assert facing_bridges(walls, wall_ends(walls, 5, 16), max_gap=30).sum() == 0  # too wide
+    offset = doorway()
+    offset[58:64, 81:] = 0
+    offset[70:76, 81:] = 1  # the other wall runs on a parallel line: a corridor's mouth
+    assert facing_bridges(offset, wall_ends(offset, 5, 16), max_gap=50).sum() == 0
+    side = doorway()
+    side[58:64, 81:] = 0
+    side[20:100, 81:87] = 1  # the end faces the side of a wall, not another end
+    assert facing_bridges(side, wall_ends(side, 5, 16), max_gap=50).sum() == 0
 
 
 def test_footprint_is_what_the_border_cannot_reach():
