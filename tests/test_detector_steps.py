@@ -176,16 +176,24 @@ def test_door_bridges_ignore_hatching_a_leaf_along_the_opening_and_an_arc_withou
 
 def test_facing_bridges_join_walls_in_line_only():
     walls = doorway()
-    assert facing_bridges(walls, wall_ends(walls, 5, 16), max_gap=50)[58:64, 41:81].all()
-    assert facing_bridges(walls, wall_ends(walls, 5, 16), max_gap=30).sum() == 0  # too wide
+    assert facing_bridges(walls, wall_ends(walls, 5, 16), max_gap=50, min_length=10)[
+        58:64, 41:81
+    ].all()
+    assert (
+        facing_bridges(walls, wall_ends(walls, 5, 16), max_gap=30, min_length=10).sum() == 0
+    )  # too wide
     offset = doorway()
     offset[58:64, 81:] = 0
     offset[70:76, 81:] = 1  # the other wall runs on a parallel line: a corridor's mouth
-    assert facing_bridges(offset, wall_ends(offset, 5, 16), max_gap=50).sum() == 0
+    assert facing_bridges(offset, wall_ends(offset, 5, 16), max_gap=50, min_length=10).sum() == 0
     side = doorway()
     side[58:64, 81:] = 0
     side[20:100, 81:87] = 1  # the end faces the side of a wall, not another end
-    assert facing_bridges(side, wall_ends(side, 5, 16), max_gap=50).sum() == 0
+    assert facing_bridges(side, wall_ends(side, 5, 16), max_gap=50, min_length=10).sum() == 0
+    letters = np.zeros((120, 160), np.uint8)
+    letters[58:64, 30:38] = 1
+    letters[58:64, 60:68] = 1  # two strokes of text in line: too short to be walls
+    assert facing_bridges(letters, wall_ends(letters, 5, 16), max_gap=50, min_length=10).sum() == 0
 
 
 def test_footprint_is_what_the_border_cannot_reach():

@@ -15,17 +15,22 @@ from locdetect_worker.detector._checks import check_mask
 from locdetect_worker.detector.jambs import Jamb, ahead_of
 
 OVERLAP = 0.6  # share of the thicker end's band the two bands must share
+SOLID = 0.9  # share of the band behind an end that must be wall
 
 
-def facing_bridges(walls: np.ndarray, ends: list[Jamb], max_gap: int) -> np.ndarray:
+def facing_bridges(
+    walls: np.ndarray, ends: list[Jamb], max_gap: int, min_length: int
+) -> np.ndarray:
     """(H, W) ``uint8`` bridges (1) between facing wall ends up to ``max_gap`` px apart.
 
     ``walls`` is (H, W) ``uint8`` (1 = wall); ``ends`` are its ends
-    (``jambs.wall_ends``).
+    (``jambs.wall_ends``). Each end must close a wall at least ``min_length`` px
+    long: the strokes of letters and symbols kept as walls face each other too.
     """
     check_mask(walls, "walls")
-    if max_gap < 1:
-        raise ValueError(f"max_gap must be >= 1, got {max_gap}")
+    if max_gap < 1 or min_length < 1:
+        raise ValueError(f"max_gap and min_length must be >= 1, got {max_gap}, {min_length}")
+    ends = [end for end in ends if _behind(walls, end, min_length).mean() >= SOLID]
     backwards = {
         axis: np.array([e[2:] for e in ends if e.axis == axis and e.ahead < 0], np.int64)
         for axis in (0, 1)
@@ -44,3 +49,8 @@ def facing_bridges(walls: np.ndarray, ends: list[Jamb], max_gap: int) -> np.ndar
             if not ahead_of(walls, shared, 1, int(gap) + 1).any():
                 ahead_of(bridges, shared, 1, int(gap) + 1)[:] = 1
     return bridges
+
+
+def _behind(walls: np.ndarray, end: Jamb, length: int) -> np.ndarray:
+    """The wall's band over ``length`` px behind its end (the end's own px first)."""
+    return ahead_of(walls, end._replace(ahead=-end.ahead), 0, length)

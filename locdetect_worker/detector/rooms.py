@@ -67,7 +67,7 @@ def detect_rooms(image: np.ndarray) -> list[DetectedRoom]:
     door = max(4, side // 20)  # the widest leaf, and the widest opening between facing walls
     ends = wall_ends(sealed, min_run, thickest=door // 3)
     doors = door_bridges(sealed, ink, ends, min_gap=max(3, side // 60), max_gap=door)
-    walls = sealed | doors | facing_bridges(sealed, ends, max_gap=door)
+    walls = sealed | doors | facing_bridges(sealed, ends, max_gap=door, min_length=side // 60)
     free = (1 - walls).astype(np.uint8)
     min_area = max(16, int(0.002 * grey.shape[0] * grey.shape[1]))
     radii = [float(r) for r in np.unique(np.geomspace(1, side / 8, 16).round())[::-1]] + [0.0]
