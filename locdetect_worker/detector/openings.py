@@ -1,10 +1,11 @@
 """Close openings between two wall ends that face each other in line.
 
 A wall that stops and starts again further along the same line leaves an
-opening: a doorway whose door is not drawn, or a passage the annotators close
-with a virtual line. Only a pair of ends in line, whose bands overlap, with
-nothing but paper between them, is bridged; a wall end facing the side of
-another wall, a corridor between parallel walls or a wide open plan is not.
+opening: a doorway whose door is not drawn, a passage the annotators close
+with a virtual line, or a window drawn in thin lines. Only a pair of ends in
+line, whose bands overlap, with no wall between them, is bridged; a wall end
+facing the side of another wall, a corridor between parallel walls or a wide
+open plan is not.
 """
 
 from __future__ import annotations
