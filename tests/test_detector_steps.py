@@ -8,12 +8,15 @@ import pytest
 from scipy import ndimage
 
 from locdetect_worker.detector._components import fill_runs, label_boxes, label_runs, run_starts
+from locdetect_worker.detector.arcs import door_bridges
 from locdetect_worker.detector.binarise import ink_mask, unknown_mask
 from locdetect_worker.detector.doors import close_door_gaps
 from locdetect_worker.detector.footprint import building_footprint, max_pool_half
 from locdetect_worker.detector.frame import drop_frame_lines, frames_a_margin
 from locdetect_worker.detector.grow import grow_seeds
+from locdetect_worker.detector.jambs import Jamb, wall_ends
 from locdetect_worker.detector.normalise import paper_grey
+from locdetect_worker.detector.openings import facing_bridges
 from locdetect_worker.detector.polygons import label_polygons, snap_rectilinear
 from locdetect_worker.detector.resample import shrink_keeping_lines
 from locdetect_worker.detector.rotate import rotate_page
@@ -144,6 +147,85 @@ def test_close_door_gaps_bridges_a_gap_in_a_wall_but_not_a_corridor():
     closed = close_door_gaps(walls, gap=10, min_run=4)
     assert closed[5:8, 25:33].all()
     assert not closed[12:30, 23:30].any()
+
+
+def doorway(width: int = 40) -> np.ndarray:
+    """A horizontal wall (rows 58..63) with an opening of ``width`` px from column 41 on."""
+    walls = np.zeros((120, 160), np.uint8)
+    walls[58:64, :41] = 1
+    walls[58:64, 41 + width :] = 1
+    return walls
+
+
+def doors_in(walls: np.ndarray, ink: np.ndarray) -> np.ndarray:
+    return door_bridges(walls, ink, wall_ends(walls, 5, 16), min_gap=10, max_gap=50)
+
+
+@pytest.mark.parametrize("min_run", [5, 6])
+def test_wall_ends_face_both_ways_along_both_axes(min_run):
+    walls = doorway()
+    assert set(wall_ends(walls, min_run, 16)) == {Jamb(0, 1, 40, 58, 63), Jamb(0, -1, 81, 58, 63)}
+    turned = wall_ends(np.ascontiguousarray(walls.T), min_run, 16)
+    assert set(turned) == {Jamb(1, 1, 40, 58, 63), Jamb(1, -1, 81, 58, 63)}
+
+
+def test_door_bridges_close_a_wide_doorway_whose_swing_arc_is_drawn():
+    walls = doorway()
+    ink = walls.copy()
+    cv2.ellipse(ink, (41, 57), (39, 39), 0, 270, 360, 1, 1)  # arc hinged on the left jamb
+    cv2.line(ink, (41, 57), (41, 18), 1, 1)  # the open leaf
+    bridges = doors_in(walls, ink)
+    assert bridges[58:64, 41:81].all()
+    assert bridges[:58].sum() == 0 and bridges[64:].sum() == 0
+    assert doors_in(walls, walls.copy()).sum() == 0
+
+
+def test_door_bridges_close_a_double_door_and_a_leaf_hinged_on_the_far_jamb():
+    walls = doorway()
+    double = walls.copy()
+    cv2.ellipse(double, (41, 64), (19, 19), 0, 0, 90, 1, 1)  # both leaves swing down
+    cv2.ellipse(double, (80, 64), (19, 19), 0, 90, 180, 1, 1)
+    assert doors_in(walls, double)[58:64, 41:81].all()
+    far = walls.copy()
+    cv2.ellipse(far, (80, 57), (39, 39), 0, 180, 270, 1, 1)
+    assert doors_in(walls, far)[58:64, 41:81].all()
+
+
+def test_door_bridges_ignore_hatching_a_leaf_along_the_opening_and_an_arc_without_a_far_wall():
+    walls = doorway()
+    hatched = walls.copy()
+    for start in range(-120, 160, 3):
+        cv2.line(hatched, (start, 54), (start + 54, 0), 1, 1)  # hatching covers every circle
+    assert doors_in(walls, hatched).sum() == 0
+    leaf = walls.copy()
+    cv2.ellipse(leaf, (41, 57), (39, 39), 0, 270, 360, 1, 1)
+    cv2.line(leaf, (42, 57), (80, 57), 1, 1)  # the arc's other radius lies along the wall
+    assert doors_in(walls, leaf).sum() == 0
+    alone = doorway(width=200)  # no wall closes the far side: a curve in furniture or a car
+    cv2.ellipse(alone, (41, 57), (39, 39), 0, 270, 360, 1, 1)
+    assert doors_in(doorway(width=200), alone).sum() == 0
+
+
+def test_facing_bridges_join_walls_in_line_only():
+    walls = doorway()
+    assert facing_bridges(walls, wall_ends(walls, 5, 16), max_gap=50, min_length=10)[
+        58:64, 41:81
+    ].all()
+    assert (
+        facing_bridges(walls, wall_ends(walls, 5, 16), max_gap=30, min_length=10).sum() == 0
+    )  # too wide
+    offset = doorway()
+    offset[58:64, 81:] = 0
+    offset[70:76, 81:] = 1  # the other wall runs on a parallel line: a corridor's mouth
+    assert facing_bridges(offset, wall_ends(offset, 5, 16), max_gap=50, min_length=10).sum() == 0
+    side = doorway()
+    side[58:64, 81:] = 0
+    side[20:100, 81:87] = 1  # the end faces the side of a wall, not another end
+    assert facing_bridges(side, wall_ends(side, 5, 16), max_gap=50, min_length=10).sum() == 0
+    letters = np.zeros((120, 160), np.uint8)
+    letters[58:64, 30:38] = 1
+    letters[58:64, 60:68] = 1  # two strokes of text in line: too short to be walls
+    assert facing_bridges(letters, wall_ends(letters, 5, 16), max_gap=50, min_length=10).sum() == 0
 
 
 def test_footprint_is_what_the_border_cannot_reach():

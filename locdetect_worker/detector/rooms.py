@@ -4,7 +4,8 @@ Steps (each a pure function in its own module): normalise the sheet to dark
 ink on light paper; work at a bounded resolution; threshold; turn a skewed
 scan upright; set flat grey "unknown" areas aside (no room, but a barrier);
 estimate the thin-line width; keep walls; drop the sheet frame; bridge door
-gaps; seed rooms where the free space's distance hills stand out (rooms part
+gaps, doorways whose swing arc is drawn and openings between wall ends in
+line; seed rooms where the free space's distance hills stand out (rooms part
 at their doors); flood the seeds back over the free space; drop the outside,
 slivers and scraps; cut rooms at the building's envelope (a door swinging out
 closes a pocket of the outside onto its room); simplify outlines; map them
@@ -16,13 +17,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from locdetect_worker.detector.arcs import door_bridges
 from locdetect_worker.detector.binarise import ink_mask, paper_and_ink_levels, unknown_mask
 from locdetect_worker.detector.doors import close_door_gaps
 from locdetect_worker.detector.footprint import building_footprint
 from locdetect_worker.detector.frame import drop_frame_lines, frames_a_margin
 from locdetect_worker.detector.grow import grow_seeds
+from locdetect_worker.detector.jambs import wall_ends
 from locdetect_worker.detector.model import DetectedRoom
 from locdetect_worker.detector.normalise import paper_grey
+from locdetect_worker.detector.openings import facing_bridges
 from locdetect_worker.detector.polygons import label_polygons
 from locdetect_worker.detector.resample import shrink_keeping_lines
 from locdetect_worker.detector.rotate import rotate_page
@@ -64,7 +68,10 @@ def detect_rooms(image: np.ndarray) -> list[DetectedRoom]:
     # no line runs as long as a frame's: nothing to drop, so no need to look for a margin
     if not np.array_equal(unframed, walls) and frames_a_margin(sealed):
         sealed = close_door_gaps(unframed | unknown, gap=gap, min_run=min_run)
-    walls = sealed
+    door = max(4, side // 20)  # the widest leaf, and the widest opening between facing walls
+    ends = wall_ends(sealed, min_run, thickest=door // 3)
+    doors = door_bridges(sealed, ink, ends, min_gap=max(3, side // 60), max_gap=door)
+    walls = sealed | doors | facing_bridges(sealed, ends, max_gap=door, min_length=side // 60)
     free = 1 - walls
     min_area = max(16, int(0.002 * grey.shape[0] * grey.shape[1]))
     radii = [float(r) for r in np.unique(np.geomspace(1, side / 8, 16).round())[::-1]] + [0.0]

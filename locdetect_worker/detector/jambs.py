@@ -1,0 +1,97 @@
+"""Walls -> jambs: the ends of straight wall runs that face paper, where openings start.
+
+Doors and openings sit between wall ends. An end is found where a horizontal
+(or vertical) run of wall stops and the next pixel is paper; the rows of one
+ragged end (a scan, a slanted cut) are joined. Steps that bridge openings
+read the paper ahead of each end through ``ahead_of``.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import cv2
+import numpy as np
+
+from locdetect_worker.detector._checks import check_mask
+
+
+class Jamb(NamedTuple):
+    """A wall run's end: ``tip`` along ``axis`` (0 = runs along x), band ``low``..``high``
+    across it, and the direction ``ahead`` (+1 / -1) the opening lies in."""
+
+    axis: int
+    ahead: int
+    tip: int
+    low: int
+    high: int
+
+
+def wall_ends(walls: np.ndarray, min_run: int, thickest: int) -> list[Jamb]:
+    """Ends of horizontal and vertical wall runs facing paper, less than ``thickest`` px wide.
+
+    ``walls`` is (H, W) ``uint8`` (1 = wall); runs are at least ``min_run`` px long.
+    """
+    check_mask(walls, "walls")
+    if min_run < 1 or thickest < 1:
+        raise ValueError(f"min_run and thickest must be >= 1, got {min_run}, {thickest}")
+    jambs = []
+    head, tail = slice(1, None), slice(None, -1)
+    odd = min_run | 1  # an even kernel's anchor would shift the runs by a px
+    for axis, kernel in ((0, (1, odd)), (1, (odd, 1))):
+        runs = cv2.morphologyEx(walls, cv2.MORPH_OPEN, np.ones(kernel, np.uint8))
+        for ahead, here, there in ((1, tail, head), (-1, head, tail)):
+            cut, seen = ((slice(None), here), (slice(None), there)) if axis == 0 else (here, there)
+            ends = np.zeros_like(runs)
+            ends[cut] = runs[cut] & (1 - walls[seen])  # the next px ahead is paper
+            points = cv2.findNonZero(ends)  # (x, y) pairs, far cheaper than np.nonzero
+            if points is None:
+                continue
+            columns, rows = points.reshape(-1, 2).T
+            along, across = (columns, rows) if axis == 0 else (rows, columns)
+            order = np.lexsort((across, along))
+            across, along = across[order], along[order]
+            breaks = np.flatnonzero((np.diff(along) != 0) | (np.diff(across) != 1)) + 1
+            starts, stops = np.r_[0, breaks], np.r_[breaks, len(along)] - 1
+            pieces = sorted(zip(across[starts], across[stops], along[starts], strict=True))
+            for low, high, tip in _joined(pieces, ahead):
+                if high - low < thickest:
+                    jambs.append(Jamb(axis, ahead, int(tip), int(low), int(high)))
+    return jambs
+
+
+def _joined(pieces: list[tuple[int, int, int]], ahead: int) -> list[tuple[int, int, int]]:
+    """(low, high, tip) pieces of ends, sorted, with the pieces of one ragged end joined.
+
+    A piece that touches or overlaps the band of an earlier one, with a tip at
+    most 2 px off, belongs to the same end, which keeps its forward-most tip.
+    """
+    done: list[tuple[int, int, int]] = []
+    open_: list[tuple[int, int, int]] = []
+    for low, high, tip in pieces:
+        still = []
+        for group in open_:
+            if group[1] + 1 < low:
+                done.append(group)  # sorted by low: nothing later touches it
+            elif abs(group[2] - tip) <= 2:
+                low, high = min(low, group[0]), max(high, group[1])
+                tip = max(group[2] * ahead, tip * ahead) * ahead
+            else:
+                still.append(group)
+        open_ = [*still, (low, high, tip)]
+    return done + open_
+
+
+def ahead_of(mask: np.ndarray, jamb: Jamb, start: int, stop: int) -> np.ndarray:
+    """A view of ``mask`` across the jamb's band, from ``start`` to ``stop`` px ahead of its tip.
+
+    Rows are the band's rows, columns go away from the jamb.
+    """
+    rows = slice(jamb.low, jamb.high + 1)
+    if jamb.ahead > 0:
+        ahead = slice(jamb.tip + start, max(jamb.tip + start, jamb.tip + stop))
+    else:
+        first = max(0, jamb.tip - stop + 1)
+        ahead = slice(first, max(first, jamb.tip - start + 1))
+    view = mask[rows, ahead] if jamb.axis == 0 else mask[ahead, rows].T
+    return view if jamb.ahead > 0 else view[:, ::-1]
