@@ -20,6 +20,7 @@ import numpy as np
 
 from locdetect_worker.detector._checks import check_mask
 from locdetect_worker.detector._components import fill_runs, label_boxes, label_runs
+from locdetect_worker.detector._lines import open_line
 
 HOLLOW_WIDTH = 1.5  # widest outline wall, in double-line pair gaps
 EVEN = 0.45  # most a strip's width may vary (std / mean) to be a wall's inside
@@ -100,7 +101,7 @@ def _paired_lines(ink: np.ndarray, length: int, gap: int, thin_width: int) -> np
     """
     stepped = cv2.dilate(ink, np.ones((3, 1), np.uint8))
     bridged = cv2.morphologyEx(stepped, cv2.MORPH_CLOSE, np.ones((1, 5), np.uint8))
-    lines = cv2.morphologyEx(bridged, cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
+    lines = open_line(bridged, length, axis=1)
     bands = lines | cv2.transpose(_narrowest_gaps(cv2.transpose(lines), gap))  # numpy's is slow
     across = 2 + min(thin_width + LONE_BAND, gap // 2)  # 2: the rows the thickening added
     return cv2.morphologyEx(bands, cv2.MORPH_OPEN, np.ones((across, 1), np.uint8))
