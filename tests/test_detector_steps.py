@@ -8,7 +8,13 @@ import pytest
 from scipy import ndimage
 
 from locdetect_worker.detector._components import fill_runs, label_boxes, label_runs, run_starts
-from locdetect_worker.detector._lines import close_box, close_line, open_line
+from locdetect_worker.detector._lines import (
+    close_box,
+    close_line,
+    dilate_box,
+    erode_box,
+    open_line,
+)
 from locdetect_worker.detector.binarise import ink_mask, unknown_mask
 from locdetect_worker.detector.doors import close_door_gaps
 from locdetect_worker.detector.footprint import building_footprint, max_pool_half
@@ -342,5 +348,8 @@ def test_line_morphology_equals_opencv_on_random_masks_of_any_length(length):
             closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, kernel)
             assert np.array_equal(open_line(mask, length, axis), opened)
             assert np.array_equal(close_line(mask, length, axis), closed)
-        square = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((length, length), np.uint8))
-        assert np.array_equal(close_box(mask, length), square)
+        square = np.ones((length, length), np.uint8)
+        assert np.array_equal(erode_box(mask, length), cv2.erode(mask, square))
+        assert np.array_equal(dilate_box(mask, length), cv2.dilate(mask, square))
+        closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, square)
+        assert np.array_equal(close_box(mask, length), closed)

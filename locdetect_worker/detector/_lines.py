@@ -1,11 +1,12 @@
-"""Opening and closing of 0/1 masks with long straight kernels, in a few passes.
+"""Morphology of 0/1 masks with long straight or square kernels, in a few passes.
 
 OpenCV's morphology costs time in proportion to a kernel's length. On a 0/1
 mask, an erosion (dilation) along a line is the AND (OR) of a window of
 pixels, and a window of ``n`` pixels is two overlapping windows of a power of
 two, each built by doubling: about log2(n) passes over the mask whatever its
-length. The results equal ``cv2.morphologyEx`` with a ``(1, n)``, ``(n, 1)`` or
-``(n, n)`` kernel of ones, its default anchor and default borders.
+length; a square is a line along rows, then one along columns. The results
+equal OpenCV's with a ``(1, n)``, ``(n, 1)`` or ``(n, n)`` kernel of ones, its
+default anchor and default borders.
 """
 
 from __future__ import annotations
@@ -29,9 +30,18 @@ def close_line(mask: np.ndarray, length: int, axis: int) -> np.ndarray:
 
 
 def close_box(mask: np.ndarray, size: int) -> np.ndarray:
-    """A 0/1 ``uint8`` mask closed with a ``size`` px square: a line along rows, then columns."""
-    grown = _window(_window(mask, size, 1, cv2.bitwise_or, 0), size, 0, cv2.bitwise_or, 0)
-    return _window(_window(grown, size, 1, cv2.bitwise_and, 1), size, 0, cv2.bitwise_and, 1)
+    """A 0/1 ``uint8`` mask closed with a ``size`` px square."""
+    return erode_box(dilate_box(mask, size), size)
+
+
+def erode_box(mask: np.ndarray, size: int) -> np.ndarray:
+    """A 0/1 ``uint8`` mask eroded with a ``size`` px square: a line along rows, then columns."""
+    return _window(_window(mask, size, 1, cv2.bitwise_and, 1), size, 0, cv2.bitwise_and, 1)
+
+
+def dilate_box(mask: np.ndarray, size: int) -> np.ndarray:
+    """A 0/1 ``uint8`` mask dilated with a ``size`` px square: a line along rows, then columns."""
+    return _window(_window(mask, size, 1, cv2.bitwise_or, 0), size, 0, cv2.bitwise_or, 0)
 
 
 def _window(mask: np.ndarray, length: int, axis: int, combine: Combine, border: int) -> np.ndarray:
