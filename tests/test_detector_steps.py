@@ -8,6 +8,13 @@ import pytest
 from scipy import ndimage
 
 from locdetect_worker.detector._components import fill_runs, label_boxes, label_runs, run_starts
+from locdetect_worker.detector._lines import (
+    close_box,
+    close_line,
+    dilate_box,
+    erode_box,
+    open_line,
+)
 from locdetect_worker.detector.arcs import door_bridges
 from locdetect_worker.detector.binarise import ink_mask, unknown_mask
 from locdetect_worker.detector.doors import close_door_gaps
@@ -409,3 +416,22 @@ def test_label_runs_stay_in_their_row_and_fill_back_into_the_image():
 def test_run_starts_are_the_first_pixels_of_each_run_of_a_row():
     mask = np.array([[1, 1, 0, 1], [1, 0, 0, 1], [0, 1, 1, 1]], np.uint8)
     assert run_starts(mask).tolist() == [0, 3, 4, 7, 9]
+
+
+@pytest.mark.parametrize("length", [1, 2, 5, 8, 13, 33, 60])
+def test_line_morphology_equals_opencv_on_random_masks_of_any_length(length):
+    rng = np.random.default_rng(length)
+    for _ in range(20):
+        height, width = (int(side) for side in rng.integers(1, 45, 2))
+        mask = (rng.random((height, width)) < rng.random()).astype(np.uint8)
+        for axis, shape in ((1, (1, length)), (0, (length, 1))):
+            kernel = np.ones(shape, np.uint8)
+            opened = cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel)
+            closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, kernel)
+            assert np.array_equal(open_line(mask, length, axis), opened)
+            assert np.array_equal(close_line(mask, length, axis), closed)
+        square = np.ones((length, length), np.uint8)
+        assert np.array_equal(erode_box(mask, length), cv2.erode(mask, square))
+        assert np.array_equal(dilate_box(mask, length), cv2.dilate(mask, square))
+        closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, square)
+        assert np.array_equal(close_box(mask, length), closed)

@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 
 from locdetect_worker.detector._checks import check_mask
+from locdetect_worker.detector._lines import dilate_box, erode_box
 
 SAMPLE_PIXELS = 250_000
 MIN_CONTRAST = 40  # grey levels between ink and paper; less is a blank page
@@ -65,6 +66,5 @@ def unknown_mask(
         return np.zeros_like(grey)
     low, high = dark + 0.3 * (paper - dark), paper - 0.15 * (paper - dark)
     mid = cv2.LUT(grey, ((GREY_LEVELS > low) & (GREY_LEVELS < high)).astype(np.uint8))
-    square = np.ones((size, size), np.uint8)
-    cores = cv2.erode(mid, square)  # an opening, whose second half most pages can skip
-    return cv2.dilate(cores, square) if cores.any() else cores
+    cores = erode_box(mid, size)  # an opening, whose second half most pages can skip
+    return dilate_box(cores, size) if cores.any() else cores

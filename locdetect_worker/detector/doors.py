@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 
 from locdetect_worker.detector._checks import check_mask
+from locdetect_worker.detector._lines import close_line
 
 
 def close_door_gaps(walls: np.ndarray, gap: int, min_run: int) -> np.ndarray:
@@ -24,7 +25,7 @@ def close_door_gaps(walls: np.ndarray, gap: int, min_run: int) -> np.ndarray:
     if gap < 1 or min_run < 1:
         raise ValueError(f"gap and min_run must be >= 1, got {gap}, {min_run}")
     closed = walls.copy()
-    for run, bridge in (((1, min_run), (1, gap + 1)), ((min_run, 1), (gap + 1, 1))):
+    for axis, run in ((1, (1, min_run)), (0, (min_run, 1))):
         pieces = cv2.morphologyEx(walls, cv2.MORPH_OPEN, np.ones(run, np.uint8))
-        closed |= cv2.morphologyEx(pieces, cv2.MORPH_CLOSE, np.ones(bridge, np.uint8))
+        closed |= close_line(pieces, gap + 1, axis)
     return closed

@@ -15,6 +15,7 @@ import numpy as np
 
 from locdetect_worker.detector._checks import check_mask
 from locdetect_worker.detector._components import run_starts
+from locdetect_worker.detector._lines import close_box
 
 
 def building_footprint(walls: np.ndarray, opening: int) -> np.ndarray:
@@ -31,7 +32,7 @@ def building_footprint(walls: np.ndarray, opening: int) -> np.ndarray:
     height, width = walls.shape
     small = max_pool_half(walls)
     side = max(1, opening // 2)
-    sealed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, np.ones((side, side), np.uint8))
+    sealed = close_box(small, side)
     padded = cv2.copyMakeBorder(1 - sealed, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=1)
     # Flood fills mark the outside 2 and other spaces 3: the space along the border spans the
     # sheet, and any other space that does crosses the middle row.

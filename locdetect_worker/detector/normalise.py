@@ -10,6 +10,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+STRAY = 3 * np.eye(3, dtype=np.float32) - 1  # each channel x 3 minus the pixel's sum
+
 
 def paper_grey(image: np.ndarray) -> np.ndarray:
     """(H, W) ``uint8`` grey page, ink dark, from a (H, W) grey or (H, W, 3) BGR ``uint8`` image."""
@@ -32,12 +34,12 @@ def paper_grey(image: np.ndarray) -> np.ndarray:
 def _most_contrast_channel(image: np.ndarray) -> np.ndarray:
     """Luminance for near-grey pages; otherwise the channel whose ink and paper differ most."""
     step = max(1, max(image.shape[:2]) // 512)
-    sample = image[::step, ::step].reshape(-1, 3).astype(np.int16)
-    # How far the channels stray from their pixel's mean, |3 x - sum| / 3, in integers.
-    total = sample[:, 0] + sample[:, 1] + sample[:, 2]
-    chroma = np.abs(3 * sample - total[:, None]).sum() / (3 * sample.size)
+    sample = image[::step, ::step].astype(np.float32)
+    # How far the channels stray from their pixel's mean, |3 x - sum| / 3: whole numbers, which
+    # OpenCV's float transform and double-summed norm keep exact.
+    chroma = cv2.norm(cv2.transform(sample, STRAY), cv2.NORM_L1) / (3 * sample.size)
     if chroma < 12:
         return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     # Standard deviation, not a percentile range: ink is often under 5 % of a sheet.
-    spreads = sample.std(axis=0)
+    spreads = sample.reshape(-1, 3).astype(np.int16).std(axis=0)
     return image[:, :, int(np.argmax(spreads))]

@@ -79,7 +79,7 @@ def detect_rooms(image: np.ndarray) -> list[DetectedRoom]:
     regions = grow_seeds(seeds, free)
     inside = building_footprint(walls, opening=max(3, side // 10))
     labels, confidences = select_rooms(regions, walls, inside, min_area, min_width=side / 60)
-    labels[inside == 0] = 0  # a room that leaked out through its entrance ends at the envelope
+    labels *= inside  # a room that leaked out through its entrance ends at the envelope
     polygons = label_polygons(labels, tolerance=max(1.0, side / 800))
     height, width = image.shape[:2]
     rooms = []

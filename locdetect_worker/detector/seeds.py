@@ -20,7 +20,7 @@ from locdetect_worker.detector._checks import check_mask
 def room_seeds(
     free: np.ndarray, radii: list[float], min_dynamic: float, relative: float, coarse: int = 1
 ) -> np.ndarray:
-    """(H, W) ``int32`` seed labels (0 = none, 1..n) of an (H, W) ``uint8`` free-space mask.
+    """(H, W) ``int32`` seed labels (0 = none, 1..n) of an (H, W) ``uint8`` mask, 1 = free.
 
     ``radii`` are distance thresholds in px, decreasing. A hill is significant
     when its height above the merge saddle is at least
@@ -40,7 +40,7 @@ def room_seeds(
             small, [r / coarse for r in radii], min_dynamic / coarse, relative
         )
         fine = cv2.resize(coarse_seeds, (width, height), interpolation=cv2.INTER_NEAREST)
-        fine[free == 0] = 0  # erode() centres its window, so the grid can sit half a block off
+        fine *= free  # erode() centres its window, so the grid can sit half a block off
         return fine
     distance = cv2.distanceTransform(free, cv2.DIST_L2, 3)
     seeds: np.ndarray = np.zeros(free.shape, np.int32)

@@ -20,6 +20,7 @@ import numpy as np
 
 from locdetect_worker.detector._checks import check_mask
 from locdetect_worker.detector._components import fill_runs, label_boxes, label_runs
+from locdetect_worker.detector._lines import open_line
 
 HOLLOW_WIDTH = 1.5  # widest outline wall, in double-line pair gaps
 EVEN = 0.45  # most a strip's width may vary (std / mean) to be a wall's inside
@@ -100,8 +101,8 @@ def _paired_lines(ink: np.ndarray, length: int, gap: int, thin_width: int) -> np
     """
     stepped = cv2.dilate(ink, np.ones((3, 1), np.uint8))
     bridged = cv2.morphologyEx(stepped, cv2.MORPH_CLOSE, np.ones((1, 5), np.uint8))
-    lines = cv2.morphologyEx(bridged, cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
-    bands = lines | _narrowest_gaps(np.ascontiguousarray(lines.T), gap).T
+    lines = open_line(bridged, length, axis=1)
+    bands = lines | cv2.transpose(_narrowest_gaps(cv2.transpose(lines), gap))  # numpy's is slow
     across = 2 + min(thin_width + LONE_BAND, gap // 2)  # 2: the rows the thickening added
     return cv2.morphologyEx(bands, cv2.MORPH_OPEN, np.ones((across, 1), np.uint8))
 
@@ -113,9 +114,10 @@ def _narrowest_gaps(rows: np.ndarray, gap: int) -> np.ndarray:
     A run at the row's start or end (no ink beyond) counts as endless.
     """
     height, width = rows.shape
-    flat = np.pad(rows, ((0, 0), (1, 1))).ravel().astype(np.int8)
-    edges = np.diff(flat)
-    starts, ends = np.flatnonzero(edges == 1) + 1, np.flatnonzero(edges == -1) + 1
+    flat = cv2.copyMakeBorder(rows, 0, 0, 1, 1, cv2.BORDER_CONSTANT, value=0).ravel()
+    # every padded row starts and ends with a zero, so its runs' edges alternate start, end
+    edges = np.flatnonzero(flat[1:] != flat[:-1]) + 1
+    starts, ends = edges[::2], edges[1::2]
     between = starts[1:] // (width + 2) == ends[:-1] // (width + 2)
     paper = np.where(between, starts[1:] - ends[:-1], np.iinfo(np.int64).max)
     before = np.concatenate(([np.iinfo(np.int64).max], paper[:-1]))
