@@ -13,7 +13,8 @@ S3 at once, timed from each upload to its result document (the worker's
 Prints blueprints per second, p50/p95 upload-to-result latency, the ratio of
 end-to-end to bare throughput, and the CPU seconds that moto's server, the
 worker's event-loop process, this benchmark (uploading, reading the worker's log)
-and the detector processes spent during the measured batch. On a real deployment S3 and
+and the detector processes spent during the measured batch, beside the CPU seconds
+of the bare detector run (``bare cpu s``). On a real deployment S3 and
 SQS do not share the worker's cores; here moto does. moto is served by waitress
 (``moto_server.py``), so connections are reused as they are with AWS;
 ``--moto-werkzeug`` runs ``python -m moto.server`` instead, which opens a new
@@ -61,17 +62,19 @@ def _full_analysis(data: bytes) -> int:
     return len(analyse_blueprint(data, DecodeLimits()).rooms)
 
 
-def bare_throughput(plans: list[bytes], workers: int, work) -> float:
-    """Plans per second in ``workers`` fresh processes with one OpenCV thread each, as the
-    worker's detector processes run (more threads per process only contend for the cores)."""
+def bare_throughput(plans: list[bytes], workers: int, work) -> tuple[float, float]:
+    """(plans per second, CPU seconds) in ``workers`` fresh processes with one OpenCV thread
+    each, as the worker's detector processes run (more threads would only contend)."""
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(
         workers, context, initializer=cv2.setNumThreads, initargs=(1,)
     ) as pool:
         list(pool.map(work, plans[:workers]))  # warm the processes
+        cpu_before = _children_cpu_seconds(os.getpid())
         started = time.perf_counter()
         list(pool.map(work, plans))
-        return len(plans) / (time.perf_counter() - started)
+        elapsed = time.perf_counter() - started
+        return len(plans) / elapsed, _children_cpu_seconds(os.getpid()) - cpu_before
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -227,6 +230,7 @@ def measure(plans: list[bytes], size: int, worker_counts: list[int], moto_werkze
         "e2e/analysis",
         "p50 s",
         "p95 s",
+        "bare cpu s",
         "moto cpu s",
         "loop cpu s",
         "bench cpu s",
@@ -234,8 +238,8 @@ def measure(plans: list[bytes], size: int, worker_counts: list[int], moto_werkze
     )
     print("  ".join(f"{h:>12}" for h in header))
     for workers in worker_counts:
-        detect = bare_throughput(plans, workers, _detect_only)
-        analysis = bare_throughput(plans, workers, _full_analysis)
+        detect, detect_cpu = bare_throughput(plans, workers, _detect_only)
+        analysis, _ = bare_throughput(plans, workers, _full_analysis)
         e2e, latencies, cpu = asyncio.run(end_to_end(plans, workers, moto_werkzeug))
         p50 = statistics.median(latencies)
         p95 = statistics.quantiles(latencies, n=20)[-1]
@@ -248,6 +252,7 @@ def measure(plans: list[bytes], size: int, worker_counts: list[int], moto_werkze
             f"{e2e / analysis:.2f}",
             f"{p50:.2f}",
             f"{p95:.2f}",
+            f"{detect_cpu:.1f}",
             *(f"{seconds:.1f}" for seconds in cpu),
         )
         print("  ".join(f"{str(c):>12}" for c in row), flush=True)

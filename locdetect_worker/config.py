@@ -107,10 +107,15 @@ class Settings(BaseSettings):
 
     @property
     def effective_concurrency(self) -> int:
-        """Jobs in flight: the setting, or enough to keep every detector busy while I/O runs."""
+        """Jobs in flight: the setting, or enough to keep every detector busy while I/O runs.
+
+        Locally, four per detector process: messages are received once half the
+        slots are free, and jobs that finished detecting still hold theirs while
+        their results are written, so fewer leaves a detector waiting for a fetch.
+        """
         if self.concurrency:
             return self.concurrency
-        return 2 * self.effective_workers if self.backend == "local" else 32
+        return 4 * self.effective_workers if self.backend == "local" else 32
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -13,6 +13,14 @@ def test_defaults_are_documented_values(monkeypatch):
     assert settings.visibility_timeout == 120
 
 
+def test_local_concurrency_keeps_detectors_fed(monkeypatch):
+    monkeypatch.setenv("LOCDETECT_WORKERS", "2")
+    settings = load_settings(_env_file=None)
+    # Until a refill, half the slots stay held: a job in every detector and a fetched one
+    # behind each, so a detector finishing does not wait for a receive and a download.
+    assert settings.effective_concurrency // 2 >= 2 * settings.effective_workers
+
+
 def test_environment_is_read_with_the_prefix(monkeypatch):
     monkeypatch.setenv("LOCDETECT_QUEUE_URL", "https://sqs.eu-west-1.amazonaws.com/1/q")
     monkeypatch.setenv("LOCDETECT_CONCURRENCY", "7")
