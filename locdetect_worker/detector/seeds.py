@@ -61,7 +61,7 @@ def room_seeds(
         kids = np.bincount(comps, minlength=count)
         pixel_of = np.zeros(count, np.int64)
         pixel_of[comps] = pixels
-        ring_labels = np.take(flat, ring)
+        ring_labels: np.ndarray = np.take(flat, ring)
         newborn = np.flatnonzero((kids == 0)[ring_labels])  # such a component lies in the ring
         pixel_of[ring_labels[newborn]] = ring[newborn]
         node_of = np.zeros(count, np.int64)

@@ -49,7 +49,7 @@ def select_rooms(
             slice(max(0, cols.start - pad), cols.stop + pad),
         )
         mask = regions[box] == label
-        area = np.count_nonzero(mask)
+        area = int(np.count_nonzero(mask))
         if area < min_area or inside[box][mask].sum() < 0.6 * area:
             continue
         score = _room_score(mask, walls[box], area, min_width)
@@ -59,7 +59,7 @@ def select_rooms(
     return kept, np.array(confidences, np.float64)
 
 
-def _room_score(mask: np.ndarray, walls: np.ndarray, area: int, min_width: float) -> float:
+def _room_score(mask: np.ndarray, walls: np.ndarray, area: float, min_width: float) -> float:
     """0 for a non-room, else a 0..1 confidence from enclosure and compactness.
 
     ``mask`` is the region in a crop padded by a few px, ``walls`` the same crop.
@@ -70,7 +70,6 @@ def _room_score(mask: np.ndarray, walls: np.ndarray, area: int, min_width: float
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     contour = max(contours, key=cv2.contourArea)
     (_, _), (w, h), _ = cv2.minAreaRect(contour)
-    area = float(area)
     outline = max(1.0, cv2.contourArea(contour))
     if min(w, h) < min_width or area / max(1.0, w * h) < 0.3 or area / outline < 0.5:
         return 0.0  # a sliver, a scrap, or a ring around other things (a sheet margin)
