@@ -36,19 +36,23 @@ def wall_ends(walls: np.ndarray, min_run: int, thickest: int) -> list[Jamb]:
     if min_run < 1 or thickest < 1:
         raise ValueError(f"min_run and thickest must be >= 1, got {min_run}, {thickest}")
     jambs = []
-    head, tail = slice(1, None), slice(None, -1)
-    odd = min_run | 1  # an even kernel's anchor would shift the runs by a px
-    for axis, kernel in ((0, (1, odd)), (1, (odd, 1))):
-        runs = cv2.morphologyEx(walls, cv2.MORPH_OPEN, np.ones(kernel, np.uint8))
-        for ahead, here, there in ((1, tail, head), (-1, head, tail)):
-            cut, seen = ((slice(None), here), (slice(None), there)) if axis == 0 else (here, there)
-            ends = np.zeros_like(runs)
-            ends[cut] = runs[cut] & (1 - walls[seen])  # the next px ahead is paper
-            points = cv2.findNonZero(ends)  # (x, y) pairs, far cheaper than np.nonzero
-            if points is None:
+    kernel = np.ones((1, min_run | 1), np.uint8)  # an even kernel's anchor would shift the runs
+    for axis in (0, 1):
+        # runs along rows of a contiguous copy: the pixel ahead is the next one in memory, so
+        # each direction's ends are one subtraction of flat (1, H * W) views, no temporaries
+        along_rows = walls if axis == 0 else cv2.transpose(walls)
+        width = along_rows.shape[1]
+        runs = cv2.morphologyEx(along_rows, cv2.MORPH_OPEN, kernel).reshape(1, -1)
+        flat = along_rows.reshape(1, -1)
+        for ahead in (1, -1):
+            here, there = (slice(None, -1), slice(1, None))[::ahead]
+            ends = cv2.subtract(runs[:, here], flat[:, there])  # the next px ahead is paper
+            found = _nonzero(ends.ravel()) + (ahead < 0)
+            across, along = np.divmod(found, width)
+            inside = along != (width - 1 if ahead > 0 else 0)  # not the row's wrap-around
+            across, along = across[inside], along[inside]
+            if not len(along):
                 continue
-            columns, rows = points.reshape(-1, 2).T
-            along, across = (columns, rows) if axis == 0 else (rows, columns)
             order = np.lexsort((across, along))
             across, along = across[order], along[order]
             breaks = np.flatnonzero((np.diff(along) != 0) | (np.diff(across) != 1)) + 1
@@ -58,6 +62,14 @@ def wall_ends(walls: np.ndarray, min_run: int, thickest: int) -> list[Jamb]:
                 if high - low < thickest:
                     jambs.append(Jamb(axis, ahead, int(tip), int(low), int(high)))
     return jambs
+
+
+def _nonzero(flat: np.ndarray) -> np.ndarray:
+    """Indices of the nonzero bytes of a sparse flat ``uint8`` array, read 8 bytes at a time."""
+    whole = len(flat) // 8 * 8
+    words = np.flatnonzero(flat[:whole].view(np.uint64))
+    rows, columns = np.nonzero(flat[:whole].reshape(-1, 8)[words])
+    return np.r_[words[rows] * 8 + columns, np.flatnonzero(flat[whole:]) + whole]
 
 
 def _joined(pieces: list[tuple[int, int, int]], ahead: int) -> list[tuple[int, int, int]]:
