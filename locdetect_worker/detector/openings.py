@@ -32,23 +32,26 @@ def facing_bridges(
     if max_gap < 1 or min_length < 1:
         raise ValueError(f"max_gap and min_length must be >= 1, got {max_gap}, {min_length}")
     ends = [end for end in ends if _behind(walls, end, min_length).mean() >= SOLID]
-    backwards = {
-        axis: np.array([e[2:] for e in ends if e.axis == axis and e.ahead < 0], np.int64)
-        for axis in (0, 1)
-    }  # (tip, low, high) rows of the ends that look back, per axis
     bridges = np.zeros_like(walls)
-    for end in ends:
-        others = backwards[end.axis]
-        if end.ahead < 0 or not len(others):
-            continue
-        gaps = others[:, 0] - end.tip - 1
-        lows, highs = np.maximum(others[:, 1], end.low), np.minimum(others[:, 2], end.high)
-        thicker = np.maximum(others[:, 2] - others[:, 1], end.high - end.low) + 1
-        facing = (gaps > 0) & (gaps <= max_gap) & (highs - lows + 1 >= OVERLAP * thicker)
-        for gap, low, high in zip(gaps[facing], lows[facing], highs[facing], strict=True):
-            shared = end._replace(low=int(low), high=int(high))
-            if not ahead_of(walls, shared, 1, int(gap) + 1).any():
-                ahead_of(bridges, shared, 1, int(gap) + 1)[:] = 1
+    for axis in (0, 1):
+        # every pair of an end looking forward and one looking back on this axis at once
+        table = np.array([e[2:] for e in ends if e.axis == axis], np.int64).reshape(-1, 3)
+        forward = np.array([e.ahead > 0 for e in ends if e.axis == axis], bool)
+        tips, lows, highs = table[forward].T[:, :, None]  # (tip, low, high) down the rows
+        back_tips, back_lows, back_highs = table[~forward].T[:, None, :]  # and across
+        gaps = back_tips - tips - 1
+        shared_lows, shared_highs = np.maximum(back_lows, lows), np.minimum(back_highs, highs)
+        thicker = np.maximum(back_highs - back_lows, highs - lows) + 1
+        facing = (
+            (gaps > 0) & (gaps <= max_gap) & (shared_highs - shared_lows + 1 >= OVERLAP * thicker)
+        )
+        for mine, theirs in zip(*np.nonzero(facing), strict=True):
+            tip, gap = int(tips[mine, 0]), int(gaps[mine, theirs])
+            shared = Jamb(
+                axis, 1, tip, int(shared_lows[mine, theirs]), int(shared_highs[mine, theirs])
+            )
+            if not ahead_of(walls, shared, 1, gap + 1).any():
+                ahead_of(bridges, shared, 1, gap + 1)[:] = 1
     return bridges
 
 
