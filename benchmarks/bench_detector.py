@@ -6,8 +6,11 @@ For each size ``--plans`` synthetic plans (locdetect_worker.synthetic, seeds
 ``seed`` .. ``seed + plans - 1``) are drawn at that many pixels and encoded as
 PNG; for each, a fresh process (so peak memory is its own) decodes it with
 ``decode_pages`` and runs ``detect_rooms`` ``--repeat`` times on one core
-(OpenCV threads = 1). Plans differ a lot in speed (rotated ones pay for the
-turn), so one plan says little. Printed per size: the median over plans of
+(OpenCV threads = 1), timed in the process's CPU time: on one thread that is
+the time on one core, and it does not count the waits while other work shares
+the machine (wall times there varied by 25% from run to run). Plans differ a
+lot in speed (rotated ones pay for the turn), so one plan says little.
+Printed per size: the median over plans of
 each plan's median decode and detect time, the ratio of those two (the target
 is detect <= 4 x decode at 3 MP), the worst plan's ratio, the rooms found per
 plan, and the resident memory before decoding and at its peak (the largest over
@@ -116,11 +119,11 @@ def _measure(path: str, repeat: int) -> dict:
     decode_times, detect_times = [], []
     rooms = height = width = 0
     for _ in range(repeat):
-        started = time.perf_counter()
+        started = time.process_time()
         image = decode_pages(data, DecodeLimits())[0]
-        decoded = time.perf_counter()
+        decoded = time.process_time()
         rooms = len(detect_rooms(image))
-        detect_times.append(time.perf_counter() - decoded)
+        detect_times.append(time.process_time() - decoded)
         decode_times.append(decoded - started)
         height, width = image.shape[:2]
         del image
