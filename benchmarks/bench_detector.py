@@ -9,15 +9,14 @@ PNG; for each, a fresh process (so peak memory is its own) decodes it with
 (OpenCV threads = 1), timed in the process's CPU time: on one thread that is
 the time on one core, and it does not count the waits while other work shares
 the machine (wall times there varied by 25% from run to run). Plans differ a
-lot in speed (rotated ones pay for the turn), so one plan says little.
-Printed per size: the median over plans of
-each plan's median decode and detect time, the ratio of those two (the target
-is detect <= 4 x decode at 3 MP), the worst plan's ratio, the rooms found per
-plan, and the resident memory before decoding and at its peak (the largest over
-plans; the target is < 2 GB at 40 MP). Above ``MANY_PLANS_UP_TO`` megapixels
-only the first plan is measured: a 40 MP run takes seconds per repeat and
-matters for its memory, which depends on the page size, not the drawing. The
-last line is the same table as JSON.
+lot in speed (rotated ones pay for the turn), so one plan says little. Printed
+per size: the median over plans of each plan's median decode and detect time,
+the ratio of those two (the target is detect <= 4 x decode at 3 MP), the worst
+plan's ratio, the rooms found per plan, and the resident memory before decoding
+and at its peak (the largest over plans; the target is < 2 GB at 40 MP). Above
+``MANY_PLANS_UP_TO`` megapixels only the first plan is measured: a 40 MP run
+takes seconds per repeat and matters for its memory, which depends on the page
+size, not the drawing. The last line is the same table as JSON.
 """
 
 from __future__ import annotations
