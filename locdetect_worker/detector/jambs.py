@@ -8,6 +8,7 @@ read the paper ahead of each end through ``ahead_of``.
 
 from __future__ import annotations
 
+import itertools
 from typing import NamedTuple
 
 import cv2
@@ -57,10 +58,18 @@ def wall_ends(walls: np.ndarray, min_run: int, thickest: int) -> list[Jamb]:
             across, along = across[order], along[order]
             breaks = np.flatnonzero((np.diff(along) != 0) | (np.diff(across) != 1)) + 1
             starts, stops = np.r_[0, breaks], np.r_[breaks, len(along)] - 1
-            pieces = sorted(zip(across[starts], across[stops], along[starts], strict=True))
-            for low, high, tip in _joined(pieces, ahead):
-                if high - low < thickest:
-                    jambs.append(Jamb(axis, ahead, int(tip), int(low), int(high)))
+            lows, highs, tips = across[starts], across[stops], along[starts]
+            # pieces whose tips are more than 2 px from every tip of another group's never
+            # join it: joining each group on its own keeps the open ends few
+            known = np.unique(tips)
+            group = np.searchsorted(known[1:][np.diff(known) > 2], tips, side="right")
+            order = np.lexsort((tips, highs, lows, group))
+            pieces = np.column_stack([lows, highs, tips])[order].tolist()
+            cuts = [0, *(np.flatnonzero(np.diff(group[order])) + 1).tolist(), len(pieces)]
+            for first, last in itertools.pairwise(cuts):
+                for low, high, tip in _joined(pieces[first:last], ahead):
+                    if high - low < thickest:
+                        jambs.append(Jamb(axis, ahead, int(tip), int(low), int(high)))
     return jambs
 
 
