@@ -22,7 +22,7 @@ from locdetect_worker.detector.doors import close_door_gaps
 from locdetect_worker.detector.footprint import building_footprint, max_pool_half
 from locdetect_worker.detector.frame import drop_frame_lines, frames_a_margin
 from locdetect_worker.detector.grow import grow_seeds
-from locdetect_worker.detector.jambs import Jamb, wall_ends
+from locdetect_worker.detector.jambs import Jamb, ahead_of, ahead_sums, wall_ends
 from locdetect_worker.detector.normalise import paper_grey
 from locdetect_worker.detector.openings import facing_bridges
 from locdetect_worker.detector.polygons import label_polygons, snap_rectilinear
@@ -184,6 +184,26 @@ def test_wall_ends_are_not_found_where_walls_run_off_the_page():
     walls[:, 45:48] = 1  # off the top and the bottom, crossing the first wall
     ends = wall_ends(walls, 5, 16)
     assert set(ends) == {Jamb(0, -1, 30, 10, 13), Jamb(0, 1, 24, 20, 23)}
+
+
+def test_ahead_sums_equal_the_views_ahead_of_ends_up_to_the_page_sides():
+    rng = np.random.default_rng(3)
+    mask = (rng.random((30, 45)) < 0.3).view(np.uint8)
+    ends = [
+        Jamb(int(axis), int(ahead), int(tip), int(low), int(low + width))
+        for axis, ahead, low, width in zip(
+            rng.integers(0, 2, 200),
+            rng.choice([-1, 1], 200),
+            rng.integers(0, 25, 200),
+            rng.integers(0, 5, 200),
+            strict=True,
+        )
+        for tip in [int(rng.integers(0, 45 if axis == 0 else 30))]
+    ]
+    for start, stop in ((1, 8), (0, 20), (3, 3)):
+        views = [ahead_of(mask, end, start, stop) for end in ends]
+        expected = [(int(view.sum()), view.size) for view in views]
+        assert ahead_sums(mask, ends, start, stop).tolist() == [list(e) for e in expected]
 
 
 def test_door_bridges_close_a_wide_doorway_whose_swing_arc_is_drawn():

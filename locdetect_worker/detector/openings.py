@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from locdetect_worker.detector._checks import check_mask
-from locdetect_worker.detector.jambs import Jamb, ahead_of
+from locdetect_worker.detector.jambs import Jamb, ahead_of, ahead_sums
 
 OVERLAP = 0.6  # share of the thicker end's band the two bands must share
 SOLID = 0.9  # share of the band behind an end that must be wall
@@ -31,7 +31,11 @@ def facing_bridges(
     check_mask(walls, "walls")
     if max_gap < 1 or min_length < 1:
         raise ValueError(f"max_gap and min_length must be >= 1, got {max_gap}, {min_length}")
-    ends = [end for end in ends if _behind(walls, end, min_length).mean() >= SOLID]
+    # the wall's band over min_length px behind each end (the end's own px first)
+    behind = ahead_sums(walls, [end._replace(ahead=-end.ahead) for end in ends], 0, min_length)
+    with np.errstate(invalid="ignore"):  # an empty band: nan, never solid
+        solid = behind[:, 0] / behind[:, 1] >= SOLID
+    ends = [end for end, keep in zip(ends, solid, strict=True) if keep]
     bridges = np.zeros_like(walls)
     for axis in (0, 1):
         # every pair of an end looking forward and one looking back on this axis at once
@@ -53,8 +57,3 @@ def facing_bridges(
             if not ahead_of(walls, shared, 1, gap + 1).any():
                 ahead_of(bridges, shared, 1, gap + 1)[:] = 1
     return bridges
-
-
-def _behind(walls: np.ndarray, end: Jamb, length: int) -> np.ndarray:
-    """The wall's band over ``length`` px behind its end (the end's own px first)."""
-    return ahead_of(walls, end._replace(ahead=-end.ahead), 0, length)
