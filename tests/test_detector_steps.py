@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
+from locdetect_worker.detector import walls as walls_module
 from locdetect_worker.detector._components import fill_runs, label_boxes, label_runs, run_starts
 from locdetect_worker.detector._lines import (
     close_box,
@@ -21,7 +22,7 @@ from locdetect_worker.detector.doors import close_door_gaps
 from locdetect_worker.detector.footprint import building_footprint, max_pool_half
 from locdetect_worker.detector.frame import drop_frame_lines, frames_a_margin
 from locdetect_worker.detector.grow import grow_seeds
-from locdetect_worker.detector.jambs import Jamb, wall_ends
+from locdetect_worker.detector.jambs import Jamb, ahead_of, ahead_sums, wall_ends
 from locdetect_worker.detector.normalise import paper_grey
 from locdetect_worker.detector.openings import facing_bridges
 from locdetect_worker.detector.polygons import label_polygons, snap_rectilinear
@@ -174,6 +175,35 @@ def test_wall_ends_face_both_ways_along_both_axes(min_run):
     assert set(wall_ends(walls, min_run, 16)) == {Jamb(0, 1, 40, 58, 63), Jamb(0, -1, 81, 58, 63)}
     turned = wall_ends(np.ascontiguousarray(walls.T), min_run, 16)
     assert set(turned) == {Jamb(1, 1, 40, 58, 63), Jamb(1, -1, 81, 58, 63)}
+
+
+def test_wall_ends_are_not_found_where_walls_run_off_the_page():
+    walls = np.zeros((40, 60), np.uint8)
+    walls[10:14, 30:] = 1  # off the right side: the next px in memory opens the next row
+    walls[20:24, :25] = 1  # off the left side
+    walls[:, 45:48] = 1  # off the top and the bottom, crossing the first wall
+    ends = wall_ends(walls, 5, 16)
+    assert set(ends) == {Jamb(0, -1, 30, 10, 13), Jamb(0, 1, 24, 20, 23)}
+
+
+def test_ahead_sums_equal_the_views_ahead_of_ends_up_to_the_page_sides():
+    rng = np.random.default_rng(3)
+    mask = (rng.random((30, 45)) < 0.3).view(np.uint8)
+    ends = [
+        Jamb(int(axis), int(ahead), int(tip), int(low), int(low + width))
+        for axis, ahead, low, width in zip(
+            rng.integers(0, 2, 200),
+            rng.choice([-1, 1], 200),
+            rng.integers(0, 25, 200),
+            rng.integers(0, 5, 200),
+            strict=True,
+        )
+        for tip in [int(rng.integers(0, 45 if axis == 0 else 30))]
+    ]
+    for start, stop in ((1, 8), (0, 20), (3, 3)):
+        views = [ahead_of(mask, end, start, stop) for end in ends]
+        expected = [(int(view.sum()), view.size) for view in views]
+        assert ahead_sums(mask, ends, start, stop).tolist() == [list(e) for e in expected]
 
 
 def test_door_bridges_close_a_wide_doorway_whose_swing_arc_is_drawn():
@@ -381,6 +411,27 @@ def test_wall_mask_fills_a_slanted_outline_wall_but_not_a_room():
     walls = wall_mask(ink, thin_width=1, line_length=20, hatch_gap=1, pair_gap=10)
     assert walls[60, 100] == 1  # the middle of the outline wall
     assert not walls[130:170, 60:140].any()  # the room stays free
+
+
+@pytest.mark.parametrize("framed", [False, True])
+def test_hollow_walls_measured_per_box_equal_the_page_wide_reading(framed):
+    ink = np.zeros((300, 400), np.uint8)
+    for centre, size, angle in (((100, 60), (140, 8), 30.0), ((300, 80), (10, 120), 0.0)):
+        strip = cv2.boxPoints((centre, size, angle)).astype(np.int32)
+        cv2.polylines(ink, [strip], True, 1)  # walls drawn as closed outlines
+    cv2.rectangle(ink, (40, 150), (360, 280), 1)  # a room
+    cv2.rectangle(ink, (150, 200), (200, 215), 1)  # a stubby hole (a symbol)
+    if framed:  # a thin strip round the page: its box is the whole page
+        cv2.rectangle(ink, (2, 2), (397, 297), 1)
+        cv2.rectangle(ink, (7, 7), (392, 292), 1)
+    paper = 1 - ink
+    count, labels = cv2.connectedComponents(paper, connectivity=4)
+    boxes = label_boxes(labels, count)
+    long = boxes[:, 2:].max(axis=1) >= 3 * 12.0
+    page_wide = long & walls_module._even_strips(labels, paper, count, 12.0)
+    expected = np.isin(labels, np.flatnonzero(page_wide)).view(np.uint8)
+    assert np.array_equal(walls_module._hollow_walls(ink, 12.0), expected)
+    assert expected[60, 100] == 1 and expected[80, 300] == 1 and expected[10:290, 5].all() == framed
 
 
 def test_ink_mask_finds_the_lines_of_a_sparse_drawing():

@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from locdetect_worker.detector._checks import check_mask
-from locdetect_worker.detector.jambs import Jamb, ahead_of
+from locdetect_worker.detector.jambs import Jamb, ahead_of, ahead_sums
 
 ARC_COVER = 0.75  # share of an arc's samples that must lie on thin ink
 PIECE_COVER = 0.6  # and of each third of it: a straight leaf covers only part of an arc
@@ -46,7 +46,8 @@ def door_bridges(
         raise ValueError(f"need 2 <= min_gap <= max_gap, got {min_gap}, {max_gap}")
     thin = cv2.dilate(ink & (1 - walls), np.ones((5, 5), np.uint8))  # 2 px slack
     radii = np.arange(min_gap, max_gap + 1, 2, dtype=np.float64)  # thin ink has that slack
-    jambs = [end for end in ends if not ahead_of(walls, end, 1, min_gap + 1).any()]
+    closed = ahead_sums(walls, ends, 1, min_gap + 1)[:, 0]
+    jambs = [end for end, wall in zip(ends, closed, strict=True) if not wall]
     bridges = np.zeros_like(walls)
     for jamb, width in zip(jambs, _door_widths(thin, jambs, radii), strict=True):
         stop = _far_jamb(walls, jamb, width) if width else 0

@@ -8,6 +8,7 @@ read the paper ahead of each end through ``ahead_of``.
 
 from __future__ import annotations
 
+import itertools
 from typing import NamedTuple
 
 import cv2
@@ -36,28 +37,48 @@ def wall_ends(walls: np.ndarray, min_run: int, thickest: int) -> list[Jamb]:
     if min_run < 1 or thickest < 1:
         raise ValueError(f"min_run and thickest must be >= 1, got {min_run}, {thickest}")
     jambs = []
-    head, tail = slice(1, None), slice(None, -1)
-    odd = min_run | 1  # an even kernel's anchor would shift the runs by a px
-    for axis, kernel in ((0, (1, odd)), (1, (odd, 1))):
-        runs = cv2.morphologyEx(walls, cv2.MORPH_OPEN, np.ones(kernel, np.uint8))
-        for ahead, here, there in ((1, tail, head), (-1, head, tail)):
-            cut, seen = ((slice(None), here), (slice(None), there)) if axis == 0 else (here, there)
-            ends = np.zeros_like(runs)
-            ends[cut] = runs[cut] & (1 - walls[seen])  # the next px ahead is paper
-            points = cv2.findNonZero(ends)  # (x, y) pairs, far cheaper than np.nonzero
-            if points is None:
+    kernel = np.ones((1, min_run | 1), np.uint8)  # an even kernel's anchor would shift the runs
+    for axis in (0, 1):
+        # runs along rows of a contiguous copy: the pixel ahead is the next one in memory, so
+        # each direction's ends are one subtraction of flat (1, H * W) views, no temporaries
+        along_rows = walls if axis == 0 else cv2.transpose(walls)
+        width = along_rows.shape[1]
+        runs = cv2.morphologyEx(along_rows, cv2.MORPH_OPEN, kernel).reshape(1, -1)
+        flat = along_rows.reshape(1, -1)
+        for ahead in (1, -1):
+            here, there = (slice(None, -1), slice(1, None))[::ahead]
+            ends = cv2.subtract(runs[:, here], flat[:, there])  # the next px ahead is paper
+            found = _nonzero(ends.ravel()) + (ahead < 0)
+            across, along = np.divmod(found, width)
+            inside = along != (width - 1 if ahead > 0 else 0)  # not the row's wrap-around
+            across, along = across[inside], along[inside]
+            if not len(along):
                 continue
-            columns, rows = points.reshape(-1, 2).T
-            along, across = (columns, rows) if axis == 0 else (rows, columns)
             order = np.lexsort((across, along))
             across, along = across[order], along[order]
             breaks = np.flatnonzero((np.diff(along) != 0) | (np.diff(across) != 1)) + 1
             starts, stops = np.r_[0, breaks], np.r_[breaks, len(along)] - 1
-            pieces = sorted(zip(across[starts], across[stops], along[starts], strict=True))
-            for low, high, tip in _joined(pieces, ahead):
-                if high - low < thickest:
-                    jambs.append(Jamb(axis, ahead, int(tip), int(low), int(high)))
+            lows, highs, tips = across[starts], across[stops], along[starts]
+            # pieces whose tips are more than 2 px from every tip of another group's never
+            # join it: joining each group on its own keeps the open ends few
+            known = np.unique(tips)
+            group = np.searchsorted(known[1:][np.diff(known) > 2], tips, side="right")
+            order = np.lexsort((tips, highs, lows, group))
+            pieces = np.column_stack([lows, highs, tips])[order].tolist()
+            cuts = [0, *(np.flatnonzero(np.diff(group[order])) + 1).tolist(), len(pieces)]
+            for first, last in itertools.pairwise(cuts):
+                for low, high, tip in _joined(pieces[first:last], ahead):
+                    if high - low < thickest:
+                        jambs.append(Jamb(axis, ahead, int(tip), int(low), int(high)))
     return jambs
+
+
+def _nonzero(flat: np.ndarray) -> np.ndarray:
+    """Indices of the nonzero bytes of a sparse flat ``uint8`` array, read 8 bytes at a time."""
+    whole = len(flat) // 8 * 8
+    words = np.flatnonzero(flat[:whole].view(np.uint64))
+    rows, columns = np.nonzero(flat[:whole].reshape(-1, 8)[words])
+    return np.r_[words[rows] * 8 + columns, np.flatnonzero(flat[whole:]) + whole]
 
 
 def _joined(pieces: list[tuple[int, int, int]], ahead: int) -> list[tuple[int, int, int]]:
@@ -95,3 +116,20 @@ def ahead_of(mask: np.ndarray, jamb: Jamb, start: int, stop: int) -> np.ndarray:
         ahead = slice(first, max(first, jamb.tip - start + 1))
     view = mask[rows, ahead] if jamb.axis == 0 else mask[ahead, rows].T
     return view if jamb.ahead > 0 else view[:, ::-1]
+
+
+def ahead_sums(mask: np.ndarray, ends: list[Jamb], start: int, stop: int) -> np.ndarray:
+    """(len(ends), 2) ``int64``: each :func:`ahead_of` view's sum of ``mask`` and its size.
+
+    From one summed-area table, instead of a view per end.
+    """
+    table = cv2.integral(mask, sdepth=cv2.CV_32S)
+    axis, ahead, tip, low, high = np.array(ends, np.int64).reshape(-1, 5).T
+    lengths = np.where(axis == 0, mask.shape[1], mask.shape[0])
+    first = np.where(ahead > 0, tip + start, np.maximum(0, tip - stop + 1))
+    last = np.where(ahead > 0, np.maximum(first, tip + stop), np.maximum(first, tip - start + 1))
+    first, last = np.minimum(first, lengths), np.minimum(last, lengths)
+    top, bottom = np.where(axis == 0, low, first), np.where(axis == 0, high + 1, last)
+    left, right = np.where(axis == 0, first, low), np.where(axis == 0, last, high + 1)
+    sums = table[bottom, right] - table[top, right] - table[bottom, left] + table[top, left]
+    return np.stack([sums, (bottom - top) * (right - left)], axis=1).astype(np.int64)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from locdetect_worker.detector._checks import check_mask
-from locdetect_worker.detector.jambs import Jamb, ahead_of
+from locdetect_worker.detector.jambs import Jamb, ahead_of, ahead_sums
 
 OVERLAP = 0.6  # share of the thicker end's band the two bands must share
 SOLID = 0.9  # share of the band behind an end that must be wall
@@ -31,27 +31,29 @@ def facing_bridges(
     check_mask(walls, "walls")
     if max_gap < 1 or min_length < 1:
         raise ValueError(f"max_gap and min_length must be >= 1, got {max_gap}, {min_length}")
-    ends = [end for end in ends if _behind(walls, end, min_length).mean() >= SOLID]
-    backwards = {
-        axis: np.array([e[2:] for e in ends if e.axis == axis and e.ahead < 0], np.int64)
-        for axis in (0, 1)
-    }  # (tip, low, high) rows of the ends that look back, per axis
+    # the wall's band over min_length px behind each end (the end's own px first)
+    behind = ahead_sums(walls, [end._replace(ahead=-end.ahead) for end in ends], 0, min_length)
+    with np.errstate(invalid="ignore"):  # an empty band: nan, never solid
+        solid = behind[:, 0] / behind[:, 1] >= SOLID
+    ends = [end for end, keep in zip(ends, solid, strict=True) if keep]
     bridges = np.zeros_like(walls)
-    for end in ends:
-        others = backwards[end.axis]
-        if end.ahead < 0 or not len(others):
-            continue
-        gaps = others[:, 0] - end.tip - 1
-        lows, highs = np.maximum(others[:, 1], end.low), np.minimum(others[:, 2], end.high)
-        thicker = np.maximum(others[:, 2] - others[:, 1], end.high - end.low) + 1
-        facing = (gaps > 0) & (gaps <= max_gap) & (highs - lows + 1 >= OVERLAP * thicker)
-        for gap, low, high in zip(gaps[facing], lows[facing], highs[facing], strict=True):
-            shared = end._replace(low=int(low), high=int(high))
-            if not ahead_of(walls, shared, 1, int(gap) + 1).any():
-                ahead_of(bridges, shared, 1, int(gap) + 1)[:] = 1
+    for axis in (0, 1):
+        # every pair of an end looking forward and one looking back on this axis at once
+        table = np.array([e[2:] for e in ends if e.axis == axis], np.int64).reshape(-1, 3)
+        forward = np.array([e.ahead > 0 for e in ends if e.axis == axis], bool)
+        tips, lows, highs = table[forward].T[:, :, None]  # (tip, low, high) down the rows
+        back_tips, back_lows, back_highs = table[~forward].T[:, None, :]  # and across
+        gaps = back_tips - tips - 1
+        shared_lows, shared_highs = np.maximum(back_lows, lows), np.minimum(back_highs, highs)
+        thicker = np.maximum(back_highs - back_lows, highs - lows) + 1
+        facing = (
+            (gaps > 0) & (gaps <= max_gap) & (shared_highs - shared_lows + 1 >= OVERLAP * thicker)
+        )
+        for mine, theirs in zip(*np.nonzero(facing), strict=True):
+            tip, gap = int(tips[mine, 0]), int(gaps[mine, theirs])
+            shared = Jamb(
+                axis, 1, tip, int(shared_lows[mine, theirs]), int(shared_highs[mine, theirs])
+            )
+            if not ahead_of(walls, shared, 1, gap + 1).any():
+                ahead_of(bridges, shared, 1, gap + 1)[:] = 1
     return bridges
-
-
-def _behind(walls: np.ndarray, end: Jamb, length: int) -> np.ndarray:
-    """The wall's band over ``length`` px behind its end (the end's own px first)."""
-    return ahead_of(walls, end._replace(ahead=-end.ahead), 0, length)

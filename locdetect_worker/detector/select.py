@@ -48,25 +48,26 @@ def select_rooms(
             slice(max(0, rows.start - pad), rows.stop + pad),
             slice(max(0, cols.start - pad), cols.stop + pad),
         )
-        mask = regions[box] == label
-        area = int(np.count_nonzero(mask))
-        if area < min_area or inside[box][mask].sum() < 0.6 * area:
+        here = regions[box] == label
+        mask = here.view(np.uint8)
+        area = cv2.countNonZero(mask)
+        if area < min_area or cv2.countNonZero(cv2.bitwise_and(inside[box], mask)) < 0.6 * area:
             continue
         score = _room_score(mask, walls[box], area, min_width)
         if score > 0:
             confidences.append(score)
-            kept[box][mask] = len(confidences)
+            kept[box][here] = len(confidences)
     return kept, np.array(confidences, np.float64)
 
 
 def _room_score(mask: np.ndarray, walls: np.ndarray, area: float, min_width: float) -> float:
     """0 for a non-room, else a 0..1 confidence from enclosure and compactness.
 
-    ``mask`` is the region in a crop padded by a few px, ``walls`` the same crop.
+    ``mask`` is the region (0/1 ``uint8``) in a crop padded by a few px, ``walls`` the same crop.
     """
-    mask = mask.astype(np.uint8)
-    ring = cv2.dilate(mask, np.ones((5, 5), np.uint8)) & (1 - mask)
-    enclosed = float(walls[ring > 0].mean()) if ring.any() else 0.0
+    ring = cv2.subtract(cv2.dilate(mask, np.ones((5, 5), np.uint8)), mask)
+    around = cv2.countNonZero(ring)
+    enclosed = cv2.countNonZero(cv2.bitwise_and(walls, ring)) / around if around else 0.0
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     contour = max(contours, key=cv2.contourArea)
     (_, _), (w, h), _ = cv2.minAreaRect(contour)

@@ -25,6 +25,8 @@ from locdetect_worker.detector._lines import open_line
 HOLLOW_WIDTH = 1.5  # widest outline wall, in double-line pair gaps
 EVEN = 0.45  # most a strip's width may vary (std / mean) to be a wall's inside
 LINES_ONLY = 0.1  # below this share of the ink in walls, every long line is a wall
+CHAMFER_STEP = 0.955  # OpenCV's 3x3 L2 distance: the cost of a straight step
+BOXED_SHARE = 0.5  # above this share of the page in boxes, outline walls are measured page-wide
 LONE_BAND = 4  # px beyond the thin width from which a straight band with no partner is a wall
 
 
@@ -67,6 +69,38 @@ def _hollow_walls(ink: np.ndarray, max_width: float) -> np.ndarray:
     """
     paper = 1 - ink
     count, labels = cv2.connectedComponents(paper, connectivity=4)
+    runs = label_runs(labels)
+    boxes = label_boxes(labels, count, runs)
+    long = boxes[:, 2:].max(axis=1) >= 3 * max_width
+    long[0] = False  # label 0 is the ink
+    # Paper around a square of it lies at least (half the side + 1) straight chamfer steps from
+    # the ink: its component is too wide, with no need to measure it. Sampling the squares on a
+    # grid finds most rooms, so the distance transform is needed only on the few long
+    # components left, each in its box, unless their boxes cover much of the page.
+    reach = int(max_width / 2 / CHAMFER_STEP) + 2
+    deep = cv2.erode(paper, np.ones((2 * reach - 1, 2 * reach - 1), np.uint8))
+    wide = np.zeros(count, bool)
+    wide[labels[::reach, ::reach][deep[::reach, ::reach] != 0]] = True
+    measured = np.flatnonzero(long & ~wide)
+    if np.prod(boxes[measured, 2:] + 2, axis=1).sum() > BOXED_SHARE * labels.size:
+        strip = long & _even_strips(labels, paper, count, max_width)
+    else:
+        strip = np.zeros(count, bool)
+        height, width = labels.shape
+        for label in measured:
+            x, y, box_width, box_height = boxes[label]
+            rows = slice(max(0, y - 1), min(height, y + box_height + 1))
+            cols = slice(max(0, x - 1), min(width, x + box_width + 1))
+            # the ink nearest its pixels borders it; other paper read as ink moves neither its
+            # distances nor its ridge (a diagonal neighbour lies at the least depth anyway)
+            mine = (labels[rows, cols] == label).view(np.uint8)
+            strip[label] = _even_strips(mine, mine, 2, max_width)[1]
+    return _paint_runs(np.zeros(ink.shape, np.uint8), runs, strip, 1)
+
+
+def _even_strips(labels: np.ndarray, paper: np.ndarray, count: int, max_width: float) -> np.ndarray:
+    """Which labels of the ``paper`` mask have a distance ridge no deeper than ``max_width / 2``
+    and of even depth (label 0, the ink, never)."""
     half = cv2.distanceTransform(paper, cv2.DIST_L2, 3)
     ridge = (half > 0) & (half >= cv2.dilate(half, np.ones((3, 3), np.uint8)))
     on_ridge, depth = labels[ridge], half[ridge]
@@ -80,10 +114,8 @@ def _hollow_walls(ink: np.ndarray, max_width: float) -> np.ndarray:
     wide = np.zeros(count, bool)
     wide[on_ridge[depth > max_width / 2]] = True
     even = ~wide & (spread <= EVEN * mean)
-    even[0] = False  # label 0 is the ink
-    runs = label_runs(labels)
-    strip = even & (_extent(labels, count, runs) >= 3 * max_width)
-    return _paint_runs(np.zeros(ink.shape, np.uint8), runs, strip, 1)
+    even[0] = False
+    return even
 
 
 def _paired_lines(ink: np.ndarray, length: int, gap: int, thin_width: int) -> np.ndarray:
