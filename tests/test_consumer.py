@@ -35,6 +35,18 @@ async def _drain_notification(aws, stack):
         )
 
 
+async def _send_numbered(aws, stack, count):
+    for n in range(count):
+        await aws.sqs.send_message(QueueUrl=stack.queue_url, MessageBody=json.dumps({"n": n}))
+
+
+async def _until(condition, seconds):
+    """Wait for ``condition()`` to hold, failing after ``seconds``."""
+    with anyio.fail_after(seconds):
+        while not condition():
+            await anyio.sleep(0.05)
+
+
 async def test_unfinished_message_is_visible_again_at_once_after_grace(aws, stack):
     await _drain_notification(aws, stack)
     started, never = anyio.Event(), anyio.Event()
@@ -69,16 +81,12 @@ async def test_leases_are_renewed_while_the_handler_runs(aws, stack):
     consumer = _consumer(aws, stack, slow, visibility_timeout=2, heartbeat_interval=0.5)
     async with anyio.create_task_group() as tasks:
         tasks.start_soon(consumer.run)
-        with anyio.fail_after(10):
-            while consumer.stats.received == 0:
-                await anyio.sleep(0.05)
+        await _until(lambda: consumer.stats.received > 0, 10)
         # Three visibility timeouts later the message must still be hidden from others.
         await anyio.sleep(6)
         assert await _receive_now(aws.sqs, stack.queue_url) == []
         release.set()
-        with anyio.fail_after(10):
-            while consumer.stats.deleted == 0:
-                await anyio.sleep(0.05)
+        await _until(lambda: consumer.stats.deleted > 0, 10)
         consumer.stop()
     assert await _receive_now(aws.sqs, stack.queue_url) == []
 
@@ -95,9 +103,7 @@ async def test_retry_disposition_returns_message_after_its_delay(aws, stack):
     consumer = _consumer(aws, stack, flaky)
     async with anyio.create_task_group() as tasks:
         tasks.start_soon(consumer.run)
-        with anyio.fail_after(15):
-            while consumer.stats.deleted == 0:
-                await anyio.sleep(0.05)
+        await _until(lambda: consumer.stats.deleted > 0, 15)
         consumer.stop()
     assert len(seen) == 2 and seen[0] == seen[1]
     assert consumer.stats.retried == 1
@@ -115,18 +121,13 @@ async def test_in_flight_is_bounded_by_concurrency(aws, stack):
         active -= 1
         return Disposition.done()
 
-    for n in range(6):
-        await aws.sqs.send_message(QueueUrl=stack.queue_url, MessageBody=json.dumps({"n": n}))
+    await _send_numbered(aws, stack, 6)
     consumer = _consumer(aws, stack, counting, concurrency=3)
     async with anyio.create_task_group() as tasks:
         tasks.start_soon(consumer.run)
-        with anyio.fail_after(10):
-            while peak < 3:
-                await anyio.sleep(0.05)
+        await _until(lambda: peak >= 3, 10)
         gate.set()
-        with anyio.fail_after(15):
-            while consumer.stats.deleted < 6:
-                await anyio.sleep(0.05)
+        await _until(lambda: consumer.stats.deleted >= 6, 15)
         consumer.stop()
     assert peak == 3
 
@@ -144,28 +145,19 @@ async def test_messages_are_received_once_half_the_slots_are_free(aws, stack):
         await gates[n].wait()
         return Disposition.done()
 
-    for n in range(8):
-        await aws.sqs.send_message(QueueUrl=stack.queue_url, MessageBody=json.dumps({"n": n}))
+    await _send_numbered(aws, stack, 8)
     consumer = _consumer(aws, stack, gated, concurrency=4)
     async with anyio.create_task_group() as tasks:
         tasks.start_soon(consumer.run)
-        with anyio.fail_after(10):
-            while consumer.stats.received < 4:
-                await anyio.sleep(0.05)
+        await _until(lambda: consumer.stats.received >= 4, 10)
         gates[started[0]].set()
-        with anyio.fail_after(10):
-            while consumer.stats.deleted < 1:
-                await anyio.sleep(0.05)
+        await _until(lambda: consumer.stats.deleted >= 1, 10)
         assert consumer.stats.received == 4  # one slot free: no receive yet
         gates[started[1]].set()
-        with anyio.fail_after(10):
-            while consumer.stats.received < 6:
-                await anyio.sleep(0.05)
+        await _until(lambda: consumer.stats.received >= 6, 10)
         for gate in gates.values():
             gate.set()
-        with anyio.fail_after(15):
-            while consumer.stats.deleted < 8:
-                await anyio.sleep(0.05)
+        await _until(lambda: consumer.stats.deleted >= 8, 15)
         consumer.stop()
     assert consumer.stats.received == 8
 
@@ -178,18 +170,13 @@ async def test_deletes_falling_due_together_share_one_request(aws, stack):
         await gate.wait()
         return Disposition.done()
 
-    for n in range(6):
-        await aws.sqs.send_message(QueueUrl=stack.queue_url, MessageBody=json.dumps({"n": n}))
+    await _send_numbered(aws, stack, 6)
     consumer = _consumer(aws, stack, gated, concurrency=6)
     async with anyio.create_task_group() as tasks:
         tasks.start_soon(consumer.run)
-        with anyio.fail_after(10):
-            while consumer.stats.received < 6:
-                await anyio.sleep(0.05)
+        await _until(lambda: consumer.stats.received >= 6, 10)
         gate.set()
-        with anyio.fail_after(10):
-            while consumer.stats.deleted < 6:
-                await anyio.sleep(0.05)
+        await _until(lambda: consumer.stats.deleted >= 6, 10)
         consumer.stop()
     assert consumer.stats.delete_requests == 1
     assert await _receive_now(aws.sqs, stack.queue_url) == []
