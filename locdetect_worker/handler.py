@@ -124,7 +124,7 @@ class MessageHandler:
             if not job.force:
                 job = await self._with_etag(job)
                 existing = await self.store.read(job.job_id)
-                if job.source.etag and made_from(existing, job.source):
+                if made_from(existing, job.source):
                     self.skipped += 1
                     log.info("job_skipped", reason="a result for this object version exists")
                     return

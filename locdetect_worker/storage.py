@@ -155,9 +155,13 @@ class ResultStore:
 
 
 def made_from(document: ResultDocument | None, source: S3Source) -> bool:
-    """Whether ``document`` is the result of this very object version (same key and ETag)."""
+    """Whether ``document`` is the result of this very object version (same key and ETag).
+
+    Never for a source without an ETag: its version is unknown.
+    """
     return (
-        document is not None
+        bool(source.etag)
+        and document is not None
         and isinstance(document.source, S3Source)
         and document.source.key == source.key
         and document.source.etag == source.etag
