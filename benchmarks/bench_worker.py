@@ -19,6 +19,11 @@ SQS do not share the worker's cores; here moto does. moto is served by waitress
 (``moto_server.py``), so connections are reused as they are with AWS;
 ``--moto-werkzeug`` runs ``python -m moto.server`` instead, which opens a new
 connection and thread for every request.
+
+``--pin`` measures the worker as it runs on AWS, where S3 and SQS cost its cores
+nothing: the worker and its W detector processes (and the bare detector's W
+processes) are pinned to the first W cores, moto and this benchmark to the others.
+It needs more cores than worker processes (on 2 cores: ``--workers 1``).
 """
 
 from __future__ import annotations
@@ -62,12 +67,35 @@ def _full_analysis(data: bytes) -> int:
     return len(analyse_blueprint(data, DecodeLimits()).rooms)
 
 
-def bare_throughput(plans: list[bytes], workers: int, work) -> tuple[float, float]:
-    """(plans per second, CPU seconds) in ``workers`` fresh processes with one OpenCV thread
-    each, as the worker's detector processes run (more threads would only contend)."""
+class Placement(NamedTuple):
+    """Which cores the worker's processes run on, and which moto and this benchmark use."""
+
+    worker: frozenset[int]
+    others: frozenset[int]
+
+
+def placement(workers: int) -> Placement:
+    cores = sorted(os.sched_getaffinity(0))
+    if len(cores) <= workers:
+        raise SystemExit(f"--pin needs more than {workers} cores for {workers} worker processes")
+    return Placement(frozenset(cores[:workers]), frozenset(cores[workers:]))
+
+
+def _detector_process_setup(cores: frozenset[int] | None) -> None:
+    cv2.setNumThreads(1)
+    if cores:
+        os.sched_setaffinity(0, cores)
+
+
+def bare_throughput(
+    plans: list[bytes], workers: int, work, cores: frozenset[int] | None = None
+) -> tuple[float, float]:
+    """(plans per second, CPU seconds) in ``workers`` fresh processes (on ``cores``, if given)
+    with one OpenCV thread each, as the worker's detector processes run (more threads would
+    only contend)."""
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(
-        workers, context, initializer=cv2.setNumThreads, initargs=(1,)
+        workers, context, initializer=_detector_process_setup, initargs=(cores,)
     ) as pool:
         list(pool.map(work, plans[:workers]))  # warm the processes
         cpu_before = _children_cpu_seconds(os.getpid())
@@ -99,7 +127,7 @@ class CpuSeconds(NamedTuple):
 
 
 async def end_to_end(
-    plans: list[bytes], workers: int, moto_werkzeug: bool
+    plans: list[bytes], workers: int, moto_werkzeug: bool, pinned: Placement | None
 ) -> tuple[float, list[float], CpuSeconds]:
     port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
@@ -108,6 +136,8 @@ async def end_to_end(
         if moto_werkzeug
         else [str(Path(__file__).with_name("moto_server.py")), str(port)]
     )
+    if pinned:
+        os.sched_setaffinity(0, pinned.others)
     moto = await asyncio.create_subprocess_exec(
         sys.executable,
         *server,
@@ -124,6 +154,8 @@ async def end_to_end(
                 env=env,
                 stdout=subprocess.PIPE,  # JSON logs (read for job_finished) and EMF records
                 limit=2**20,
+                # Its detector processes inherit the worker's cores.
+                preexec_fn=(lambda: os.sched_setaffinity(0, pinned.worker)) if pinned else None,
             )
             finished = FinishedJobs(worker.stdout)
             # Warm-up: one plan per process so process start-up is not measured.
@@ -205,13 +237,20 @@ def main() -> None:
     parser.add_argument(
         "--moto-werkzeug", action="store_true", help="moto's own server: a connection per request"
     )
+    parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="worker (and bare detector) on the first W cores, moto and the benchmark on the rest",
+    )
     args = parser.parse_args()
     use_fake_credentials()
     for size in args.sizes:
-        measure(make_plans(args.plans, size), size, args.workers, args.moto_werkzeug)
+        measure(make_plans(args.plans, size), size, args.workers, args.moto_werkzeug, args.pin)
 
 
-def measure(plans: list[bytes], size: int, worker_counts: list[int], moto_werkzeug: bool) -> None:
+def measure(
+    plans: list[bytes], size: int, worker_counts: list[int], moto_werkzeug: bool, pin: bool
+) -> None:
     megapixels = statistics.mean(
         page.shape[0] * page.shape[1] / 1e6
         for p in plans
@@ -220,6 +259,7 @@ def measure(plans: list[bytes], size: int, worker_counts: list[int], moto_werkze
     print(
         f"\n{len(plans)} synthetic plans, {size} px long side (~{megapixels:.1f} MP), "
         f"{os.cpu_count()} cores"
+        + (", worker pinned apart from moto and the benchmark" if pin else "")
     )
     header = (
         "workers",
@@ -238,9 +278,15 @@ def measure(plans: list[bytes], size: int, worker_counts: list[int], moto_werkze
     )
     print("  ".join(f"{h:>12}" for h in header))
     for workers in worker_counts:
-        detect, detect_cpu = bare_throughput(plans, workers, _detect_only)
-        analysis, _ = bare_throughput(plans, workers, _full_analysis)
-        e2e, latencies, cpu = asyncio.run(end_to_end(plans, workers, moto_werkzeug))
+        pinned = placement(workers) if pin else None
+        cores = pinned.worker if pinned else None
+        detect, detect_cpu = bare_throughput(plans, workers, _detect_only, cores)
+        analysis, _ = bare_throughput(plans, workers, _full_analysis, cores)
+        all_cores = os.sched_getaffinity(0)
+        try:
+            e2e, latencies, cpu = asyncio.run(end_to_end(plans, workers, moto_werkzeug, pinned))
+        finally:
+            os.sched_setaffinity(0, all_cores)
         p50 = statistics.median(latencies)
         p95 = statistics.quantiles(latencies, n=20)[-1]
         row = (
