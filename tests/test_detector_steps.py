@@ -413,8 +413,9 @@ def test_wall_mask_fills_a_slanted_outline_wall_but_not_a_room():
     assert not walls[130:170, 60:140].any()  # the room stays free
 
 
-@pytest.mark.parametrize("framed", [False, True])
-def test_hollow_walls_measured_per_box_equal_the_page_wide_reading(framed):
+def outline_walls_page(framed: bool) -> np.ndarray:
+    """Ink (uint8, 1 = ink) with two outline walls, a room, a stubby symbol and, if ``framed``,
+    a double-line sheet frame whose inside strip has a page-sized box."""
     ink = np.zeros((300, 400), np.uint8)
     for centre, size, angle in (((100, 60), (140, 8), 30.0), ((300, 80), (10, 120), 0.0)):
         strip = cv2.boxPoints((centre, size, angle)).astype(np.int32)
@@ -424,14 +425,46 @@ def test_hollow_walls_measured_per_box_equal_the_page_wide_reading(framed):
     if framed:  # a thin strip round the page: its box is the whole page
         cv2.rectangle(ink, (2, 2), (397, 297), 1)
         cv2.rectangle(ink, (7, 7), (392, 292), 1)
+    return ink
+
+
+def page_wide_ridge(paper: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(distance transform, ridge mask) of a whole page's paper."""
+    half = cv2.distanceTransform(paper, cv2.DIST_L2, 3)
+    return half, (half > 0) & (half >= cv2.dilate(half, np.ones((3, 3), np.uint8)))
+
+
+@pytest.mark.parametrize("framed", [False, True])
+def test_hollow_walls_measured_in_boxes_and_pieces_equal_the_page_wide_reading(framed):
+    ink = outline_walls_page(framed)
     paper = 1 - ink
     count, labels = cv2.connectedComponents(paper, connectivity=4)
+    half, ridge = page_wide_ridge(paper)
     boxes = label_boxes(labels, count)
     long = boxes[:, 2:].max(axis=1) >= 3 * 12.0
-    page_wide = long & walls_module._even_strips(labels, paper, count, 12.0)
+    page_wide = long & walls_module._even_strips(labels[ridge], half[ridge], count, 12.0)
     expected = np.isin(labels, np.flatnonzero(page_wide)).view(np.uint8)
     assert np.array_equal(walls_module._hollow_walls(ink, 12.0), expected)
     assert expected[60, 100] == 1 and expected[80, 300] == 1 and expected[10:290, 5].all() == framed
+
+
+@pytest.mark.parametrize("piece", [3, 16, 64])
+def test_ridges_read_in_pieces_equal_the_page_wide_ones_up_to_the_depth_limit(piece):
+    paper = 1 - outline_walls_page(framed=True)
+    count, labels = cv2.connectedComponents(paper, connectivity=4)
+    half, ridge = page_wide_ridge(paper)
+    chosen = np.arange(count) % 2 == 1  # pieces hold other labels' paper too
+    on_ridge, depth, deeper = walls_module._ridges_near(
+        paper, labels, label_runs(labels), chosen, reach=8, depth_limit=6.0, piece=piece
+    )
+    deepest = np.zeros(count)
+    np.maximum.at(deepest, labels.ravel(), half.ravel())
+    assert np.array_equal(deeper[chosen], deepest[chosen] > 6.0)
+    assert deeper.any() and not deeper.all()
+    shallow = chosen & (deepest <= 6.0)  # below the limit, every distance is the page's
+    expected = ridge & shallow[labels]
+    assert np.array_equal(on_ridge[shallow[on_ridge]], labels[expected])
+    assert np.array_equal(depth[shallow[on_ridge]], half[expected])
 
 
 def test_ink_mask_finds_the_lines_of_a_sparse_drawing():
