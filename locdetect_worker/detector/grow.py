@@ -33,12 +33,12 @@ def grow_seeds(seeds: np.ndarray, free: np.ndarray) -> np.ndarray:
     inner = (slice(1, -1), slice(1, -1))
     markers = np.zeros(padded.shape, np.int32)
     np.copyto(markers[inner], seeds, where=(seeds > 0) & (free > 0))
-    reached = _reached(padded, markers)
     void = int(seeds.max()) + 1
-    markers[reached == 1] = void
-    relief = cv2.compare(padded, 0, cv2.CMP_EQ)  # walls 255, free space 0
+    markers[_reached(padded, markers) == 1] = void
+    relief = cv2.cvtColor(cv2.compare(padded, 0, cv2.CMP_EQ), cv2.COLOR_GRAY2BGR)  # walls white
     del padded
-    cv2.watershed(cv2.cvtColor(relief, cv2.COLOR_GRAY2BGR), markers)
+    cv2.watershed(relief, markers)
+    del relief
     regions = np.ascontiguousarray(markers[inner])
     del markers
     dropped = regions == void

@@ -64,19 +64,7 @@ def _closed_walls(image: np.ndarray) -> tuple[np.ndarray, int, np.ndarray, float
     """(walls with door gaps, doorways and openings closed, on the upright working page; the
     long side of the working page before it was turned, which sets every length; (2, 3) map
     from the upright page to the working one; shrink scale)."""
-    grey = paper_grey(image)
-    grey, scale = shrink_keeping_lines(grey, WORKING_SIDE)
-    side = max(grey.shape)
-    levels = paper_and_ink_levels(grey)
-    ink = ink_mask(grey, levels)
-    back = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
-    angle = skew_angle(ink)
-    if angle:
-        grey, back = rotate_page(grey, angle)
-        levels = paper_and_ink_levels(grey)
-        ink = ink_mask(grey, levels)
-    unknown = unknown_mask(grey, size=max(5, side // 40), levels=levels)
-    ink &= 1 - unknown
+    ink, unknown, side, back, scale = _upright_ink(image)
     thin = thin_line_width(stroke_width_histogram(ink))
     walls = wall_mask(
         ink,
@@ -96,6 +84,24 @@ def _closed_walls(image: np.ndarray) -> tuple[np.ndarray, int, np.ndarray, float
     doors = door_bridges(sealed, ink, ends, min_gap=max(3, side // 60), max_gap=door)
     walls = sealed | doors | facing_bridges(sealed, ends, max_gap=door, min_length=side // 60)
     return walls, side, back, scale
+
+
+def _upright_ink(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, np.ndarray, float]:
+    """(ink, flat grey unknown areas (not ink), side, back, scale as :func:`_closed_walls`)."""
+    grey = paper_grey(image)
+    grey, scale = shrink_keeping_lines(grey, WORKING_SIDE)
+    side = max(grey.shape)
+    levels = paper_and_ink_levels(grey)
+    ink = ink_mask(grey, levels)
+    back = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    angle = skew_angle(ink)
+    if angle:
+        grey, back = rotate_page(grey, angle)
+        levels = paper_and_ink_levels(grey)
+        ink = ink_mask(grey, levels)
+    unknown = unknown_mask(grey, size=max(5, side // 40), levels=levels)
+    ink &= 1 - unknown
+    return ink, unknown, side, back, scale
 
 
 def _rooms(walls: np.ndarray, side: int) -> tuple[np.ndarray, np.ndarray]:
