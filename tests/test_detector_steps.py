@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
+from locdetect_worker.detector import grow as grow_module
 from locdetect_worker.detector import walls as walls_module
 from locdetect_worker.detector._components import fill_runs, label_boxes, label_runs, run_starts
 from locdetect_worker.detector._lines import (
@@ -305,6 +306,27 @@ def test_grow_fills_each_room_from_its_seed_and_not_across_walls():
     assert set(np.unique(regions[1:-1, 1:10])) == {1}
     assert set(np.unique(regions[1:-1, 11:20])) == {2}
     assert not regions[:, 10].any()
+
+
+def test_grow_leaves_free_space_that_no_seed_reaches_empty():
+    free = 1 - box_walls(10, 21, 1)
+    free[:, 10] = 0  # a dividing wall; the right room has no seed
+    seeds = np.zeros(free.shape, np.int32)
+    seeds[5, 4] = 1
+    regions = grow_seeds(seeds, free.astype(np.uint8))
+    assert set(np.unique(regions[1:-1, 1:10])) == {1}
+    assert not regions[:, 10:].any()
+
+
+def test_reached_marks_seeded_space_two_void_space_one_and_walls_zero():
+    free = 1 - box_walls(10, 21, 1)
+    free[:, 10] = 0
+    padded = np.pad(free.astype(np.uint8), 1)
+    markers = np.zeros(padded.shape, np.int32)
+    markers[6, 5] = 3  # a seed in the left room
+    reached = grow_module._reached(padded, markers)
+    assert (reached[2:10, 2:11] == 2).all() and (reached[2:10, 12:21] == 1).all()
+    assert not reached[padded == 0].any()
 
 
 def test_select_drops_the_region_reaching_the_edge_and_keeps_the_room():
