@@ -31,6 +31,7 @@ from locdetect_worker.detector.resample import shrink_keeping_lines
 from locdetect_worker.detector.rotate import rotate_page
 from locdetect_worker.detector.seeds import room_seeds
 from locdetect_worker.detector.select import select_rooms
+from locdetect_worker.detector.skew import skew_angle
 from locdetect_worker.detector.stroke import stroke_width_histogram, thin_line_width
 from locdetect_worker.detector.walls import wall_mask
 
@@ -415,6 +416,16 @@ def test_a_frame_is_told_from_a_building_cropped_tight():
     cropped[48:52, :] = cropped[:, 48:52] = 1  # four rooms
     assert frames_a_margin(framed)
     assert not frames_a_margin(cropped)
+
+
+@pytest.mark.parametrize("degrees", [0.0, 3.3, -7.6])
+def test_skew_angle_turns_a_tilted_plan_upright(degrees):
+    ink = np.zeros((700, 1000), np.uint8)
+    for x0, y0, x1, y1 in ((100, 100, 900, 600), (100, 100, 450, 350), (450, 350, 900, 600)):
+        cv2.rectangle(ink, (x0, y0), (x1, y1), 1, 6)  # walls of three rooms
+    turn = cv2.getRotationMatrix2D((500.0, 350.0), degrees, 1.0)
+    tilted = cv2.warpAffine(ink, turn, (1000, 700), flags=cv2.INTER_NEAREST)
+    assert skew_angle(tilted) == pytest.approx(-degrees, abs=0.15)
 
 
 def test_max_pool_half_keeps_a_one_pixel_line():
