@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
+from locdetect_worker.detector import grow as grow_module
 from locdetect_worker.detector import walls as walls_module
 from locdetect_worker.detector._components import fill_runs, label_boxes, label_runs, run_starts
 from locdetect_worker.detector._lines import (
@@ -30,6 +31,7 @@ from locdetect_worker.detector.resample import shrink_keeping_lines
 from locdetect_worker.detector.rotate import rotate_page
 from locdetect_worker.detector.seeds import room_seeds
 from locdetect_worker.detector.select import select_rooms
+from locdetect_worker.detector.skew import skew_angle
 from locdetect_worker.detector.stroke import stroke_width_histogram, thin_line_width
 from locdetect_worker.detector.walls import wall_mask
 
@@ -307,6 +309,27 @@ def test_grow_fills_each_room_from_its_seed_and_not_across_walls():
     assert not regions[:, 10].any()
 
 
+def test_grow_leaves_free_space_that_no_seed_reaches_empty():
+    free = 1 - box_walls(10, 21, 1)
+    free[:, 10] = 0  # a dividing wall; the right room has no seed
+    seeds = np.zeros(free.shape, np.int32)
+    seeds[5, 4] = 1
+    regions = grow_seeds(seeds, free.astype(np.uint8))
+    assert set(np.unique(regions[1:-1, 1:10])) == {1}
+    assert not regions[:, 10:].any()
+
+
+def test_reached_marks_seeded_space_two_void_space_one_and_walls_zero():
+    free = 1 - box_walls(10, 21, 1)
+    free[:, 10] = 0
+    padded = np.pad(free.astype(np.uint8), 1)
+    markers = np.zeros(padded.shape, np.int32)
+    markers[6, 5] = 3  # a seed in the left room
+    reached = grow_module._reached(padded, markers)
+    assert (reached[2:10, 2:11] == 2).all() and (reached[2:10, 12:21] == 1).all()
+    assert not reached[padded == 0].any()
+
+
 def test_select_drops_the_region_reaching_the_edge_and_keeps_the_room():
     walls = np.pad(box_walls(30, 30, 2), 4)
     regions = np.where(walls == 1, 0, 2).astype(np.int32)
@@ -395,6 +418,16 @@ def test_a_frame_is_told_from_a_building_cropped_tight():
     assert not frames_a_margin(cropped)
 
 
+@pytest.mark.parametrize("degrees", [0.0, 3.3, -7.6])
+def test_skew_angle_turns_a_tilted_plan_upright(degrees):
+    ink = np.zeros((700, 1000), np.uint8)
+    for x0, y0, x1, y1 in ((100, 100, 900, 600), (100, 100, 450, 350), (450, 350, 900, 600)):
+        cv2.rectangle(ink, (x0, y0), (x1, y1), 1, 6)  # walls of three rooms
+    turn = cv2.getRotationMatrix2D((500.0, 350.0), degrees, 1.0)
+    tilted = cv2.warpAffine(ink, turn, (1000, 700), flags=cv2.INTER_NEAREST)
+    assert skew_angle(tilted) == pytest.approx(-degrees, abs=0.15)
+
+
 def test_max_pool_half_keeps_a_one_pixel_line():
     mask = np.zeros((7, 9), np.uint8)
     mask[3, :] = 1
@@ -413,8 +446,9 @@ def test_wall_mask_fills_a_slanted_outline_wall_but_not_a_room():
     assert not walls[130:170, 60:140].any()  # the room stays free
 
 
-@pytest.mark.parametrize("framed", [False, True])
-def test_hollow_walls_measured_per_box_equal_the_page_wide_reading(framed):
+def outline_walls_page(framed: bool) -> np.ndarray:
+    """Ink (uint8, 1 = ink) with two outline walls, a room, a stubby symbol and, if ``framed``,
+    a double-line sheet frame whose inside strip has a page-sized box."""
     ink = np.zeros((300, 400), np.uint8)
     for centre, size, angle in (((100, 60), (140, 8), 30.0), ((300, 80), (10, 120), 0.0)):
         strip = cv2.boxPoints((centre, size, angle)).astype(np.int32)
@@ -424,14 +458,46 @@ def test_hollow_walls_measured_per_box_equal_the_page_wide_reading(framed):
     if framed:  # a thin strip round the page: its box is the whole page
         cv2.rectangle(ink, (2, 2), (397, 297), 1)
         cv2.rectangle(ink, (7, 7), (392, 292), 1)
+    return ink
+
+
+def page_wide_ridge(paper: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(distance transform, ridge mask) of a whole page's paper."""
+    half = cv2.distanceTransform(paper, cv2.DIST_L2, 3)
+    return half, (half > 0) & (half >= cv2.dilate(half, np.ones((3, 3), np.uint8)))
+
+
+@pytest.mark.parametrize("framed", [False, True])
+def test_hollow_walls_measured_in_boxes_and_pieces_equal_the_page_wide_reading(framed):
+    ink = outline_walls_page(framed)
     paper = 1 - ink
     count, labels = cv2.connectedComponents(paper, connectivity=4)
+    half, ridge = page_wide_ridge(paper)
     boxes = label_boxes(labels, count)
     long = boxes[:, 2:].max(axis=1) >= 3 * 12.0
-    page_wide = long & walls_module._even_strips(labels, paper, count, 12.0)
+    page_wide = long & walls_module._even_strips(labels[ridge], half[ridge], count, 12.0)
     expected = np.isin(labels, np.flatnonzero(page_wide)).view(np.uint8)
     assert np.array_equal(walls_module._hollow_walls(ink, 12.0), expected)
     assert expected[60, 100] == 1 and expected[80, 300] == 1 and expected[10:290, 5].all() == framed
+
+
+@pytest.mark.parametrize("piece", [3, 16, 64])
+def test_ridges_read_in_pieces_equal_the_page_wide_ones_up_to_the_depth_limit(piece):
+    paper = 1 - outline_walls_page(framed=True)
+    count, labels = cv2.connectedComponents(paper, connectivity=4)
+    half, ridge = page_wide_ridge(paper)
+    chosen = np.arange(count) % 2 == 1  # pieces hold other labels' paper too
+    on_ridge, depth, deeper = walls_module._ridges_near(
+        paper, labels, label_runs(labels), chosen, reach=8, depth_limit=6.0, piece=piece
+    )
+    deepest = np.zeros(count)
+    np.maximum.at(deepest, labels.ravel(), half.ravel())
+    assert np.array_equal(deeper[chosen], deepest[chosen] > 6.0)
+    assert deeper.any() and not deeper.all()
+    shallow = chosen & (deepest <= 6.0)  # below the limit, every distance is the page's
+    expected = ridge & shallow[labels]
+    assert np.array_equal(on_ridge[shallow[on_ridge]], labels[expected])
+    assert np.array_equal(depth[shallow[on_ridge]], half[expected])
 
 
 def test_ink_mask_finds_the_lines_of_a_sparse_drawing():

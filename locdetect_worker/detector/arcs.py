@@ -83,21 +83,34 @@ def _door_widths(thin: np.ndarray, jambs: list[Jamb], radii: np.ndarray) -> list
     # one sample's offset from the centre: ahead * turn along the wall, side across it
     direction = ahead * turn * step_along, side * step_across
     along, across = (np.broadcast_to(d, shape).ravel() for d in direction)
-    centre, sizes = np.broadcast_to(centre, shape).ravel(), np.broadcast_to(r, shape).ravel()
+    middle = np.broadcast_to(centre, shape)
+    centre, sizes = middle.ravel(), np.broadcast_to(r, shape).ravel()
 
-    def cover(radius: np.ndarray, keep: np.ndarray, angles: np.ndarray, pieces: int) -> np.ndarray:
-        """(candidates, pieces) share of each piece of the arcs' samples on thin ink."""
-        du = np.rint(radius[:, None] * np.cos(angles)).astype(np.int64)
-        dv = np.rint(radius[:, None] * np.sin(angles)).astype(np.int64)
-        index = centre[keep, None] + du * along[keep, None] + dv * across[keep, None]
-        return flat[index].reshape(len(keep), pieces, len(angles) // pieces).mean(axis=2)
+    def cover(
+        radius: np.ndarray,
+        centre: np.ndarray,
+        along: np.ndarray,
+        across: np.ndarray,
+        angles: np.ndarray,
+        pieces: int,
+    ) -> np.ndarray:
+        """(..., pieces) share of each piece of the arcs' samples on thin ink; the arcs' radii,
+        centres and directions broadcast together."""
+        du = np.rint(radius[..., None] * np.cos(angles)).astype(np.int64)
+        dv = np.rint(radius[..., None] * np.sin(angles)).astype(np.int64)
+        samples = flat[centre[..., None] + du * along[..., None] + dv * across[..., None]]
+        return samples.reshape(*samples.shape[:-1], pieces, len(angles) // pieces).mean(axis=-1)
 
-    keep = np.arange(len(sizes))
-    for angles, pieces in ((ANGLES[[5, 10]], 1), (ANGLES[::3], 1), (ANGLES, 3)):
-        share = cover(sizes[keep], keep, angles, pieces)  # cheap looks first: most fail
+    # cheap looks first: most fail. The first takes every candidate, broadcast over (jamb, side,
+    # hinge, radius) rather than gathered; the closer looks only the few left.
+    share = cover(r, middle, *direction, ANGLES[[5, 10]], 1).reshape(-1, 1)
+    keep = np.flatnonzero((share.mean(axis=1) >= ARC_COVER) & (share.min(axis=1) >= PIECE_COVER))
+    for angles, pieces in ((ANGLES[::3], 1), (ANGLES, 3)):
+        share = cover(sizes[keep], centre[keep], along[keep], across[keep], angles, pieces)
         keep = keep[(share.mean(axis=1) >= ARC_COVER) & (share.min(axis=1) >= PIECE_COVER)]
     for ring in (lambda r: r - 3 - r / 8, lambda r: r + 3 + r / 8, lambda r: r / 2):
-        keep = keep[cover(ring(sizes[keep]), keep, ANGLES, 1)[:, 0] <= EMPTY]  # text: every circle
+        circle = cover(ring(sizes[keep]), centre[keep], along[keep], across[keep], ANGLES, 1)
+        keep = keep[circle[:, 0] <= EMPTY]  # text: every circle
     arcs = np.zeros(np.prod(shape), bool)
     arcs[keep] = True
     arcs = arcs.reshape(shape)

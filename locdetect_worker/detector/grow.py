@@ -28,33 +28,45 @@ def grow_seeds(seeds: np.ndarray, free: np.ndarray) -> np.ndarray:
     if seeds.shape != free.shape or seeds.dtype != np.int32:
         raise ValueError(f"seeds must be int32 {free.shape}, got {seeds.dtype} {seeds.shape}")
     # Everything is built one pixel larger than the page: watershed needs a labelled border.
+    # Temporaries are let go before the flood: a lower peak saves fresh pages (page faults).
     padded = cv2.copyMakeBorder(free, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
     inner = (slice(1, -1), slice(1, -1))
-    seed_pixels = (seeds > 0) & (free > 0)
     markers = np.zeros(padded.shape, np.int32)
-    np.copyto(markers[inner], seeds, where=seed_pixels)
-    # Flood fills from the seeds mark the free space they reach 2; the rest of it is void.
-    # A run of seed pixels along a row lies in one space, and a seed mostly in one: fill from
-    # one run of each seed, then from any run still left.
+    np.copyto(markers[inner], seeds, where=(seeds > 0) & (free > 0))
+    void = int(seeds.max()) + 1
+    markers[_reached(padded, markers) == 1] = void
+    relief = cv2.cvtColor(cv2.compare(padded, 0, cv2.CMP_EQ), cv2.COLOR_GRAY2BGR)  # walls white
+    del padded
+    cv2.watershed(relief, markers)
+    del relief
+    regions = np.ascontiguousarray(markers[inner])
+    del markers
+    dropped = regions == void
+    dropped |= regions < 0
+    dropped |= free == 0
+    regions[dropped] = 0
+    return regions
+
+
+def _reached(padded: np.ndarray, markers: np.ndarray) -> np.ndarray:
+    """(H + 2, W + 2) ``uint8``: 2 on the free space (``padded`` != 0) that the seeds
+    (``markers`` > 0) reach, 1 on the rest of it (void), 0 on walls.
+
+    Flood fills: a run of seed pixels along a row lies in one space, and a seed mostly in one,
+    so fill from one run of each seed, then from any run still left.
+    """
     reached = (padded != 0).view(np.uint8)
     filled = np.zeros((reached.shape[0] + 2, reached.shape[1] + 2), np.uint8)  # floodFill's own
-    first = run_starts(seed_pixels)
-    width = free.shape[1]
-    pending = first + width + 3 + 2 * (first // width)  # into padded pixels
-    _, one_each = np.unique(seeds.ravel()[first], return_index=True)
+    width = reached.shape[1]
+    pending = run_starts(markers > 0)  # padded pixels
+    _, one_each = np.unique(markers.ravel()[pending], return_index=True)
     for start in pending[one_each]:
         if reached.ravel()[start] == 1:
-            row, col = divmod(int(start), width + 2)
+            row, col = divmod(int(start), width)
             cv2.floodFill(reached, filled, (col, row), 2, flags=4)
     pending = pending[reached.ravel()[pending] == 1]
     while pending.size:
-        row, col = divmod(int(pending[0]), width + 2)
+        row, col = divmod(int(pending[0]), width)
         cv2.floodFill(reached, filled, (col, row), 2, flags=4)
         pending = pending[reached.ravel()[pending] == 1]
-    void = int(seeds.max()) + 1
-    markers[reached == 1] = void
-    relief = (1 - padded) * 255
-    cv2.watershed(cv2.cvtColor(relief, cv2.COLOR_GRAY2BGR), markers)
-    regions = np.ascontiguousarray(markers[inner])
-    regions[(regions == void) | (regions < 0) | (free == 0)] = 0
-    return regions
+    return reached

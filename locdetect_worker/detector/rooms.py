@@ -41,19 +41,30 @@ WORKING_SIDE = 1400
 
 def detect_rooms(image: np.ndarray) -> list[DetectedRoom]:
     """Rooms in a plan: ``image`` is (H, W, 3) BGR or (H, W) grey ``uint8``."""
-    grey = paper_grey(image)
-    grey, scale = shrink_keeping_lines(grey, WORKING_SIDE)
-    side = max(grey.shape)
-    levels = paper_and_ink_levels(grey)
-    ink = ink_mask(grey, levels)
-    back = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
-    angle = skew_angle(ink)
-    if angle:
-        grey, back = rotate_page(grey, angle)
-        levels = paper_and_ink_levels(grey)
-        ink = ink_mask(grey, levels)
-    unknown = unknown_mask(grey, size=max(5, side // 40), levels=levels)
-    ink &= 1 - unknown
+    # Each phase is a function of its own, so its page-sized temporaries are freed when it
+    # returns: a lower peak keeps the allocator from handing fresh pages (page faults) to
+    # every run.
+    walls, side, back, scale = _closed_walls(image)
+    labels, confidences = _rooms(walls, side)
+    polygons = label_polygons(labels, tolerance=max(1.0, side / 800))
+    height, width = image.shape[:2]
+    rooms = []
+    for polygon, confidence in zip(polygons, confidences, strict=True):
+        if len(polygon) < 3:
+            continue
+        upright = polygon @ back[:, :2].T + back[:, 2]
+        source = np.rint(upright / scale).astype(np.int64)
+        source[:, 0] = np.clip(source[:, 0], 0, width - 1)
+        source[:, 1] = np.clip(source[:, 1], 0, height - 1)
+        rooms.append(DetectedRoom(polygon=source.astype(np.int32), confidence=float(confidence)))
+    return rooms
+
+
+def _closed_walls(image: np.ndarray) -> tuple[np.ndarray, int, np.ndarray, float]:
+    """(walls with door gaps, doorways and openings closed, on the upright working page; the
+    long side of the working page before it was turned, which sets every length; (2, 3) map
+    from the upright page to the working one; shrink scale)."""
+    ink, unknown, side, back, scale = _upright_ink(image)
     thin = thin_line_width(stroke_width_histogram(ink))
     walls = wall_mask(
         ink,
@@ -72,23 +83,36 @@ def detect_rooms(image: np.ndarray) -> list[DetectedRoom]:
     ends = wall_ends(sealed, min_run, thickest=door // 3)
     doors = door_bridges(sealed, ink, ends, min_gap=max(3, side // 60), max_gap=door)
     walls = sealed | doors | facing_bridges(sealed, ends, max_gap=door, min_length=side // 60)
+    return walls, side, back, scale
+
+
+def _upright_ink(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, np.ndarray, float]:
+    """(ink, flat grey unknown areas (not ink), side, back, scale as :func:`_closed_walls`)."""
+    grey = paper_grey(image)
+    grey, scale = shrink_keeping_lines(grey, WORKING_SIDE)
+    side = max(grey.shape)
+    levels = paper_and_ink_levels(grey)
+    ink = ink_mask(grey, levels)
+    back = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    angle = skew_angle(ink)
+    if angle:
+        grey, back = rotate_page(grey, angle)
+        levels = paper_and_ink_levels(grey)
+        ink = ink_mask(grey, levels)
+    unknown = unknown_mask(grey, size=max(5, side // 40), levels=levels)
+    ink &= 1 - unknown
+    return ink, unknown, side, back, scale
+
+
+def _rooms(walls: np.ndarray, side: int) -> tuple[np.ndarray, np.ndarray]:
+    """(room labels, confidences) of the closed walls; ``side`` as :func:`_closed_walls` has it."""
     free = 1 - walls
-    min_area = max(16, int(0.002 * grey.shape[0] * grey.shape[1]))
+    min_area = max(16, int(0.002 * walls.shape[0] * walls.shape[1]))
     radii = [float(r) for r in np.unique(np.geomspace(1, side / 8, 16).round())[::-1]] + [0.0]
     seeds = room_seeds(free, radii, min_dynamic=5.0, relative=0.35, coarse=2)
     regions = grow_seeds(seeds, free)
+    del seeds, free  # before the footprint's and selection's temporaries
     inside = building_footprint(walls, opening=max(3, side // 10))
     labels, confidences = select_rooms(regions, walls, inside, min_area, min_width=side / 60)
     labels *= inside  # a room that leaked out through its entrance ends at the envelope
-    polygons = label_polygons(labels, tolerance=max(1.0, side / 800))
-    height, width = image.shape[:2]
-    rooms = []
-    for polygon, confidence in zip(polygons, confidences, strict=True):
-        if len(polygon) < 3:
-            continue
-        upright = polygon @ back[:, :2].T + back[:, 2]
-        source = np.rint(upright / scale).astype(np.int64)
-        source[:, 0] = np.clip(source[:, 0], 0, width - 1)
-        source[:, 1] = np.clip(source[:, 1], 0, height - 1)
-        rooms.append(DetectedRoom(polygon=source.astype(np.int32), confidence=float(confidence)))
-    return rooms
+    return labels, confidences

@@ -55,7 +55,8 @@ def room_seeds(
         ring = np.flatnonzero(core > previous_core)  # the pixels new at this radius
         if not ring.size:
             continue  # the same cut as before: nothing can change
-        count, labels = cv2.connectedComponents(core, connectivity=8)
+        # Grana's block-based labelling, a little faster here than the default, same labels
+        count, labels = cv2.connectedComponentsWithAlgorithm(core, 8, cv2.CV_32S, cv2.CCL_GRANA)
         flat = labels.ravel()
         comps, nodes, pixels = _children(flat, pixel_of_previous, node_of_previous)
         kids = np.bincount(comps, minlength=count)

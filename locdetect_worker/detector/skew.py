@@ -3,7 +3,8 @@
 Walls run in two perpendicular directions. When the page is upright, the ink
 piles up in a few rows and columns, so the row and column sums of the ink are
 most uneven (largest variance); turning it away spreads them out. The angle is
-found coarse to fine on a small copy of the ink, within +-``MAX_DEGREES``.
+found coarse to fine on a small copy of the ink, within +-``MAX_DEGREES``; the
+coarsest steps on a half-size copy of that.
 """
 
 from __future__ import annotations
@@ -30,7 +31,10 @@ def skew_angle(ink: np.ndarray) -> float:
     if small.sum() < 20:
         return 0.0
     sharpness = functools.cache(functools.partial(_sharpness, small))  # angles recur
-    best = _best(sharpness, np.arange(-MAX_DEGREES, MAX_DEGREES + 0.01, 2.0))
+    # the 2-degree steps are told apart on a half-size copy, at a quarter of the cost
+    half = cv2.resize(small, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    coarse = functools.partial(_sharpness, half)
+    best = _best(coarse, np.arange(-MAX_DEGREES, MAX_DEGREES + 0.01, 2.0))
     best = _best(sharpness, best + np.arange(-1.5, 1.51, 0.5))
     best = _best(sharpness, best + np.arange(-0.4, 0.41, 0.1))
     upright = sharpness(0.0)

@@ -26,7 +26,8 @@ HOLLOW_WIDTH = 1.5  # widest outline wall, in double-line pair gaps
 EVEN = 0.45  # most a strip's width may vary (std / mean) to be a wall's inside
 LINES_ONLY = 0.1  # below this share of the ink in walls, every long line is a wall
 CHAMFER_STEP = 0.955  # OpenCV's 3x3 L2 distance: the cost of a straight step
-BOXED_SHARE = 0.5  # above this share of the page in boxes, outline walls are measured page-wide
+PIECE = 64  # px: sparse outline walls are measured on pieces of this many rows and column tiles
+SPARSE = 16  # a component whose box is this many times its pixels is measured in pieces
 LONE_BAND = 4  # px beyond the thin width from which a straight band with no partner is a wall
 
 
@@ -50,7 +51,8 @@ def wall_mask(
     thick = cv2.morphologyEx(solid, cv2.MORPH_OPEN, _disc(thin_width + 2))
     run = max(3, line_length)
     horizontal = _paired_lines(ink, run, pair_gap, thin_width)
-    vertical = _paired_lines(np.ascontiguousarray(ink.T), run, pair_gap, thin_width).T
+    # numpy's transpose, and OR-ing a transposed view, cost several times OpenCV's transpose
+    vertical = cv2.transpose(_paired_lines(cv2.transpose(ink), run, pair_gap, thin_width))
     hollow = _hollow_walls(ink, HOLLOW_WIDTH * pair_gap)
     walls = thick | horizontal | vertical | hollow
     if np.count_nonzero(walls) < LINES_ONLY * np.count_nonzero(ink):  # only thin single lines
@@ -75,35 +77,111 @@ def _hollow_walls(ink: np.ndarray, max_width: float) -> np.ndarray:
     long[0] = False  # label 0 is the ink
     # Paper around a square of it lies at least (half the side + 1) straight chamfer steps from
     # the ink: its component is too wide, with no need to measure it. Sampling the squares on a
-    # grid finds most rooms, so the distance transform is needed only on the few long
-    # components left, each in its box, unless their boxes cover much of the page.
+    # grid finds most rooms, so the distance transform is needed only near the few long
+    # components left.
     reach = int(max_width / 2 / CHAMFER_STEP) + 2
     deep = cv2.erode(paper, np.ones((2 * reach - 1, 2 * reach - 1), np.uint8))
     wide = np.zeros(count, bool)
     wide[labels[::reach, ::reach][deep[::reach, ::reach] != 0]] = True
-    measured = np.flatnonzero(long & ~wide)
-    if np.prod(boxes[measured, 2:] + 2, axis=1).sum() > BOXED_SHARE * labels.size:
-        strip = long & _even_strips(labels, paper, count, max_width)
-    else:
-        strip = np.zeros(count, bool)
-        height, width = labels.shape
-        for label in measured:
-            x, y, box_width, box_height = boxes[label]
-            rows = slice(max(0, y - 1), min(height, y + box_height + 1))
-            cols = slice(max(0, x - 1), min(width, x + box_width + 1))
-            # the ink nearest its pixels borders it; other paper read as ink moves neither its
-            # distances nor its ridge (a diagonal neighbour lies at the least depth anyway)
-            mine = (labels[rows, cols] == label).view(np.uint8)
-            strip[label] = _even_strips(mine, mine, 2, max_width)[1]
+    measured = long & ~wide
+    # A strip round a sheet frame has a page-sized box but few pixels: such sparse ones are
+    # measured in pieces near their pixels, the others each in its box.
+    starts, stops, found = runs
+    pixels = np.bincount(found, stops - starts, count)
+    sparse = measured & (np.prod(boxes[:, 2:] + 2, axis=1) > SPARSE * pixels)
+    near, near_depth, deeper = _ridges_near(paper, labels, runs, sparse, reach, max_width / 2)
+    boxed, boxed_depth = _ridges_in_boxes(labels, boxes, measured & ~sparse)
+    on_ridge, depth = np.concatenate([near, boxed]), np.concatenate([near_depth, boxed_depth])
+    strip = measured & ~deeper & _even_strips(on_ridge, depth, count, max_width)
     return _paint_runs(np.zeros(ink.shape, np.uint8), runs, strip, 1)
 
 
-def _even_strips(labels: np.ndarray, paper: np.ndarray, count: int, max_width: float) -> np.ndarray:
-    """Which labels of the ``paper`` mask have a distance ridge no deeper than ``max_width / 2``
-    and of even depth (label 0, the ink, never)."""
-    half = cv2.distanceTransform(paper, cv2.DIST_L2, 3)
-    ridge = (half > 0) & (half >= cv2.dilate(half, np.ones((3, 3), np.uint8)))
-    on_ridge, depth = labels[ridge], half[ridge]
+def _ridges_in_boxes(
+    labels: np.ndarray, boxes: np.ndarray, chosen: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(labels, depths) of the distance ridge pixels of the ``chosen`` labels, each label's in
+    raster order, from a distance transform on each one's box."""
+    height, width = labels.shape
+    on_ridge, depths = [np.zeros(0, np.int32)], [np.zeros(0, np.float32)]
+    for label in np.flatnonzero(chosen):
+        x, y, box_width, box_height = boxes[label]
+        rows = slice(max(0, y - 1), min(height, y + box_height + 1))
+        cols = slice(max(0, x - 1), min(width, x + box_width + 1))
+        # the ink nearest its pixels borders it; other paper read as ink moves neither its
+        # distances nor its ridge (a diagonal neighbour lies at the least depth anyway)
+        mine = (labels[rows, cols] == label).view(np.uint8)
+        half = cv2.distanceTransform(mine, cv2.DIST_L2, 3)
+        depths.append(half[_ridge(half)])
+        on_ridge.append(np.full(len(depths[-1]), label, np.int32))
+    return np.concatenate(on_ridge), np.concatenate(depths)
+
+
+def _ridges_near(
+    paper: np.ndarray,
+    labels: np.ndarray,
+    runs: tuple[np.ndarray, np.ndarray, np.ndarray],
+    chosen: np.ndarray,
+    reach: int,
+    depth_limit: float,
+    piece: int = PIECE,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(labels, depths) of the distance ridge pixels of the ``chosen`` labels, in raster order,
+    and which labels have paper deeper than ``depth_limit`` (< ``CHAMFER_STEP * (reach - 1)``).
+
+    The distance transform runs on pieces around the chosen pixels, not the page: a strip round
+    a sheet frame has a page-sized box but few pixels. A distance up to ``CHAMFER_STEP * k`` is
+    set by the ink within ``k`` px (a chamfer path keeps to the box of its ends), so a piece
+    that reaches ``reach`` px past the pixels it reads gives them, and their neighbours, the
+    page's distances up to the limit, and a larger one only where the page's is larger too.
+    Pieces are the chosen runs of ``piece`` rows, grouped where they share a column tile.
+    """
+    height, width = labels.shape
+    starts, stops, found = runs
+    picked = chosen[found]
+    rows, lefts = np.divmod(starts[picked], width)
+    rights = stops[picked] - 1 - rows * width
+    band, first_tile, last_tile = rows // piece, lefts // piece, rights // piece
+    tiles = width // piece + 1
+    cover = np.zeros((height // piece + 1, tiles + 1), np.int32)
+    np.add.at(cover, (band, first_tile), 1)
+    np.add.at(cover, (band, last_tile + 1), -1)
+    held = np.cumsum(cover, axis=1)[:, :tiles] > 0
+    opens = held.copy()
+    opens[:, 1:] &= ~held[:, :-1]
+    group = (np.cumsum(opens) - 1).reshape(held.shape)[band, first_tile]
+    pieces = int(opens.sum())
+    top, left = np.full(pieces, height), np.full(pieces, width)
+    bottom, right = np.zeros(pieces, np.int64), np.zeros(pieces, np.int64)
+    np.minimum.at(top, group, rows)
+    np.maximum.at(bottom, group, rows + 1)
+    np.minimum.at(left, group, lefts)
+    np.maximum.at(right, group, rights + 1)
+    deeper = np.zeros(len(chosen), bool)
+    at, depths = [], []
+    for y0, y1, x0, x1 in zip(top.tolist(), bottom.tolist(), left.tolist(), right.tolist()):
+        up, down = max(0, y0 - reach), min(height, y1 + reach)
+        back, ahead = max(0, x0 - reach), min(width, x1 + reach)
+        half = cv2.distanceTransform(paper[up:down, back:ahead], cv2.DIST_L2, 3)
+        ridge = _ridge(half)
+        inner = (slice(y0 - up, y1 - up), slice(x0 - back, x1 - back))
+        here, depth = labels[y0:y1, x0:x1], half[inner]
+        deeper[here[depth > depth_limit]] = True
+        ys, xs = np.nonzero(ridge[inner])
+        mine = chosen[here[ys, xs]]
+        at.append((ys[mine] + y0) * width + xs[mine] + x0)
+        depths.append(depth[ys[mine], xs[mine]])
+    flat = np.concatenate([np.zeros(0, np.int64), *at])
+    order = np.argsort(flat)
+    on_ridge = labels.ravel()[flat[order]]
+    return on_ridge, np.concatenate([np.zeros(0, np.float32), *depths])[order], deeper
+
+
+def _even_strips(
+    on_ridge: np.ndarray, depth: np.ndarray, count: int, max_width: float
+) -> np.ndarray:
+    """Which of ``count`` labels have ridge pixels (labels ``on_ridge``, distances ``depth``,
+    each label's in raster order) no deeper than ``max_width / 2`` and of even depth (label 0,
+    the ink, never)."""
     radius = depth.astype(np.float64)
     points = np.maximum(np.bincount(on_ridge, minlength=count), 1)
     mean = np.bincount(on_ridge, radius, count) / points
@@ -116,6 +194,11 @@ def _even_strips(labels: np.ndarray, paper: np.ndarray, count: int, max_width: f
     even = ~wide & (spread <= EVEN * mean)
     even[0] = False
     return even
+
+
+def _ridge(distance: np.ndarray) -> np.ndarray:
+    """Where a distance transform is positive and no neighbour's is larger."""
+    return (distance > 0) & (distance >= cv2.dilate(distance, np.ones((3, 3), np.uint8)))
 
 
 def _paired_lines(ink: np.ndarray, length: int, gap: int, thin_width: int) -> np.ndarray:
