@@ -19,6 +19,7 @@ from locdetect_worker.detector._lines import (
 )
 from locdetect_worker.detector.arcs import door_bridges
 from locdetect_worker.detector.binarise import ink_mask, unknown_mask
+from locdetect_worker.detector.corners import part_at_corners
 from locdetect_worker.detector.doors import close_door_gaps
 from locdetect_worker.detector.footprint import building_footprint, max_pool_half
 from locdetect_worker.detector.frame import drop_frame_lines, frames_a_margin
@@ -339,6 +340,28 @@ def test_select_drops_the_region_reaching_the_edge_and_keeps_the_room():
     labels, confidence = select_rooms(regions, walls, inside, min_area=20, min_width=3)
     assert labels.max() == 1 and (labels == 1).sum() == 26 * 26
     assert confidence.shape == (1,) and 0.5 < confidence[0] <= 1.0
+
+
+def test_part_at_corners_parts_an_open_plan_between_facing_corners_only():
+    def open_plan():
+        plan = np.zeros((80, 120), np.int32)
+        plan[10:70, 10:110] = 1
+        plan[10:25, 58:62] = 0  # two wall stubs, their corners facing each other across the room
+        plan[55:70, 58:62] = 0
+        return plan
+
+    plan = open_plan()
+    assert part_at_corners(plan, 500, 1.0, 2.0, 1.0).tolist() == [1, 1]
+    left, right = np.unique(plan[12:68, 12:56]), np.unique(plan[12:68, 64:108])
+    assert len(left) == len(right) == 1 and {left[0], right[0]} == {1, 2}
+    wide = open_plan()  # the 30 px line is more than half as long as the 48 px wide parts
+    assert part_at_corners(wide, 500, 1.0, 2.0, 0.5).tolist() == [1]
+    assert set(np.unique(wide)) == {0, 1}
+    ell = np.zeros((80, 120), np.int32)
+    ell[10:70, 10:60] = 1
+    ell[10:35, 60:110] = 1  # an L: its one inner corner faces a plain wall
+    assert part_at_corners(ell, 500, 1.0, 2.0, 1.0).tolist() == [1]
+    assert set(np.unique(ell)) == {0, 1}
 
 
 def test_label_polygons_give_rectangles_in_pixel_coordinates():

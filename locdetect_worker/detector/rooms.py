@@ -8,7 +8,8 @@ gaps, doorways whose swing arc is drawn and openings between wall ends in
 line; seed rooms where the free space's distance hills stand out (rooms part
 at their doors); flood the seeds back over the free space; drop the outside,
 slivers and scraps; cut rooms at the building's envelope (a door swinging out
-closes a pocket of the outside onto its room); simplify outlines; map them
+closes a pocket of the outside onto its room); part open plans between wall
+corners that face each other across them; simplify outlines; map them
 back to source pixels. Lengths are fractions of the working page's long side, so the same drawing
 gives the same rooms at any resolution.
 """
@@ -19,6 +20,7 @@ import numpy as np
 
 from locdetect_worker.detector.arcs import door_bridges
 from locdetect_worker.detector.binarise import ink_mask, paper_and_ink_levels, unknown_mask
+from locdetect_worker.detector.corners import part_at_corners
 from locdetect_worker.detector.doors import close_door_gaps
 from locdetect_worker.detector.footprint import building_footprint
 from locdetect_worker.detector.frame import drop_frame_lines, frames_a_margin
@@ -115,4 +117,7 @@ def _rooms(walls: np.ndarray, side: int) -> tuple[np.ndarray, np.ndarray]:
     inside = building_footprint(walls, opening=max(3, side // 10))
     labels, confidences = select_rooms(regions, walls, inside, min_area, min_width=side / 60)
     labels *= inside  # a room that leaked out through its entrance ends at the envelope
-    return labels, confidences
+    parted = part_at_corners(
+        labels, min_part=4 * min_area, tolerance=side / 300, offset=side / 100, most_ratio=1.0
+    )
+    return labels, confidences[parted - 1]

@@ -1,0 +1,130 @@
+"""Rooms -> rooms parted between wall corners that face each other across them.
+
+An open plan (a living room running into a dining room, a hall into a
+corridor) is drawn as one free space, but where two wall corners stand
+straight across from each other the space narrows like a wide doorway and
+drafters read two rooms, parted along the line between the corners. A room
+is parted there when the line runs horizontally or vertically inside it and
+is shorter than the smaller part is wide (the square root of its area), and
+both parts are room-sized. One wall corner facing a plain wall is not
+enough: an L-shaped room has such a corner and is one room.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from locdetect_worker.detector._components import label_boxes
+
+INSIDE = 0.95  # least share of a parting line's pixels inside the room
+
+
+def part_at_corners(
+    labels: np.ndarray, min_part: int, tolerance: float, offset: float, most_ratio: float
+) -> np.ndarray:
+    """Which room each new label came from: (n,) ``int64``, 1-based; ``labels`` change in place.
+
+    ``labels`` is (H, W) ``int32`` (0 = none, 1..n rooms); a parted room keeps
+    its label on one part and the other part gets the next free label.
+    ``tolerance`` (px) simplifies outlines before corners are read; two corners
+    face each other when they are at most ``offset`` px out of line. Each part's
+    outline encloses at least ``min_part`` px, and the line is at most
+    ``most_ratio`` times the square root of the smaller part's area.
+    """
+    if labels.ndim != 2 or labels.dtype != np.int32:
+        raise ValueError(f"labels must be an int32 (H, W) array, got {labels.dtype} {labels.shape}")
+    if min_part < 1 or tolerance <= 0 or offset < 0 or most_ratio <= 0:
+        raise ValueError(
+            f"need min_part >= 1, tolerance > 0, offset >= 0, most_ratio > 0; "
+            f"got {min_part}, {tolerance}, {offset}, {most_ratio}"
+        )
+    count = int(labels.max())
+    origin = list(range(1, count + 1))
+    boxes = label_boxes(labels, count + 1).tolist()  # a part keeps its room's box
+    pending = list(origin)
+    while pending:
+        label = pending.pop()
+        x, y, width, height = boxes[label]
+        if width == 0:
+            continue
+        crop = labels[y : y + height, x : x + width]
+        room = (crop == label).view(np.uint8)
+        if cv2.countNonZero(room) < 2 * min_part:
+            continue  # too small for two parts
+        part = _best_part(room, min_part, tolerance, offset, most_ratio)
+        if part is None:
+            continue
+        new = len(boxes)
+        crop[part] = new
+        boxes.append(boxes[label])
+        origin.append(origin[label - 1])
+        pending += [label, new]
+    return np.array(origin, np.int64)
+
+
+def _best_part(
+    room: np.ndarray, min_part: int, tolerance: float, offset: float, most_ratio: float
+) -> np.ndarray | None:
+    """The smaller part (bool mask) of the best parting of a 0/1 room crop, or None.
+
+    The parts' areas are read off the outline (a line between two of its
+    points cuts it in two polygons), so only the chosen line is drawn.
+    """
+    contours, _ = cv2.findContours(room, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    outline = max(contours, key=cv2.contourArea).reshape(-1, 2).astype(np.int64)
+    at = _reflex_corners(outline, tolerance)
+    pairs = np.column_stack(np.triu_indices(len(at), 1))
+    a, b = outline[at[pairs[:, 0]]], outline[at[pairs[:, 1]]]
+    dx, dy = np.abs(b - a).T
+    straight = (np.minimum(dx, dy) <= offset) & (np.maximum(dx, dy) > 2 * offset)
+    pairs, a, b = pairs[straight], a[straight], b[straight]
+    length = np.abs(b - a).max(axis=1)
+    # twice the signed area swept from the outline's start: a part's area is a difference
+    following = np.concatenate([outline[1:], outline[:1]])
+    swept = np.r_[0, np.cumsum(outline[:, 0] * following[:, 1] - following[:, 0] * outline[:, 1])]
+    ends = swept[at[pairs[:, 1]]] - swept[at[pairs[:, 0]]]
+    one = np.abs(ends + b[:, 0] * a[:, 1] - a[:, 0] * b[:, 1]) / 2  # closed by the line
+    smaller = np.minimum(one, abs(swept[-1]) / 2 - one)
+    ratio = length / np.sqrt(np.maximum(smaller, 1))
+    for pair in np.argsort(ratio):
+        if ratio[pair] > most_ratio:
+            return None
+        if smaller[pair] < min_part or not _inside(room, a[pair], b[pair]):
+            continue
+        line = np.zeros_like(room)
+        cv2.line(line, (int(a[pair][0]), int(a[pair][1])), (int(b[pair][0]), int(b[pair][1])), 1)
+        count, parts, stats, _ = cv2.connectedComponentsWithStats(
+            cv2.subtract(room, line), connectivity=4
+        )
+        if count < 3:
+            continue
+        return parts == 1 + int(np.argsort(stats[1:, cv2.CC_STAT_AREA])[-2])
+    return None
+
+
+def _inside(room: np.ndarray, a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether the straight line from ``a`` to ``b`` (x, y) runs inside the room."""
+    steps = int(np.abs(b - a).max()) + 1
+    x = np.rint(np.linspace(a[0], b[0], steps)).astype(np.int64)
+    y = np.rint(np.linspace(a[1], b[1], steps)).astype(np.int64)
+    return bool(room[y, x].mean() >= INSIDE)
+
+
+def _reflex_corners(outline: np.ndarray, tolerance: float) -> np.ndarray:
+    """Indices into an (N, 2) closed outline of its inward (reflex) corners, once simplified."""
+    simple = cv2.approxPolyDP(outline.reshape(-1, 1, 2).astype(np.int32), tolerance, True)
+    points = simple.reshape(-1, 2).astype(np.int64)
+    if len(points) < 4:
+        return np.zeros(0, np.int64)
+    incoming = points - np.roll(points, 1, axis=0)
+    outgoing = np.roll(points, -1, axis=0) - points
+    turn = incoming[:, 0] * outgoing[:, 1] - incoming[:, 1] * outgoing[:, 0]
+    orientation = np.sign(cv2.contourArea(points.astype(np.float32), oriented=True))
+    # a corner turning against the outline's own sense of rotation points into the room
+    reflex = points[turn * orientation < 0]
+    # the simplified outline keeps some of the outline's own points: find where they first lie
+    keys = outline[:, 1] * (int(outline[:, 0].max()) + 1) + outline[:, 0]
+    order = np.argsort(keys, kind="stable")
+    wanted = reflex[:, 1] * (int(outline[:, 0].max()) + 1) + reflex[:, 0]
+    return np.sort(order[np.searchsorted(keys[order], wanted)])
