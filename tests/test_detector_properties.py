@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 import pytest
@@ -85,6 +87,16 @@ def test_most_rooms_of_clean_plans_are_found():
         score = detected_against(plan.image, plan.labels)
         found, total = found + score.tp, total + plan.rooms
     assert found >= 0.7 * total  # 50 of 65 with detectors 2.0.0 and 2.1.0, 51 with 2.2.0
+
+
+def test_every_room_of_a_plan_with_sparsely_hatched_walls_is_found():
+    # outer walls ~18 px at the working size, hatch strokes ~6 px apart and broken in places:
+    # too sparse for the hatch closing, too wide for a double line (0 rooms before the hatch
+    # cells were filled)
+    plan = generate_plan(8, size=2060, aspect=math.sqrt(2))
+    assert plan.style["wall"] == "hatched"
+    score = detected_against(plan.image, plan.labels)
+    assert score.tp == plan.rooms
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])

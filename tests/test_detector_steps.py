@@ -430,7 +430,8 @@ def test_hollow_walls_measured_per_box_equal_the_page_wide_reading(framed):
     long = boxes[:, 2:].max(axis=1) >= 3 * 12.0
     page_wide = long & walls_module._even_strips(labels, paper, count, 12.0)
     expected = np.isin(labels, np.flatnonzero(page_wide)).view(np.uint8)
-    assert np.array_equal(walls_module._hollow_walls(ink, 12.0), expected)
+    hollow = walls_module._hollow_walls(walls_module._paper_parts(ink), 12.0)
+    assert np.array_equal(hollow, expected)
     assert expected[60, 100] == 1 and expected[80, 300] == 1 and expected[10:290, 5].all() == framed
 
 

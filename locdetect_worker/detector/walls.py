@@ -1,6 +1,7 @@
 """Ink -> wall mask: keep thick strokes and long straight lines, drop thin clutter and text.
 
-Hatching is first closed into solid bands; an opening a little wider than
+Hatching is first closed into solid bands (sparse hatching by filling the
+rows of slanted strips of paper between its strokes); an opening a little wider than
 the commonest (thin-line) stroke then removes furniture, arcs, hatching
 leftovers and dimension text. Long straight horizontal and vertical lines
 that have a parallel partner close by, nearer than the paper on either
@@ -15,6 +16,8 @@ Components too short to be a wall (closed letters, symbols) are dropped.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import cv2
 import numpy as np
 
@@ -27,7 +30,12 @@ EVEN = 0.45  # most a strip's width may vary (std / mean) to be a wall's inside
 LINES_ONLY = 0.1  # below this share of the ink in walls, every long line is a wall
 CHAMFER_STEP = 0.955  # OpenCV's 3x3 L2 distance: the cost of a straight step
 BOXED_SHARE = 0.5  # above this share of the page in boxes, outline walls are measured page-wide
+CELL_WIDTH = 2.5  # widest paper between hatching strokes, in hatch gaps
+CELL_LENGTH = 3  # longest paper between hatching strokes, in pair gaps (wide walls' hatching)
+CELL_SLANT = 0.6  # least correlation of x and y over such paper's pixels (slanted strips)
+CELL_ROW = 5  # fewest such strips side by side in a hatched wall
 LONE_BAND = 4  # px beyond the thin width from which a straight band with no partner is a wall
+CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
 
 
 def wall_mask(
@@ -46,19 +54,100 @@ def wall_mask(
             f"need thin_width >= 1, line_length >= 3, hatch_gap >= 1; "
             f"got {thin_width}, {line_length}, {hatch_gap}"
         )
-    solid = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, _disc(hatch_gap))
+    paper = _paper_parts(ink)
+    cells = _hatch_cells(paper, CELL_WIDTH * hatch_gap, CELL_LENGTH * pair_gap, thin_width)
+    solid = cv2.morphologyEx(ink | cells, cv2.MORPH_CLOSE, _disc(hatch_gap))
     thick = cv2.morphologyEx(solid, cv2.MORPH_OPEN, _disc(thin_width + 2))
     run = max(3, line_length)
     horizontal = _paired_lines(ink, run, pair_gap, thin_width)
     vertical = _paired_lines(np.ascontiguousarray(ink.T), run, pair_gap, thin_width).T
-    hollow = _hollow_walls(ink, HOLLOW_WIDTH * pair_gap)
+    hollow = _hollow_walls(paper, HOLLOW_WIDTH * pair_gap)
     walls = thick | horizontal | vertical | hollow
     if np.count_nonzero(walls) < LINES_ONLY * np.count_nonzero(ink):  # only thin single lines
         walls = ink
     return _drop_short(walls, line_length)
 
 
-def _hollow_walls(ink: np.ndarray, max_width: float) -> np.ndarray:
+class _PaperParts(NamedTuple):
+    """The 4-connected paper components of an ink mask: the ink, the paper, its labels
+    (0 = ink), their runs and boxes."""
+
+    count: int
+    ink: np.ndarray
+    paper: np.ndarray
+    labels: np.ndarray
+    runs: tuple[np.ndarray, np.ndarray, np.ndarray]
+    boxes: np.ndarray
+
+
+def _paper_parts(ink: np.ndarray) -> _PaperParts:
+    paper = 1 - ink
+    count, labels = cv2.connectedComponents(paper, connectivity=4)
+    runs = label_runs(labels)
+    return _PaperParts(count, ink, paper, labels, runs, label_boxes(labels, count, runs))
+
+
+def _hatch_cells(parts: _PaperParts, max_width: float, max_length: int, stroke: int) -> np.ndarray:
+    """The paper between hatching strokes too far apart for the hatch closing: enclosed
+    pieces of paper that are short, thin, slanted strips (between two strokes, capped by
+    the wall's outlines, or a few such strips where a stroke breaks), in rows of at least
+    ``CELL_ROW`` that only ``stroke`` px wide lines part, set to 1.
+
+    A piece's mean width is about twice its area over its edge (its pixels beside ink).
+    Rooms are wide; letters' counters, floor tiles, a basin's rim, a window's panes and the
+    wedges of a spiral stair are not slanted strips: their pixels' x and y do not go
+    together.
+    """
+    starts, stops, found = parts.runs
+    small = parts.boxes[:, 2:].max(axis=1) <= max_length
+    small[0] = False
+    area = np.bincount(found, stops - starts, parts.count)
+    edge_pixels = parts.labels[cv2.dilate(parts.ink, CROSS) & parts.paper != 0]
+    edge = np.bincount(edge_pixels, minlength=parts.count)
+    cell = small & (2 * area <= max_width * edge)
+    slant = _correlations(parts, cell)
+    kept = np.zeros(parts.count, bool)
+    for way in (slant >= CELL_SLANT, slant <= -CELL_SLANT):  # hatching runs one way
+        chosen = cell & way
+        if not chosen.any():
+            continue
+        cells = _paint_runs(np.zeros(parts.labels.shape, np.uint8), parts.runs, chosen, 1)
+        # a row of cells is one piece once its strokes are bridged
+        bridged = cv2.dilate(cells, np.ones((stroke + 2,) * 2, np.uint8))
+        count, rows = cv2.connectedComponents(bridged)
+        label, first = np.unique(found[chosen[found]], return_index=True)
+        row = rows.ravel()[starts[chosen[found]][first]]
+        kept[label] = np.bincount(row, minlength=count)[row] >= CELL_ROW
+    return _paint_runs(np.zeros(parts.labels.shape, np.uint8), parts.runs, kept, 1)
+
+
+def _correlations(parts: _PaperParts, chosen: np.ndarray) -> np.ndarray:
+    """The correlation of x and y over each ``chosen`` label's pixels (0 for the others),
+    summed run by run."""
+    starts, stops, found = parts.runs
+    picked = chosen[found]
+    label = found[picked]
+    row, first = np.divmod(starts[picked], parts.labels.shape[1])
+    # coordinates from the label's box corner keep the sums small
+    y = (row - parts.boxes[label, 1]).astype(np.float64)
+    a = (first - parts.boxes[label, 0]).astype(np.float64)
+    n = (stops[picked] - starts[picked]).astype(np.float64)
+    b = a + n - 1  # the run's last x
+
+    def total(values: np.ndarray) -> np.ndarray:
+        return np.bincount(label, values, parts.count)
+
+    sum_x = n * (a + b) / 2
+    sum_xx = (b * (b + 1) * (2 * b + 1) - (a - 1) * a * (2 * a - 1)) / 6
+    count = np.maximum(total(n), 1)
+    mean_x, mean_y = total(sum_x) / count, total(n * y) / count
+    var_x = total(sum_xx) / count - mean_x**2
+    var_y = total(n * y * y) / count - mean_y**2
+    cov = total(y * sum_x) / count - mean_x * mean_y
+    return cov / np.sqrt(np.maximum(var_x * var_y, 1e-9))
+
+
+def _hollow_walls(parts: _PaperParts, max_width: float) -> np.ndarray:
     """The enclosed paper strips of an ink mask that are long, thin and evenly wide.
 
     A wall drawn as an outline (two lines, capped at the ends) encloses a strip
@@ -67,10 +156,7 @@ def _hollow_walls(ink: np.ndarray, max_width: float) -> np.ndarray:
     symbols leaves paper of very uneven width. Filling such strips makes outline
     walls solid, at any angle.
     """
-    paper = 1 - ink
-    count, labels = cv2.connectedComponents(paper, connectivity=4)
-    runs = label_runs(labels)
-    boxes = label_boxes(labels, count, runs)
+    count, _, paper, labels, runs, boxes = parts
     long = boxes[:, 2:].max(axis=1) >= 3 * max_width
     long[0] = False  # label 0 is the ink
     # Paper around a square of it lies at least (half the side + 1) straight chamfer steps from
@@ -95,7 +181,7 @@ def _hollow_walls(ink: np.ndarray, max_width: float) -> np.ndarray:
             # distances nor its ridge (a diagonal neighbour lies at the least depth anyway)
             mine = (labels[rows, cols] == label).view(np.uint8)
             strip[label] = _even_strips(mine, mine, 2, max_width)[1]
-    return _paint_runs(np.zeros(ink.shape, np.uint8), runs, strip, 1)
+    return _paint_runs(np.zeros(labels.shape, np.uint8), runs, strip, 1)
 
 
 def _even_strips(labels: np.ndarray, paper: np.ndarray, count: int, max_width: float) -> np.ndarray:
