@@ -413,6 +413,25 @@ def test_wall_mask_fills_a_slanted_outline_wall_but_not_a_room():
     assert not walls[130:170, 60:140].any()  # the room stays free
 
 
+def outline_of(shape: np.ndarray) -> np.ndarray:
+    """The one-pixel outline of a 0/1 mask, as ink."""
+    return shape - cv2.erode(shape, np.ones((3, 3), np.uint8), borderValue=0)
+
+
+def test_wall_mask_fills_outline_walls_of_two_widths_that_meet_but_not_a_named_one():
+    shape = np.zeros((240, 360), np.uint8)
+    shape[20:40, 20:340] = 1  # an outer wall 18 px wide inside its outline
+    for x in (60, 140, 220):
+        shape[40:200, x : x + 5] = 1  # inner walls 3 px wide running into it
+    ink = outline_of(shape)
+    walls = wall_mask(ink, thin_width=1, line_length=200, hatch_gap=3, pair_gap=14)
+    assert walls[22:38, 30:330].all() and walls[60:190, 61:64].all()
+    named = ink.copy()
+    named[27:33, 200:204] = 1  # a name written inside: a small closed room, not a wall
+    walls = wall_mask(named, thin_width=1, line_length=200, hatch_gap=3, pair_gap=14)
+    assert not walls[22:38, 150:190].any()
+
+
 @pytest.mark.parametrize("framed", [False, True])
 def test_hollow_walls_measured_per_box_equal_the_page_wide_reading(framed):
     ink = np.zeros((300, 400), np.uint8)
@@ -428,9 +447,9 @@ def test_hollow_walls_measured_per_box_equal_the_page_wide_reading(framed):
     count, labels = cv2.connectedComponents(paper, connectivity=4)
     boxes = label_boxes(labels, count)
     long = boxes[:, 2:].max(axis=1) >= 3 * 12.0
-    page_wide = long & walls_module._even_strips(labels, paper, count, 12.0)
+    page_wide = long & walls_module._even_strips(labels, paper, count, 12.0)[1]
     expected = np.isin(labels, np.flatnonzero(page_wide)).view(np.uint8)
-    hollow = walls_module._hollow_walls(walls_module._paper_parts(ink), 12.0)
+    hollow = walls_module._hollow_walls(walls_module._paper_parts(ink), 12.0, 9)
     assert np.array_equal(hollow, expected)
     assert expected[60, 100] == 1 and expected[80, 300] == 1 and expected[10:290, 5].all() == framed
 

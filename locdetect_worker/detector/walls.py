@@ -34,6 +34,7 @@ CELL_WIDTH = 2.5  # widest paper between hatching strokes, in hatch gaps
 CELL_LENGTH = 3  # longest paper between hatching strokes, in pair gaps (wide walls' hatching)
 CELL_SLANT = 0.6  # least correlation of x and y over such paper's pixels (slanted strips)
 CELL_ROW = 5  # fewest such strips side by side in a hatched wall
+NETWORK_SPAN = 13  # least box diagonal of a blank strip of uneven width, in its greatest depths
 LONE_BAND = 4  # px beyond the thin width from which a straight band with no partner is a wall
 CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
 
@@ -61,7 +62,7 @@ def wall_mask(
     run = max(3, line_length)
     horizontal = _paired_lines(ink, run, pair_gap, thin_width)
     vertical = _paired_lines(np.ascontiguousarray(ink.T), run, pair_gap, thin_width).T
-    hollow = _hollow_walls(paper, HOLLOW_WIDTH * pair_gap)
+    hollow = _hollow_walls(paper, HOLLOW_WIDTH * pair_gap, hatch_gap**2)
     walls = thick | horizontal | vertical | hollow
     if np.count_nonzero(walls) < LINES_ONLY * np.count_nonzero(ink):  # only thin single lines
         walls = ink
@@ -147,14 +148,17 @@ def _correlations(parts: _PaperParts, chosen: np.ndarray) -> np.ndarray:
     return cov / np.sqrt(np.maximum(var_x * var_y, 1e-9))
 
 
-def _hollow_walls(parts: _PaperParts, max_width: float) -> np.ndarray:
-    """The enclosed paper strips of an ink mask that are long, thin and evenly wide.
+def _hollow_walls(parts: _PaperParts, max_width: float, speck: int) -> np.ndarray:
+    """The enclosed paper strips of an ink mask that are long, thin and evenly wide or blank.
 
     A wall drawn as an outline (two lines, capped at the ends) encloses a strip
     of paper as wide as the wall, the same width all along; rooms, furniture
     and letters enclose wider or stubbier holes, and a small room crowded with
-    symbols leaves paper of very uneven width. Filling such strips makes outline
-    walls solid, at any angle.
+    symbols leaves paper of very uneven width. Outer and inner walls of
+    different widths meet in one strip of uneven width, but it spans many
+    times its width and nothing is drawn inside it, while a small closed room
+    is compact and holds its name or fixtures (ink of more than ``speck`` px).
+    Filling such strips makes outline walls solid, at any angle.
     """
     count, _, paper, labels, runs, boxes = parts
     long = boxes[:, 2:].max(axis=1) >= 3 * max_width
@@ -168,25 +172,48 @@ def _hollow_walls(parts: _PaperParts, max_width: float) -> np.ndarray:
     wide = np.zeros(count, bool)
     wide[labels[::reach, ::reach][deep[::reach, ::reach] != 0]] = True
     measured = np.flatnonzero(long & ~wide)
-    if np.prod(boxes[measured, 2:] + 2, axis=1).sum() > BOXED_SHARE * labels.size:
-        strip = long & _even_strips(labels, paper, count, max_width)
-    else:
-        strip = np.zeros(count, bool)
-        height, width = labels.shape
-        for label in measured:
-            x, y, box_width, box_height = boxes[label]
-            rows = slice(max(0, y - 1), min(height, y + box_height + 1))
-            cols = slice(max(0, x - 1), min(width, x + box_width + 1))
+    page_wide = np.prod(boxes[measured, 2:] + 2, axis=1).sum() > BOXED_SHARE * labels.size
+    if page_wide:
+        deepest, even = _even_strips(labels, paper, count, max_width)
+    strip = np.zeros(count, bool)
+    height, width = labels.shape
+    for label in measured:
+        if page_wide and (even[label] or deepest[label] > max_width / 2):
+            strip[label] = even[label]
+            continue
+        x, y, box_width, box_height = boxes[label]
+        rows = slice(max(0, y - 1), min(height, y + box_height + 1))
+        cols = slice(max(0, x - 1), min(width, x + box_width + 1))
+        mine = (labels[rows, cols] == label).view(np.uint8)
+        if page_wide:
+            depth = deepest[label]
+        else:
             # the ink nearest its pixels borders it; other paper read as ink moves neither its
             # distances nor its ridge (a diagonal neighbour lies at the least depth anyway)
-            mine = (labels[rows, cols] == label).view(np.uint8)
-            strip[label] = _even_strips(mine, mine, 2, max_width)[1]
+            depths, evens = _even_strips(mine, mine, 2, max_width)
+            depth, strip[label] = depths[1], evens[1]
+            if strip[label] or depth > max_width / 2:
+                continue
+        # uneven: walls of two widths meeting, if it spans far for its width and holds nothing
+        spans = np.hypot(box_width, box_height) >= NETWORK_SPAN * depth
+        strip[label] = spans and _blank(mine, speck)
     return _paint_runs(np.zeros(labels.shape, np.uint8), runs, strip, 1)
 
 
-def _even_strips(labels: np.ndarray, paper: np.ndarray, count: int, max_width: float) -> np.ndarray:
-    """Which labels of the ``paper`` mask have a distance ridge no deeper than ``max_width / 2``
-    and of even depth (label 0, the ink, never)."""
+def _blank(mine: np.ndarray, speck: int) -> bool:
+    """Whether a 0/1 mask's component encloses nothing larger than ``speck`` px."""
+    around = cv2.copyMakeBorder(1 - mine, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=1)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(around, connectivity=8)
+    # label 0 is the component, label 1 what lies around it (the border is all theirs)
+    return bool((stats[2:, cv2.CC_STAT_AREA] <= speck).all())
+
+
+def _even_strips(
+    labels: np.ndarray, paper: np.ndarray, count: int, max_width: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The deepest distance to the ink of each label of the ``paper`` mask, and which labels
+    have a distance ridge no deeper than ``max_width / 2`` and of even depth (label 0, the
+    ink, never)."""
     half = cv2.distanceTransform(paper, cv2.DIST_L2, 3)
     ridge = (half > 0) & (half >= cv2.dilate(half, np.ones((3, 3), np.uint8)))
     on_ridge, depth = labels[ridge], half[ridge]
@@ -197,11 +224,11 @@ def _even_strips(labels: np.ndarray, paper: np.ndarray, count: int, max_width: f
     spread = np.sqrt(np.maximum(square - mean**2, 0))
     # A component's deepest pixel is on the ridge: a neighbour from another component touches
     # ink, so it lies at depth 1, the least any paper has.
-    wide = np.zeros(count, bool)
-    wide[on_ridge[depth > max_width / 2]] = True
-    even = ~wide & (spread <= EVEN * mean)
+    deepest = np.zeros(count)
+    np.maximum.at(deepest, on_ridge, radius)
+    even = (deepest <= max_width / 2) & (spread <= EVEN * mean)
     even[0] = False
-    return even
+    return deepest, even
 
 
 def _paired_lines(ink: np.ndarray, length: int, gap: int, thin_width: int) -> np.ndarray:
