@@ -99,6 +99,15 @@ def test_every_room_of_a_plan_with_sparsely_hatched_walls_is_found():
     assert score.tp == plan.rooms
 
 
+def test_every_room_of_a_plan_with_wide_outer_double_walls_is_found():
+    # outer walls drawn as two lines 24 px apart at the working size (1.7 pair gaps), inner ones
+    # 11 px: 0 rooms while both were read only as line pairs or even outline strips
+    plan = generate_plan(5010)
+    assert plan.style["wall"] == "double"
+    score = detected_against(plan.image, plan.labels)
+    assert score.tp == plan.rooms
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
 def test_a_quarter_turn_does_not_change_the_count(seed):
     plan = generate_plan(seed, **CLEAN)

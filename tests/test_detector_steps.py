@@ -432,6 +432,20 @@ def test_wall_mask_fills_outline_walls_of_two_widths_that_meet_but_not_a_named_o
     assert not walls[22:38, 150:190].any()
 
 
+def test_wall_mask_fills_a_wide_outline_wall_but_not_the_paper_beside_a_solid_wall():
+    shape = np.zeros((200, 300), np.uint8)
+    shape[20:46, 20:280] = 1  # an outer wall 24 px wide inside its outline: 1.7 pair gaps
+    ink = outline_of(shape)
+    walls = wall_mask(ink, thin_width=1, line_length=100, hatch_gap=3, pair_gap=14)
+    assert walls[22:44, 30:270].all()
+    ink = np.zeros((200, 300), np.uint8)
+    ink[100:110, 20:280] = 1  # a solid wall
+    ink[134, 20:280] = 1  # a dimension line along it, 24 px off
+    ink[110:134, 20] = ink[110:134, 279] = 1  # and its end ticks
+    walls = wall_mask(ink, thin_width=1, line_length=100, hatch_gap=3, pair_gap=14)
+    assert walls[100:110, 30:270].all() and not walls[112:132, 30:270].any()
+
+
 @pytest.mark.parametrize("framed", [False, True])
 def test_hollow_walls_measured_per_box_equal_the_page_wide_reading(framed):
     ink = np.zeros((300, 400), np.uint8)
@@ -449,7 +463,8 @@ def test_hollow_walls_measured_per_box_equal_the_page_wide_reading(framed):
     long = boxes[:, 2:].max(axis=1) >= 3 * 12.0
     page_wide = long & walls_module._even_strips(labels, paper, count, 12.0)[1]
     expected = np.isin(labels, np.flatnonzero(page_wide)).view(np.uint8)
-    hollow = walls_module._hollow_walls(walls_module._paper_parts(ink), 12.0, 9)
+    no_thick = np.zeros_like(ink)
+    hollow = walls_module._hollow_walls(walls_module._paper_parts(ink), 12.0, 9, no_thick, 12.0)
     assert np.array_equal(hollow, expected)
     assert expected[60, 100] == 1 and expected[80, 300] == 1 and expected[10:290, 5].all() == framed
 

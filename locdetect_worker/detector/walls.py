@@ -25,7 +25,9 @@ from locdetect_worker.detector._checks import check_mask
 from locdetect_worker.detector._components import fill_runs, label_boxes, label_runs
 from locdetect_worker.detector._lines import open_line
 
-HOLLOW_WIDTH = 1.5  # widest outline wall, in double-line pair gaps
+HOLLOW_WIDTH = 2.0  # widest outline wall, in double-line pair gaps
+OUTLINED_WIDTH = 1.5  # outline walls wider than this (pair gaps) have mostly thin lines beside
+THICK_BESIDE = 0.35  # the most of such a wall's edge that thick strokes may line
 EVEN = 0.45  # most a strip's width may vary (std / mean) to be a wall's inside
 LINES_ONLY = 0.1  # below this share of the ink in walls, every long line is a wall
 CHAMFER_STEP = 0.955  # OpenCV's 3x3 L2 distance: the cost of a straight step
@@ -62,7 +64,9 @@ def wall_mask(
     run = max(3, line_length)
     horizontal = _paired_lines(ink, run, pair_gap, thin_width)
     vertical = _paired_lines(np.ascontiguousarray(ink.T), run, pair_gap, thin_width).T
-    hollow = _hollow_walls(paper, HOLLOW_WIDTH * pair_gap, hatch_gap**2)
+    hollow = _hollow_walls(
+        paper, HOLLOW_WIDTH * pair_gap, hatch_gap**2, thick, OUTLINED_WIDTH * pair_gap
+    )
     walls = thick | horizontal | vertical | hollow
     if np.count_nonzero(walls) < LINES_ONLY * np.count_nonzero(ink):  # only thin single lines
         walls = ink
@@ -148,7 +152,9 @@ def _correlations(parts: _PaperParts, chosen: np.ndarray) -> np.ndarray:
     return cov / np.sqrt(np.maximum(var_x * var_y, 1e-9))
 
 
-def _hollow_walls(parts: _PaperParts, max_width: float, speck: int) -> np.ndarray:
+def _hollow_walls(
+    parts: _PaperParts, max_width: float, speck: int, thick: np.ndarray, outlined: float
+) -> np.ndarray:
     """The enclosed paper strips of an ink mask that are long, thin and evenly wide or blank.
 
     A wall drawn as an outline (two lines, capped at the ends) encloses a strip
@@ -158,10 +164,13 @@ def _hollow_walls(parts: _PaperParts, max_width: float, speck: int) -> np.ndarra
     different widths meet in one strip of uneven width, but it spans many
     times its width and nothing is drawn inside it, while a small closed room
     is compact and holds its name or fixtures (ink of more than ``speck`` px).
+    A strip wider than ``outlined`` px must be three times as long as wide and
+    lie between thin lines, hardly any of the ``thick`` mask beside it: the
+    paper between a solid wall and a dimension line drawn along it is as even.
     Filling such strips makes outline walls solid, at any angle.
     """
     count, _, paper, labels, runs, boxes = parts
-    long = boxes[:, 2:].max(axis=1) >= 3 * max_width
+    long = boxes[:, 2:].max(axis=1) >= 3 * outlined
     long[0] = False  # label 0 is the ink
     # Paper around a square of it lies at least (half the side + 1) straight chamfer steps from
     # the ink: its component is too wide, with no need to measure it. Sampling the squares on a
@@ -178,25 +187,32 @@ def _hollow_walls(parts: _PaperParts, max_width: float, speck: int) -> np.ndarra
     strip = np.zeros(count, bool)
     height, width = labels.shape
     for label in measured:
-        if page_wide and (even[label] or deepest[label] > max_width / 2):
-            strip[label] = even[label]
+        if page_wide and deepest[label] > max_width / 2:
             continue
         x, y, box_width, box_height = boxes[label]
         rows = slice(max(0, y - 1), min(height, y + box_height + 1))
         cols = slice(max(0, x - 1), min(width, x + box_width + 1))
         mine = (labels[rows, cols] == label).view(np.uint8)
         if page_wide:
-            depth = deepest[label]
+            depth, strip[label] = deepest[label], even[label]
         else:
             # the ink nearest its pixels borders it; other paper read as ink moves neither its
             # distances nor its ridge (a diagonal neighbour lies at the least depth anyway)
             depths, evens = _even_strips(mine, mine, 2, max_width)
             depth, strip[label] = depths[1], evens[1]
-            if strip[label] or depth > max_width / 2:
+        if depth > max_width / 2:
+            continue
+        if not strip[label]:
+            # uneven: walls of two widths meeting, if it spans far for its width, holding nothing
+            spans = np.hypot(box_width, box_height) >= NETWORK_SPAN * depth
+            strip[label] = spans and _blank(mine, speck)
+        if strip[label] and depth > outlined / 2:
+            if max(box_width, box_height) < 6 * depth:
+                strip[label] = False
                 continue
-        # uneven: walls of two widths meeting, if it spans far for its width and holds nothing
-        spans = np.hypot(box_width, box_height) >= NETWORK_SPAN * depth
-        strip[label] = spans and _blank(mine, speck)
+            beside = cv2.dilate(mine, np.ones((3, 3), np.uint8)) - mine
+            thick_beside = np.count_nonzero(beside & thick[rows, cols])
+            strip[label] = thick_beside <= THICK_BESIDE * np.count_nonzero(beside)
     return _paint_runs(np.zeros(labels.shape, np.uint8), runs, strip, 1)
 
 
