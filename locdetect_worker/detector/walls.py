@@ -96,7 +96,7 @@ def _hatch_cells(parts: _PaperParts, max_width: float, max_length: int, stroke: 
     """The paper between hatching strokes too far apart for the hatch closing: enclosed
     pieces of paper that are short, thin, slanted strips (between two strokes, capped by
     the wall's outlines, or a few such strips where a stroke breaks), in rows of at least
-    ``CELL_ROW`` that only ``stroke`` px wide lines part, set to 1.
+    ``CELL_ROW`` slanted the same way that only ``stroke`` px wide lines part, set to 1.
 
     A piece's mean width is about twice its area over its edge (its pixels beside ink).
     Rooms are wide; letters' counters, floor tiles, a basin's rim, a window's panes and the
@@ -110,23 +110,22 @@ def _hatch_cells(parts: _PaperParts, max_width: float, max_length: int, stroke: 
     edge_pixels = parts.labels[cv2.dilate(parts.ink, CROSS) & parts.paper != 0]
     edge = np.bincount(edge_pixels, minlength=parts.count)
     cell = small & (2 * area <= max_width * edge)
-    slant = _correlations(parts, cell)
+    slant = _slants(parts, cell)
+    chosen = cell & (np.abs(slant) >= CELL_SLANT)
+    if not chosen.any():
+        return np.zeros(parts.labels.shape, np.uint8)
+    cells = _paint_runs(np.zeros(parts.labels.shape, np.uint8), parts.runs, chosen, 1)
+    # a row of cells is one piece once the strokes between them are bridged
+    count, rows = cv2.connectedComponents(cv2.dilate(cells, np.ones((stroke + 2,) * 2, np.uint8)))
+    label, first = np.unique(found[chosen[found]], return_index=True)
+    # hatching runs one way: count the cells of each row slanted each way
+    row = 2 * rows.ravel()[starts[chosen[found]][first]] + (slant[label] > 0)
     kept = np.zeros(parts.count, bool)
-    for way in (slant >= CELL_SLANT, slant <= -CELL_SLANT):  # hatching runs one way
-        chosen = cell & way
-        if not chosen.any():
-            continue
-        cells = _paint_runs(np.zeros(parts.labels.shape, np.uint8), parts.runs, chosen, 1)
-        # a row of cells is one piece once its strokes are bridged
-        bridged = cv2.dilate(cells, np.ones((stroke + 2,) * 2, np.uint8))
-        count, rows = cv2.connectedComponents(bridged)
-        label, first = np.unique(found[chosen[found]], return_index=True)
-        row = rows.ravel()[starts[chosen[found]][first]]
-        kept[label] = np.bincount(row, minlength=count)[row] >= CELL_ROW
-    return _paint_runs(np.zeros(parts.labels.shape, np.uint8), parts.runs, kept, 1)
+    kept[label] = np.bincount(row, minlength=2 * count)[row] >= CELL_ROW
+    return _paint_runs(cells, parts.runs, chosen & ~kept, 0)
 
 
-def _correlations(parts: _PaperParts, chosen: np.ndarray) -> np.ndarray:
+def _slants(parts: _PaperParts, chosen: np.ndarray) -> np.ndarray:
     """The correlation of x and y over each ``chosen`` label's pixels (0 for the others),
     summed run by run."""
     starts, stops, found = parts.runs
