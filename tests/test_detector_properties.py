@@ -89,6 +89,18 @@ def test_most_rooms_of_clean_plans_are_found():
     assert found >= 0.7 * total  # 50 of 65 with detectors 2.0.0 and 2.1.0, 51 with 2.2.0
 
 
+@pytest.mark.parametrize(("wall", "share"), [("double", 0.8), ("hatched", 0.9)])
+def test_most_rooms_of_clean_double_line_and_hatched_plans_are_found(wall, share):
+    found = total = 0
+    for seed in range(6):
+        plan = generate_plan(seed, **{**CLEAN, "wall": wall})
+        score = detected_against(plan.image, plan.labels)
+        found, total = found + score.tp, total + plan.rooms
+    # of 65: double 44 and hatched 44 until outline walls of two widths, wider outline walls
+    # and sparse hatching were filled; 54 and 63 since
+    assert found >= share * total
+
+
 def test_every_room_of_a_plan_with_sparsely_hatched_walls_is_found():
     # outer walls ~18 px at the working size, hatch strokes ~6 px apart and broken in places:
     # too sparse for the hatch closing, too wide for a double line (0 rooms before the hatch
