@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 import pytest
@@ -85,6 +87,38 @@ def test_most_rooms_of_clean_plans_are_found():
         score = detected_against(plan.image, plan.labels)
         found, total = found + score.tp, total + plan.rooms
     assert found >= 0.7 * total  # 50 of 65 with detectors 2.0.0 and 2.1.0, 51 with 2.2.0
+
+
+@pytest.mark.parametrize(("wall", "share"), [("double", 0.8), ("hatched", 0.9)])
+def test_most_rooms_of_clean_double_line_and_hatched_plans_are_found(wall, share):
+    found = total = 0
+    for seed in range(6):
+        plan = generate_plan(seed, **{**CLEAN, "wall": wall})
+        score = detected_against(plan.image, plan.labels)
+        found, total = found + score.tp, total + plan.rooms
+    # of 65: double 44 and hatched 44 until outline walls of two widths, wider outline walls
+    # and sparse hatching were filled; 54 and 63 since
+    assert found >= share * total
+
+
+def test_every_room_of_a_plan_with_sparsely_hatched_walls_is_found():
+    # outer walls ~18 px at the working size, hatch strokes ~6 px apart and broken in places:
+    # too sparse for the hatch closing, too wide for a double line (0 rooms before the hatch
+    # cells were filled)
+    plan = generate_plan(8, size=2060, aspect=math.sqrt(2))
+    assert plan.style["wall"] == "hatched"
+    score = detected_against(plan.image, plan.labels)
+    assert score.tp == plan.rooms
+
+
+def test_every_room_of_a_plan_with_wide_outer_double_walls_is_found():
+    # outer walls drawn as two lines 24 px apart at the working size (1.7 pair gaps), inner ones
+    # 11 px: 0 of 7 rooms while both were read only as line pairs or even outline strips, 7 since
+    # (6 once open plans are parted at facing corners)
+    plan = generate_plan(5010)
+    assert plan.style["wall"] == "double"
+    score = detected_against(plan.image, plan.labels)
+    assert score.tp >= plan.rooms - 1
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])

@@ -484,6 +484,39 @@ def outline_walls_page(framed: bool) -> np.ndarray:
     return ink
 
 
+def outline_of(shape: np.ndarray) -> np.ndarray:
+    """The one-pixel outline of a 0/1 mask, as ink."""
+    return shape - cv2.erode(shape, np.ones((3, 3), np.uint8), borderValue=0)
+
+
+def test_wall_mask_fills_outline_walls_of_two_widths_that_meet_but_not_a_named_one():
+    shape = np.zeros((240, 360), np.uint8)
+    shape[20:40, 20:340] = 1  # an outer wall 18 px wide inside its outline
+    for x in (60, 140, 220):
+        shape[40:200, x : x + 5] = 1  # inner walls 3 px wide running into it
+    ink = outline_of(shape)
+    walls = wall_mask(ink, thin_width=1, line_length=200, hatch_gap=3, pair_gap=14)
+    assert walls[22:38, 30:330].all() and walls[60:190, 61:64].all()
+    named = ink.copy()
+    named[27:33, 200:204] = 1  # a name written inside: a small closed room, not a wall
+    walls = wall_mask(named, thin_width=1, line_length=200, hatch_gap=3, pair_gap=14)
+    assert not walls[22:38, 150:190].any()
+
+
+def test_wall_mask_fills_a_wide_outline_wall_but_not_the_paper_beside_a_solid_wall():
+    shape = np.zeros((200, 300), np.uint8)
+    shape[20:46, 20:280] = 1  # an outer wall 24 px wide inside its outline: 1.7 pair gaps
+    ink = outline_of(shape)
+    walls = wall_mask(ink, thin_width=1, line_length=100, hatch_gap=3, pair_gap=14)
+    assert walls[22:44, 30:270].all()
+    ink = np.zeros((200, 300), np.uint8)
+    ink[100:110, 20:280] = 1  # a solid wall
+    ink[134, 20:280] = 1  # a dimension line along it, 24 px off
+    ink[110:134, 20] = ink[110:134, 279] = 1  # and its end ticks
+    walls = wall_mask(ink, thin_width=1, line_length=100, hatch_gap=3, pair_gap=14)
+    assert walls[100:110, 30:270].all() and not walls[112:132, 30:270].any()
+
+
 def page_wide_ridge(paper: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(distance transform, ridge mask) of a whole page's paper."""
     half = cv2.distanceTransform(paper, cv2.DIST_L2, 3)
@@ -500,7 +533,9 @@ def test_hollow_walls_measured_in_boxes_and_pieces_equal_the_page_wide_reading(f
     long = boxes[:, 2:].max(axis=1) >= 3 * 12.0
     page_wide = long & walls_module._even_strips(labels[ridge], half[ridge], count, 12.0)
     expected = np.isin(labels, np.flatnonzero(page_wide)).view(np.uint8)
-    assert np.array_equal(walls_module._hollow_walls(ink, 12.0), expected)
+    no_thick = np.zeros_like(ink)
+    hollow = walls_module._hollow_walls(walls_module._paper_parts(ink), 12.0, 9, no_thick, 12.0)
+    assert np.array_equal(hollow, expected)
     assert expected[60, 100] == 1 and expected[80, 300] == 1 and expected[10:290, 5].all() == framed
 
 

@@ -1,6 +1,7 @@
 """Ink -> wall mask: keep thick strokes and long straight lines, drop thin clutter and text.
 
-Hatching is first closed into solid bands; an opening a little wider than
+Hatching is first closed into solid bands (sparse hatching by filling the
+rows of slanted strips of paper between its strokes); an opening a little wider than
 the commonest (thin-line) stroke then removes furniture, arcs, hatching
 leftovers and dimension text. Long straight horizontal and vertical lines
 that have a parallel partner close by, nearer than the paper on either
@@ -15,6 +16,8 @@ Components too short to be a wall (closed letters, symbols) are dropped.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import cv2
 import numpy as np
 
@@ -22,13 +25,21 @@ from locdetect_worker.detector._checks import check_mask
 from locdetect_worker.detector._components import fill_runs, label_boxes, label_runs
 from locdetect_worker.detector._lines import open_line
 
-HOLLOW_WIDTH = 1.5  # widest outline wall, in double-line pair gaps
+HOLLOW_WIDTH = 2.0  # widest outline wall, in double-line pair gaps
+OUTLINED_WIDTH = 1.5  # outline walls wider than this (pair gaps) have mostly thin lines beside
+THICK_BESIDE = 0.35  # the most of such a wall's edge that thick strokes may line
 EVEN = 0.45  # most a strip's width may vary (std / mean) to be a wall's inside
 LINES_ONLY = 0.1  # below this share of the ink in walls, every long line is a wall
 CHAMFER_STEP = 0.955  # OpenCV's 3x3 L2 distance: the cost of a straight step
 PIECE = 64  # px: sparse outline walls are measured on pieces of this many rows and column tiles
 SPARSE = 16  # a component whose box is this many times its pixels is measured in pieces
+CELL_WIDTH = 2.5  # widest paper between hatching strokes, in hatch gaps
+CELL_LENGTH = 3  # longest paper between hatching strokes, in pair gaps (wide walls' hatching)
+CELL_SLANT = 0.6  # least correlation of x and y over such paper's pixels (slanted strips)
+CELL_ROW = 5  # fewest such strips side by side in a hatched wall
+NETWORK_SPAN = 13  # least box diagonal of a blank strip of uneven width, in its greatest depths
 LONE_BAND = 4  # px beyond the thin width from which a straight band with no partner is a wall
+CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
 
 
 def wall_mask(
@@ -47,33 +58,121 @@ def wall_mask(
             f"need thin_width >= 1, line_length >= 3, hatch_gap >= 1; "
             f"got {thin_width}, {line_length}, {hatch_gap}"
         )
-    solid = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, _disc(hatch_gap))
+    paper = _paper_parts(ink)
+    cells = _hatch_cells(paper, CELL_WIDTH * hatch_gap, CELL_LENGTH * pair_gap, thin_width)
+    solid = cv2.morphologyEx(ink | cells, cv2.MORPH_CLOSE, _disc(hatch_gap))
     thick = cv2.morphologyEx(solid, cv2.MORPH_OPEN, _disc(thin_width + 2))
     run = max(3, line_length)
     horizontal = _paired_lines(ink, run, pair_gap, thin_width)
     # numpy's transpose, and OR-ing a transposed view, cost several times OpenCV's transpose
     vertical = cv2.transpose(_paired_lines(cv2.transpose(ink), run, pair_gap, thin_width))
-    hollow = _hollow_walls(ink, HOLLOW_WIDTH * pair_gap)
+    hollow = _hollow_walls(
+        paper, HOLLOW_WIDTH * pair_gap, hatch_gap**2, thick, OUTLINED_WIDTH * pair_gap
+    )
+
     walls = thick | horizontal | vertical | hollow
     if np.count_nonzero(walls) < LINES_ONLY * np.count_nonzero(ink):  # only thin single lines
         walls = ink
     return _drop_short(walls, line_length)
 
 
-def _hollow_walls(ink: np.ndarray, max_width: float) -> np.ndarray:
-    """The enclosed paper strips of an ink mask that are long, thin and evenly wide.
+class _PaperParts(NamedTuple):
+    """The 4-connected paper components of an ink mask: the ink, the paper, its labels
+    (0 = ink), their runs and boxes."""
+
+    count: int
+    ink: np.ndarray
+    paper: np.ndarray
+    labels: np.ndarray
+    runs: tuple[np.ndarray, np.ndarray, np.ndarray]
+    boxes: np.ndarray
+
+
+def _paper_parts(ink: np.ndarray) -> _PaperParts:
+    paper = 1 - ink
+    count, labels = cv2.connectedComponents(paper, connectivity=4)
+    runs = label_runs(labels)
+    return _PaperParts(count, ink, paper, labels, runs, label_boxes(labels, count, runs))
+
+
+def _hatch_cells(parts: _PaperParts, max_width: float, max_length: int, stroke: int) -> np.ndarray:
+    """The paper between hatching strokes too far apart for the hatch closing: enclosed
+    pieces of paper that are short, thin, slanted strips (between two strokes, capped by
+    the wall's outlines, or a few such strips where a stroke breaks), in rows of at least
+    ``CELL_ROW`` slanted the same way that only ``stroke`` px wide lines part, set to 1.
+
+    A piece's mean width is about twice its area over its edge (its pixels beside ink).
+    Rooms are wide; letters' counters, floor tiles, a basin's rim, a window's panes and the
+    wedges of a spiral stair are not slanted strips: their pixels' x and y do not go
+    together.
+    """
+    starts, stops, found = parts.runs
+    small = parts.boxes[:, 2:].max(axis=1) <= max_length
+    small[0] = False
+    area = np.bincount(found, stops - starts, parts.count)
+    edge_pixels = parts.labels[cv2.dilate(parts.ink, CROSS) & parts.paper != 0]
+    edge = np.bincount(edge_pixels, minlength=parts.count)
+    cell = small & (2 * area <= max_width * edge)
+    slant = _slants(parts, cell)
+    chosen = cell & (np.abs(slant) >= CELL_SLANT)
+    if not chosen.any():
+        return np.zeros(parts.labels.shape, np.uint8)
+    cells = _paint_runs(np.zeros(parts.labels.shape, np.uint8), parts.runs, chosen, 1)
+    # a row of cells is one piece once the strokes between them are bridged
+    count, rows = cv2.connectedComponents(cv2.dilate(cells, np.ones((stroke + 2,) * 2, np.uint8)))
+    label, first = np.unique(found[chosen[found]], return_index=True)
+    # hatching runs one way: count the cells of each row slanted each way
+    row = 2 * rows.ravel()[starts[chosen[found]][first]] + (slant[label] > 0)
+    kept = np.zeros(parts.count, bool)
+    kept[label] = np.bincount(row, minlength=2 * count)[row] >= CELL_ROW
+    return _paint_runs(cells, parts.runs, chosen & ~kept, 0)
+
+
+def _slants(parts: _PaperParts, chosen: np.ndarray) -> np.ndarray:
+    """The correlation of x and y over each ``chosen`` label's pixels (0 for the others),
+    summed run by run."""
+    starts, stops, found = parts.runs
+    picked = chosen[found]
+    label = found[picked]
+    row, first = np.divmod(starts[picked], parts.labels.shape[1])
+    # coordinates from the label's box corner keep the sums small
+    y = (row - parts.boxes[label, 1]).astype(np.float64)
+    a = (first - parts.boxes[label, 0]).astype(np.float64)
+    n = (stops[picked] - starts[picked]).astype(np.float64)
+    b = a + n - 1  # the run's last x
+
+    def total(values: np.ndarray) -> np.ndarray:
+        return np.bincount(label, values, parts.count)
+
+    sum_x = n * (a + b) / 2
+    sum_xx = (b * (b + 1) * (2 * b + 1) - (a - 1) * a * (2 * a - 1)) / 6
+    count = np.maximum(total(n), 1)
+    mean_x, mean_y = total(sum_x) / count, total(n * y) / count
+    var_x = total(sum_xx) / count - mean_x**2
+    var_y = total(n * y * y) / count - mean_y**2
+    cov = total(y * sum_x) / count - mean_x * mean_y
+    return cov / np.sqrt(np.maximum(var_x * var_y, 1e-9))
+
+
+def _hollow_walls(
+    parts: _PaperParts, max_width: float, speck: int, thick: np.ndarray, outlined: float
+) -> np.ndarray:
+    """The enclosed paper strips of an ink mask that are long, thin and evenly wide or blank.
 
     A wall drawn as an outline (two lines, capped at the ends) encloses a strip
     of paper as wide as the wall, the same width all along; rooms, furniture
     and letters enclose wider or stubbier holes, and a small room crowded with
-    symbols leaves paper of very uneven width. Filling such strips makes outline
-    walls solid, at any angle.
+    symbols leaves paper of very uneven width. Outer and inner walls of
+    different widths meet in one strip of uneven width, but it spans many
+    times its width and nothing is drawn inside it, while a small closed room
+    is compact and holds its name or fixtures (ink of more than ``speck`` px).
+    A strip wider than ``outlined`` px must be three times as long as wide and
+    lie between thin lines, hardly any of the ``thick`` mask beside it: the
+    paper between a solid wall and a dimension line drawn along it is as even.
+    Filling such strips makes outline walls solid, at any angle.
     """
-    paper = 1 - ink
-    count, labels = cv2.connectedComponents(paper, connectivity=4)
-    runs = label_runs(labels)
-    boxes = label_boxes(labels, count, runs)
-    long = boxes[:, 2:].max(axis=1) >= 3 * max_width
+    count, _, paper, labels, runs, boxes = parts
+    long = boxes[:, 2:].max(axis=1) >= 3 * outlined
     long[0] = False  # label 0 is the ink
     # Paper around a square of it lies at least (half the side + 1) straight chamfer steps from
     # the ink: its component is too wide, with no need to measure it. Sampling the squares on a
@@ -93,7 +192,35 @@ def _hollow_walls(ink: np.ndarray, max_width: float) -> np.ndarray:
     boxed, boxed_depth = _ridges_in_boxes(labels, boxes, measured & ~sparse)
     on_ridge, depth = np.concatenate([near, boxed]), np.concatenate([near_depth, boxed_depth])
     strip = measured & ~deeper & _even_strips(on_ridge, depth, count, max_width)
-    return _paint_runs(np.zeros(ink.shape, np.uint8), runs, strip, 1)
+    deepest = np.zeros(count)
+    np.maximum.at(deepest, on_ridge, depth)
+    narrow = measured & ~deeper & (deepest <= max_width / 2)
+    height, width = labels.shape
+    for label in np.flatnonzero(narrow & (~strip | (deepest > outlined / 2))):
+        x, y, box_width, box_height = boxes[label]
+        rows = slice(max(0, y - 1), min(height, y + box_height + 1))
+        cols = slice(max(0, x - 1), min(width, x + box_width + 1))
+        mine = (labels[rows, cols] == label).view(np.uint8)
+        if not strip[label]:
+            # uneven: walls of two widths meeting, if it spans far for its width, holding nothing
+            spans = np.hypot(box_width, box_height) >= NETWORK_SPAN * deepest[label]
+            strip[label] = spans and _blank(mine, speck)
+        if strip[label] and deepest[label] > outlined / 2:
+            if max(box_width, box_height) < 6 * deepest[label]:
+                strip[label] = False
+                continue
+            beside = cv2.dilate(mine, np.ones((3, 3), np.uint8)) - mine
+            thick_beside = np.count_nonzero(beside & thick[rows, cols])
+            strip[label] = thick_beside <= THICK_BESIDE * np.count_nonzero(beside)
+    return _paint_runs(np.zeros(labels.shape, np.uint8), runs, strip, 1)
+
+
+def _blank(mine: np.ndarray, speck: int) -> bool:
+    """Whether a 0/1 mask's component encloses nothing larger than ``speck`` px."""
+    around = cv2.copyMakeBorder(1 - mine, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=1)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(around, connectivity=8)
+    # label 0 is the component, label 1 what lies around it (the border is all theirs)
+    return bool((stats[2:, cv2.CC_STAT_AREA] <= speck).all())
 
 
 def _ridges_in_boxes(
