@@ -35,8 +35,9 @@ def grow_seeds(seeds: np.ndarray, free: np.ndarray) -> np.ndarray:
     np.copyto(markers[inner], seeds, where=(seeds > 0) & (free > 0))
     void = int(seeds.max()) + 1
     markers[_reached(padded, markers) == 1] = void
-    relief = cv2.cvtColor(cv2.compare(padded, 0, cv2.CMP_EQ), cv2.COLOR_GRAY2BGR)  # walls white
-    del padded
+    walls_white = cv2.threshold(padded, 0, 255, cv2.THRESH_BINARY_INV)[1]
+    relief = cv2.cvtColor(walls_white, cv2.COLOR_GRAY2BGR)
+    del padded, walls_white
     cv2.watershed(relief, markers)
     del relief
     regions = np.ascontiguousarray(markers[inner])

@@ -80,7 +80,7 @@ class _PaperParts(NamedTuple):
     """The 4-connected paper components of an ink mask: the ink, the paper, its labels
     (0 = ink), their runs and boxes."""
 
-    count: int
+    label_count: int
     ink: np.ndarray
     paper: np.ndarray
     labels: np.ndarray
@@ -109,9 +109,9 @@ def _hatch_cells(parts: _PaperParts, max_width: float, max_length: int, stroke: 
     starts, stops, found = parts.runs
     small = parts.boxes[:, 2:].max(axis=1) <= max_length
     small[0] = False
-    area = np.bincount(found, stops - starts, parts.count)
+    area = np.bincount(found, stops - starts, parts.label_count)
     edge_pixels = parts.labels[cv2.dilate(parts.ink, CROSS) & parts.paper != 0]
-    edge = np.bincount(edge_pixels, minlength=parts.count)
+    edge = np.bincount(edge_pixels, minlength=parts.label_count)
     cell = small & (2 * area <= max_width * edge)
     slant = _slants(parts, cell)
     chosen = cell & (np.abs(slant) >= CELL_SLANT)
@@ -123,7 +123,7 @@ def _hatch_cells(parts: _PaperParts, max_width: float, max_length: int, stroke: 
     label, first = np.unique(found[chosen[found]], return_index=True)
     # hatching runs one way: count the cells of each row slanted each way
     row = 2 * rows.ravel()[starts[chosen[found]][first]] + (slant[label] > 0)
-    kept = np.zeros(parts.count, bool)
+    kept = np.zeros(parts.label_count, bool)
     kept[label] = np.bincount(row, minlength=2 * count)[row] >= CELL_ROW
     return _paint_runs(cells, parts.runs, chosen & ~kept, 0)
 
@@ -142,7 +142,7 @@ def _slants(parts: _PaperParts, chosen: np.ndarray) -> np.ndarray:
     b = a + n - 1  # the run's last x
 
     def total(values: np.ndarray) -> np.ndarray:
-        return np.bincount(label, values, parts.count)
+        return np.bincount(label, values, parts.label_count)
 
     sum_x = n * (a + b) / 2
     sum_xx = (b * (b + 1) * (2 * b + 1) - (a - 1) * a * (2 * a - 1)) / 6
