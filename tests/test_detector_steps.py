@@ -336,9 +336,45 @@ def test_select_drops_the_region_reaching_the_edge_and_keeps_the_room():
     regions[6:32, 6:32] = 1  # the room inside; 2 is the outside
     inside = np.zeros_like(walls)
     inside[4:34, 4:34] = 1
-    labels, confidence = select_rooms(regions, walls, inside, min_area=20, min_width=3)
+    labels, confidence = select_rooms(regions, walls, inside, walls, min_area=20, min_width=3)
     assert labels.max() == 1 and (labels == 1).sum() == 26 * 26
     assert confidence.shape == (1,) and 0.5 < confidence[0] <= 1.0
+
+
+def two_spaces_with_strokes(strokes: list[tuple[int, int, int, int]]) -> tuple[np.ndarray, ...]:
+    """(regions, walls, inside, ink): two 60 x 90 px spaces side by side (labels 1 and 2); thin
+    ``strokes`` (x0, y0, x1, y1) drawn in the left one with a label breaking them mid-way."""
+    walls = np.zeros((80, 200), np.uint8)
+    walls[5:75, 5:105] = box_walls(70, 100, 5)
+    walls[5:75, 100:195] = box_walls(70, 95, 5)
+    regions = np.zeros(walls.shape, np.int32)
+    regions[10:70, 10:100], regions[10:70, 105:190] = 1, 2
+    ink = walls.copy()
+    for x0, y0, x1, y1 in strokes:
+        cv2.line(ink, (x0, y0), (x1, y1), 1, 1)
+    ink[37:43, 52:58] = 0  # a label or dimension written over the strokes
+    return regions, walls, np.ones_like(walls), ink
+
+
+def test_select_drops_a_space_crossed_out_by_an_x_and_keeps_its_neighbour():
+    regions, walls, inside, ink = two_spaces_with_strokes([(10, 10, 99, 69), (10, 69, 99, 10)])
+    labels, _ = select_rooms(regions, walls, inside, ink, min_area=20, min_width=3)
+    assert labels.max() == 1 and (labels[10:70, 105:190] == 1).all() and not labels[:, :100].any()
+
+
+@pytest.mark.parametrize(
+    "strokes",
+    [
+        [],
+        [(10, 10, 99, 69)],  # one diagonal: a ramp or a pipe
+        [(10, 10, 99, 69), (10, 69, 40, 49)],  # two strokes not crossing as an X
+        [(30, 30, 60, 50), (30, 50, 60, 30)],  # a small X (a fixture) that reaches no wall
+    ],
+)
+def test_select_keeps_a_space_whose_strokes_are_no_crossing_out(strokes):
+    regions, walls, inside, ink = two_spaces_with_strokes(strokes)
+    labels, _ = select_rooms(regions, walls, inside, ink, min_area=20, min_width=3)
+    assert labels.max() == 2
 
 
 def test_label_polygons_give_rectangles_in_pixel_coordinates():
