@@ -7,11 +7,11 @@ estimate the thin-line width; keep walls; drop the sheet frame; bridge door
 gaps, doorways whose swing arc is drawn and openings between wall ends in
 line; seed rooms where the free space's distance hills stand out (rooms part
 at their doors); flood the seeds back over the free space; drop the outside,
-slivers, scraps and spaces crossed out as voids; cut rooms at the building's
-envelope (a door swinging out closes a pocket of the outside onto its room);
-simplify outlines; map them back to source pixels. Lengths are fractions of
-the working page's long side, so the same drawing gives the same rooms at any
-resolution.
+slivers, scraps, empty shafts and spaces crossed out as voids; cut rooms at
+the building's envelope (a door swinging out closes a pocket of the outside
+onto its room); simplify outlines; map them back to source pixels. Lengths are
+fractions of the working page's long side, so the same drawing gives the same
+rooms at any resolution.
 """
 
 from __future__ import annotations
@@ -115,6 +115,9 @@ def _rooms(walls: np.ndarray, ink: np.ndarray, side: int) -> tuple[np.ndarray, n
     regions = grow_seeds(seeds, free)
     del seeds, free  # before the footprint's and selection's temporaries
     inside = building_footprint(walls, opening=max(3, side // 10))
-    labels, confidences = select_rooms(regions, walls, inside, ink, min_area, min_width=side / 60)
+    shaft_area = int(0.006 * walls.shape[0] * walls.shape[1])  # a few times the smallest room
+    labels, confidences = select_rooms(
+        regions, walls, inside, ink, min_area, min_width=side / 60, shaft_area=shaft_area
+    )
     labels *= inside  # a room that leaked out through its entrance ends at the envelope
     return labels, confidences

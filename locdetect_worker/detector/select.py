@@ -5,8 +5,9 @@ the sheet's edge, it is not a thin sliver (a gap inside a double-line wall)
 and it fills a fair share of its rotated bounding box. A space crossed out by
 a drawn X (two diagonals from wall to wall, crossing half-way) is a void by
 drafting convention (a shaft, a stair or lift well, a space open to the floor
-below), not a room. The confidence grows with how enclosed and how compact a
-room is.
+below), not a room. So is a small space with nothing drawn or written in it
+(no name, no area, no fixture, no door leaf): a shaft or a duct. The confidence
+grows with how enclosed and how compact a room is.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from locdetect_worker.detector._components import label_boxes
 # stroke (labels and dimensions sit on it), how far short of the outline a stroke may stop
 X_STROKE, X_BREAK, X_REACH = 0.4, 0.1, 0.1
 X_MIDDLE = 0.2  # strokes cross this near their middles (share of their lengths)
+X_CENTRE = 0.2  # and this near the space's centre of mass (share of the diagonal)
 X_SKEW = 12.0  # degrees: at most this unlike mirror images (a rectangle's diagonals are)
+EMPTY = 0.003  # most ink, as a share of its area, that a space with nothing in it shows (specks)
 
 
 def select_rooms(
@@ -32,6 +35,7 @@ def select_rooms(
     ink: np.ndarray,
     min_area: int,
     min_width: float,
+    shaft_area: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Kept room labels and their confidences.
 
@@ -39,7 +43,8 @@ def select_rooms(
     ``inside`` (H, W) ``uint8`` building footprint: a room lies mostly inside;
     ``ink`` (H, W) ``uint8``, all strokes (an X drawn across a space is thin).
     Returns ((H, W) ``int32`` labels renumbered 1..n, (n,) ``float64`` in 0..1).
-    Rooms smaller than ``min_area`` px or thinner than ``min_width`` px go.
+    Rooms smaller than ``min_area`` px or thinner than ``min_width`` px go, and so do empty
+    spaces smaller than ``shaft_area`` px.
     """
     check_mask(walls, "walls")
     check_mask(inside, "inside")
@@ -70,6 +75,8 @@ def select_rooms(
         area = cv2.countNonZero(mask)
         if area < min_area or cv2.countNonZero(cv2.bitwise_and(inside[box], mask)) < 0.6 * area:
             continue
+        if area < shaft_area and cv2.countNonZero(cv2.bitwise_and(ink[box], mask)) <= EMPTY * area:
+            continue  # a shaft or a duct
         score = _room_score(mask, walls[box], area, min_width)
         if score > 0 and not _crossed_out(mask, ink[box]):
             confidences.append(score)
@@ -104,6 +111,7 @@ def _crossed_out(mask: np.ndarray, ink: np.ndarray) -> bool:
     """
     ys, xs = np.nonzero(mask)
     diagonal = float(np.hypot(np.ptp(ys) + 1, np.ptp(xs) + 1))
+    centre = np.array([xs.mean(), ys.mean()])
     strokes = cv2.bitwise_and(ink, cv2.dilate(mask, np.ones((5, 5), np.uint8)))
     found = cv2.HoughLinesP(
         strokes,
@@ -130,8 +138,10 @@ def _crossed_out(mask: np.ndarray, ink: np.ndarray) -> bool:
             between = other - start
             at = (between[0] * other_along[1] - between[1] * other_along[0]) / cross
             other_at = (between[0] * along[1] - between[1] * along[0]) / cross
+            off_centre = float(np.hypot(*(start + at * along - centre)))
             if abs(at - 0.5) < X_MIDDLE and abs(other_at - 0.5) < X_MIDDLE:
-                return True
+                if off_centre < X_CENTRE * diagonal:  # not a cupboard's X at one side
+                    return True
     return False
 
 
