@@ -337,7 +337,9 @@ def test_select_drops_the_region_reaching_the_edge_and_keeps_the_room():
     regions[6:32, 6:32] = 1  # the room inside; 2 is the outside
     inside = np.zeros_like(walls)
     inside[4:34, 4:34] = 1
-    labels, confidence = select_rooms(regions, walls, inside, min_area=20, min_width=3)
+    labels, confidence = select_rooms(
+        regions, walls, inside, walls, min_area=20, min_width=3, shaft_area=0
+    )
     assert labels.max() == 1 and (labels == 1).sum() == 26 * 26
     assert confidence.shape == (1,) and 0.5 < confidence[0] <= 1.0
 
@@ -362,6 +364,52 @@ def test_part_at_corners_parts_an_open_plan_between_facing_corners_only():
     ell[10:35, 60:110] = 1  # an L: its one inner corner faces a plain wall
     assert part_at_corners(ell, 500, 1.0, 2.0, 1.0).tolist() == [1]
     assert set(np.unique(ell)) == {0, 1}
+
+
+def two_spaces_with_strokes(strokes: list[tuple[int, int, int, int]]) -> tuple[np.ndarray, ...]:
+    """(regions, walls, inside, ink): two 60 x 90 px spaces side by side (labels 1 and 2); thin
+    ``strokes`` (x0, y0, x1, y1) drawn in the left one with a label breaking them mid-way."""
+    walls = np.zeros((80, 200), np.uint8)
+    walls[5:75, 5:105] = box_walls(70, 100, 5)
+    walls[5:75, 100:195] = box_walls(70, 95, 5)
+    regions = np.zeros(walls.shape, np.int32)
+    regions[10:70, 10:100], regions[10:70, 105:190] = 1, 2
+    ink = walls.copy()
+    for x0, y0, x1, y1 in strokes:
+        cv2.line(ink, (x0, y0), (x1, y1), 1, 1)
+    ink[37:43, 52:58] = 0  # a label or dimension written over the strokes
+    return regions, walls, np.ones_like(walls), ink
+
+
+def test_select_drops_a_space_crossed_out_by_an_x_and_keeps_its_neighbour():
+    regions, walls, inside, ink = two_spaces_with_strokes([(10, 10, 99, 69), (10, 69, 99, 10)])
+    labels, _ = select_rooms(regions, walls, inside, ink, min_area=20, min_width=3, shaft_area=0)
+    assert labels.max() == 1 and (labels[10:70, 105:190] == 1).all() and not labels[:, :100].any()
+
+
+@pytest.mark.parametrize(
+    "strokes",
+    [
+        [],
+        [(10, 10, 99, 69)],  # one diagonal: a ramp or a pipe
+        [(10, 10, 99, 69), (10, 69, 40, 49)],  # two strokes not crossing as an X
+        [(30, 30, 60, 50), (30, 50, 60, 30)],  # a small X (a fixture) that reaches no wall
+        [(80, 10, 80, 69), (80, 10, 99, 69), (80, 69, 99, 10)],  # a cupboard's X at one side
+    ],
+)
+def test_select_keeps_a_space_whose_strokes_are_no_crossing_out(strokes):
+    regions, walls, inside, ink = two_spaces_with_strokes(strokes)
+    labels, _ = select_rooms(regions, walls, inside, ink, min_area=20, min_width=3, shaft_area=0)
+    assert labels.max() == 2
+
+
+def test_select_drops_a_small_space_with_nothing_in_it_as_a_shaft():
+    regions, walls, inside, ink = two_spaces_with_strokes([])  # 90 x 60 and 85 x 60 px
+    ink[38:42, 130:160] = 1  # the right space's name
+    labels, _ = select_rooms(regions, walls, inside, ink, min_area=20, min_width=3, shaft_area=6000)
+    assert labels.max() == 1 and (labels[10:70, 105:190] == 1).all()
+    labels, _ = select_rooms(regions, walls, inside, ink, min_area=20, min_width=3, shaft_area=5000)
+    assert labels.max() == 2  # empty, but larger than a shaft
 
 
 def test_label_polygons_give_rectangles_in_pixel_coordinates():

@@ -7,11 +7,12 @@ estimate the thin-line width; keep walls; drop the sheet frame; bridge door
 gaps, doorways whose swing arc is drawn and openings between wall ends in
 line; seed rooms where the free space's distance hills stand out (rooms part
 at their doors); flood the seeds back over the free space; drop the outside,
-slivers and scraps; cut rooms at the building's envelope (a door swinging out
-closes a pocket of the outside onto its room); part open plans between wall
-corners that face each other across them; simplify outlines; map them
-back to source pixels. Lengths are fractions of the working page's long side, so the same drawing
-gives the same rooms at any resolution.
+slivers, scraps, empty shafts and spaces crossed out as voids; cut rooms at
+the building's envelope (a door swinging out closes a pocket of the outside
+onto its room); part open plans between wall corners that face each other
+across them; simplify outlines; map them back to source pixels. Lengths are
+fractions of the working page's long side, so the same drawing gives the same
+rooms at any resolution.
 """
 
 from __future__ import annotations
@@ -46,8 +47,8 @@ def detect_rooms(image: np.ndarray) -> list[DetectedRoom]:
     # Each phase is a function of its own, so its page-sized temporaries are freed when it
     # returns: a lower peak keeps the allocator from handing fresh pages (page faults) to
     # every run.
-    walls, side, back, scale = _closed_walls(image)
-    labels, confidences = _rooms(walls, side)
+    walls, ink, side, back, scale = _closed_walls(image)
+    labels, confidences = _rooms(walls, ink, side)
     polygons = label_polygons(labels, tolerance=max(1.0, side / 800))
     height, width = image.shape[:2]
     rooms = []
@@ -62,10 +63,10 @@ def detect_rooms(image: np.ndarray) -> list[DetectedRoom]:
     return rooms
 
 
-def _closed_walls(image: np.ndarray) -> tuple[np.ndarray, int, np.ndarray, float]:
-    """(walls with door gaps, doorways and openings closed, on the upright working page; the
-    long side of the working page before it was turned, which sets every length; (2, 3) map
-    from the upright page to the working one; shrink scale)."""
+def _closed_walls(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, np.ndarray, float]:
+    """(walls with door gaps, doorways and openings closed, on the upright working page; its
+    ink; the long side of the working page before it was turned, which sets every length;
+    (2, 3) map from the upright page to the working one; shrink scale)."""
     ink, unknown, side, back, scale = _upright_ink(image)
     thin = thin_line_width(stroke_width_histogram(ink))
     walls = wall_mask(
@@ -85,7 +86,7 @@ def _closed_walls(image: np.ndarray) -> tuple[np.ndarray, int, np.ndarray, float
     ends = wall_ends(sealed, min_run, thickest=door // 3)
     doors = door_bridges(sealed, ink, ends, min_gap=max(3, side // 60), max_gap=door)
     walls = sealed | doors | facing_bridges(sealed, ends, max_gap=door, min_length=side // 60)
-    return walls, side, back, scale
+    return walls, ink, side, back, scale
 
 
 def _upright_ink(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, np.ndarray, float]:
@@ -106,8 +107,9 @@ def _upright_ink(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, np.nda
     return ink, unknown, side, back, scale
 
 
-def _rooms(walls: np.ndarray, side: int) -> tuple[np.ndarray, np.ndarray]:
-    """(room labels, confidences) of the closed walls; ``side`` as :func:`_closed_walls` has it."""
+def _rooms(walls: np.ndarray, ink: np.ndarray, side: int) -> tuple[np.ndarray, np.ndarray]:
+    """(room labels, confidences) of the closed walls; ``ink``, ``side`` as :func:`_closed_walls`
+    has them."""
     free = 1 - walls
     min_area = max(16, int(0.002 * walls.shape[0] * walls.shape[1]))
     radii = [float(r) for r in np.unique(np.geomspace(1, side / 8, 16).round())[::-1]] + [0.0]
@@ -115,7 +117,10 @@ def _rooms(walls: np.ndarray, side: int) -> tuple[np.ndarray, np.ndarray]:
     regions = grow_seeds(seeds, free)
     del seeds, free  # before the footprint's and selection's temporaries
     inside = building_footprint(walls, opening=max(3, side // 10))
-    labels, confidences = select_rooms(regions, walls, inside, min_area, min_width=side / 60)
+    shaft_area = int(0.006 * walls.shape[0] * walls.shape[1])  # a few times the smallest room
+    labels, confidences = select_rooms(
+        regions, walls, inside, ink, min_area, min_width=side / 60, shaft_area=shaft_area
+    )
     labels *= inside  # a room that leaked out through its entrance ends at the envelope
     parted = part_at_corners(
         labels, min_part=4 * min_area, tolerance=side / 300, offset=side / 100, most_ratio=1.0

@@ -2,8 +2,12 @@
 
 A room is enclosed: most of its outline runs along walls, it does not reach
 the sheet's edge, it is not a thin sliver (a gap inside a double-line wall)
-and it fills a fair share of its rotated bounding box. The confidence grows
-with how enclosed and how compact a room is.
+and it fills a fair share of its rotated bounding box. A space crossed out by
+a drawn X (two diagonals from wall to wall, crossing half-way) is a void by
+drafting convention (a shaft, a stair or lift well, a space open to the floor
+below), not a room. So is a small space with nothing drawn or written in it
+(no name, no area, no fixture, no door leaf): a shaft or a duct. The confidence
+grows with how enclosed and how compact a room is.
 """
 
 from __future__ import annotations
@@ -14,19 +18,37 @@ import numpy as np
 from locdetect_worker.detector._checks import check_mask
 from locdetect_worker.detector._components import label_boxes
 
+# A crossing-out X, as shares of the diagonal of the space's box: the shortest stroke
+# (spaces are rarely rectangles, the X spans the main part), the longest break in a
+# stroke (labels and dimensions sit on it), how far short of the outline a stroke may stop
+X_STROKE, X_BREAK, X_REACH = 0.4, 0.1, 0.1
+X_MIDDLE = 0.2  # strokes cross this near their middles (share of their lengths)
+X_CENTRE = 0.2  # and this near the space's centre of mass (share of the diagonal)
+X_SKEW = 12.0  # degrees: at most this unlike mirror images (a rectangle's diagonals are)
+EMPTY = 0.003  # most ink, as a share of its area, that a space with nothing in it shows (specks)
+
 
 def select_rooms(
-    regions: np.ndarray, walls: np.ndarray, inside: np.ndarray, min_area: int, min_width: float
+    regions: np.ndarray,
+    walls: np.ndarray,
+    inside: np.ndarray,
+    ink: np.ndarray,
+    min_area: int,
+    min_width: float,
+    shaft_area: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Kept room labels and their confidences.
 
     ``regions`` (H, W) ``int32`` labels (0 = none), ``walls`` (H, W) ``uint8``,
-    ``inside`` (H, W) ``uint8`` building footprint: a room lies mostly inside.
+    ``inside`` (H, W) ``uint8`` building footprint: a room lies mostly inside;
+    ``ink`` (H, W) ``uint8``, all strokes (an X drawn across a space is thin).
     Returns ((H, W) ``int32`` labels renumbered 1..n, (n,) ``float64`` in 0..1).
-    Rooms smaller than ``min_area`` px or thinner than ``min_width`` px go.
+    Rooms smaller than ``min_area`` px or thinner than ``min_width`` px go, and so do empty
+    spaces smaller than ``shaft_area`` px.
     """
     check_mask(walls, "walls")
     check_mask(inside, "inside")
+    check_mask(ink, "ink")
     if regions.shape != walls.shape or regions.dtype != np.int32:
         raise ValueError(
             f"regions must be int32 {walls.shape}, got {regions.dtype} {regions.shape}"
@@ -53,8 +75,10 @@ def select_rooms(
         area = cv2.countNonZero(mask)
         if area < min_area or cv2.countNonZero(cv2.bitwise_and(inside[box], mask)) < 0.6 * area:
             continue
+        if area < shaft_area and cv2.countNonZero(cv2.bitwise_and(ink[box], mask)) <= EMPTY * area:
+            continue  # a shaft or a duct
         score = _room_score(mask, walls[box], area, min_width)
-        if score > 0:
+        if score > 0 and not _crossed_out(mask, ink[box]):
             confidences.append(score)
             kept[box][here] = len(confidences)
     return kept, np.array(confidences, np.float64)
@@ -79,3 +103,56 @@ def _room_score(mask: np.ndarray, walls: np.ndarray, area: float, min_width: flo
     solidity = area / max(1.0, cv2.contourArea(cv2.convexHull(contour)))
     boxed = area / max(1.0, w * h)  # 1 for a rectangle, whatever its angle
     return float(np.clip(enclosed * (0.2 + 0.4 * solidity + 0.4 * boxed), 0.0, 1.0))
+
+
+def _crossed_out(mask: np.ndarray, ink: np.ndarray) -> bool:
+    """Whether two diagonal strokes cross the space (``mask``, 0/1 ``uint8`` crop; ``ink`` the
+    same crop) as an X: mirror-image slopes, crossing near both middles, each from wall to wall.
+    """
+    ys, xs = np.nonzero(mask)
+    diagonal = float(np.hypot(np.ptp(ys) + 1, np.ptp(xs) + 1))
+    centre = np.array([xs.mean(), ys.mean()])
+    strokes = cv2.bitwise_and(ink, cv2.dilate(mask, np.ones((5, 5), np.uint8)))
+    found = cv2.HoughLinesP(
+        strokes,
+        1,
+        np.pi / 180,
+        threshold=int(X_STROKE * diagonal / 2),
+        minLineLength=X_STROKE * diagonal,
+        maxLineGap=max(3, int(X_BREAK * diagonal)),
+    )
+    if found is None:
+        return False
+    rising, falling = [], []
+    for segment in found.reshape(-1, 4).astype(np.float64):
+        start, end = segment[:2], segment[2:]
+        angle = np.degrees(np.arctan2(end[1] - start[1], end[0] - start[0])) % 180
+        if 15 < angle < 75 or 105 < angle < 165:  # diagonal: 15 degrees or more off the axes
+            if _ends_at_walls(mask, start, end, X_REACH * diagonal):
+                (rising if angle < 90 else falling).append((start, end - start, angle))
+    for start, along, angle in rising:
+        for other, other_along, other_angle in falling:
+            if abs(angle - (180 - other_angle)) > X_SKEW:
+                continue
+            cross = along[0] * other_along[1] - along[1] * other_along[0]
+            between = other - start
+            at = (between[0] * other_along[1] - between[1] * other_along[0]) / cross
+            other_at = (between[0] * along[1] - between[1] * along[0]) / cross
+            off_centre = float(np.hypot(*(start + at * along - centre)))
+            if abs(at - 0.5) < X_MIDDLE and abs(other_at - 0.5) < X_MIDDLE:
+                if off_centre < X_CENTRE * diagonal:  # not a cupboard's X at one side
+                    return True
+    return False
+
+
+def _ends_at_walls(mask: np.ndarray, start: np.ndarray, end: np.ndarray, reach: float) -> bool:
+    """Whether the stroke start..end, carried on ``reach`` px past each end, leaves the space."""
+    height, width = mask.shape
+    unit = (end - start) / max(1e-9, float(np.hypot(*(end - start))))
+    steps = np.arange(int(reach) + 1)[:, None] * unit
+    for points in (start - steps, end + steps):
+        x, y = np.rint(points).astype(np.int64).T
+        outside = (x < 0) | (y < 0) | (x >= width) | (y >= height)
+        if not outside.any() and mask[y, x].all():
+            return False
+    return True
