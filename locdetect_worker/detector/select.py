@@ -123,7 +123,8 @@ def _crossed_out(mask: np.ndarray, ink: np.ndarray) -> bool:
     )
     if found is None:
         return False
-    rising, falling = [], []
+    rising: list[tuple[np.ndarray, np.ndarray, float]] = []
+    falling: list[tuple[np.ndarray, np.ndarray, float]] = []
     for segment in found.reshape(-1, 4).astype(np.float64):
         start, end = segment[:2], segment[2:]
         angle = np.degrees(np.arctan2(end[1] - start[1], end[0] - start[0])) % 180
