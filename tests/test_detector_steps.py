@@ -14,6 +14,7 @@ from locdetect_worker.detector._lines import (
     close_box,
     close_line,
     dilate_box,
+    dilate_line,
     erode_box,
     open_line,
 )
@@ -155,9 +156,25 @@ def test_close_door_gaps_bridges_a_gap_in_a_wall_but_not_a_corridor():
     walls[5:8, 33:60] = 1  # an 8 px door gap in a horizontal wall
     walls[12:30, 20:23] = 1
     walls[12:30, 30:33] = 1  # two vertical walls 7 px apart: a corridor
-    closed = close_door_gaps(walls, gap=10, min_run=4)
+    closed = close_door_gaps(walls, gap=10, min_run=4, min_flank=12)
     assert closed[5:8, 25:33].all()
     assert not closed[12:30, 23:30].any()
+
+
+def test_close_door_gaps_bridges_only_where_a_long_wall_runs_on():
+    walls = np.zeros((60, 80), np.uint8)
+    walls[5:7, 10:16] = 1
+    walls[5:7, 22:28] = 1  # two short strokes in line: lettering, not a wall
+    walls[20:23, 0:40] = 1
+    walls[20:23, 46:52] = 1  # a door between a long wall and a short stub
+    walls[50:56, 0:80] = 1  # a thick wall, and above it a short upright stroke of a fixture
+    walls[36:44, 60:62] = 1
+    closed = close_door_gaps(walls, gap=10, min_run=4, min_flank=20)
+    assert closed[20:23, 40:46].all()
+    assert not closed[5:7, 17:22].any()  # the ends of runs may grow a px (OpenCV's anchor)
+    assert not closed[45:50, 60:62].any()
+    loose = close_door_gaps(walls, gap=10, min_run=4, min_flank=4)  # what every run used to do
+    assert loose[5:7, 16:22].all() and loose[44:50, 60:62].all()
 
 
 def doorway(width: int = 40) -> np.ndarray:
@@ -653,6 +670,7 @@ def test_line_morphology_equals_opencv_on_random_masks_of_any_length(length):
             closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, kernel)
             assert np.array_equal(open_line(mask, length, axis), opened)
             assert np.array_equal(close_line(mask, length, axis), closed)
+            assert np.array_equal(dilate_line(mask, length, axis), cv2.dilate(mask, kernel))
         square = np.ones((length, length), np.uint8)
         assert np.array_equal(erode_box(mask, length), cv2.erode(mask, square))
         assert np.array_equal(dilate_box(mask, length), cv2.dilate(mask, square))

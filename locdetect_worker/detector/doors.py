@@ -12,20 +12,27 @@ import cv2
 import numpy as np
 
 from locdetect_worker.detector._checks import check_mask
-from locdetect_worker.detector._lines import close_line
+from locdetect_worker.detector._lines import close_line, dilate_line, open_line
 
 
-def close_door_gaps(walls: np.ndarray, gap: int, min_run: int) -> np.ndarray:
+def close_door_gaps(walls: np.ndarray, gap: int, min_run: int, min_flank: int) -> np.ndarray:
     """(H, W) ``uint8`` walls with collinear gaps of up to ``gap`` px bridged.
 
     ``walls`` is (H, W) ``uint8`` (1 = wall); only straight wall runs at least
-    ``min_run`` px long take part, so text and stubs do not sprout bridges.
+    ``min_run`` px long take part, so text and stubs do not sprout bridges, and
+    a bridge must lie within ``gap`` px of a run at least ``min_flank`` px long
+    in its line: a door sits in a wall, while short strokes in line (lettering,
+    a fixture's outline, the thickness of a wall across) lie inside a room.
     """
     check_mask(walls, "walls")
-    if gap < 1 or min_run < 1:
-        raise ValueError(f"gap and min_run must be >= 1, got {gap}, {min_run}")
+    if gap < 1 or min_run < 1 or min_flank < min_run:
+        raise ValueError(
+            f"need gap, min_run >= 1 and min_flank >= min_run, got {gap}, {min_run}, {min_flank}"
+        )
     closed = walls.copy()
     for axis, run in ((1, (1, min_run)), (0, (min_run, 1))):
         pieces = cv2.morphologyEx(walls, cv2.MORPH_OPEN, np.ones(run, np.uint8))
-        closed |= close_line(pieces, gap + 1, axis)
+        cv2.bitwise_or(closed, pieces, closed)  # OpenCV opens an even run a px aside
+        near = dilate_line(open_line(walls, min_flank, axis), 2 * gap + 1, axis)
+        cv2.bitwise_or(closed, cv2.bitwise_and(close_line(pieces, gap + 1, axis), near), closed)
     return closed

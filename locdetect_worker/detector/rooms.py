@@ -77,11 +77,12 @@ def _closed_walls(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, np.nd
         pair_gap=max(4, side // 100),
     )
     gap, min_run = max(4, side // 36), max(3, side // 200)
-    sealed = close_door_gaps(walls | unknown, gap=gap, min_run=min_run)  # unknown: never a room
+    flank = max(min_run, side // 40)  # a door's wall runs on about as far as the widest door
+    sealed = close_door_gaps(walls | unknown, gap, min_run, flank)  # unknown: never a room
     unframed = drop_frame_lines(walls)
     # no line runs as long as a frame's: nothing to drop, so no need to look for a margin
     if not np.array_equal(unframed, walls) and frames_a_margin(sealed):
-        sealed = close_door_gaps(unframed | unknown, gap=gap, min_run=min_run)
+        sealed = close_door_gaps(unframed | unknown, gap, min_run, flank)
     door = max(4, side // 20)  # the widest leaf, and the widest opening between facing walls
     ends = wall_ends(sealed, min_run, thickest=door // 3)
     doors = door_bridges(sealed, ink, ends, min_gap=max(3, side // 60), max_gap=door)
