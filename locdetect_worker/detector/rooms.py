@@ -26,6 +26,7 @@ from locdetect_worker.detector.footprint import building_footprint
 from locdetect_worker.detector.frame import drop_frame_lines, frames_a_margin
 from locdetect_worker.detector.grow import grow_seeds
 from locdetect_worker.detector.jambs import wall_ends
+from locdetect_worker.detector.leaves import door_leaves
 from locdetect_worker.detector.model import DetectedRoom
 from locdetect_worker.detector.normalise import paper_grey
 from locdetect_worker.detector.openings import facing_bridges
@@ -85,6 +86,9 @@ def _closed_walls(image: np.ndarray) -> tuple[np.ndarray, int, np.ndarray, float
     ends = wall_ends(sealed, min_run, thickest=door // 3)
     doors = door_bridges(sealed, ink, ends, min_gap=max(3, side // 60), max_gap=door)
     walls = sealed | doors | facing_bridges(sealed, ends, max_gap=door, min_length=side // 60)
+    walls &= 1 - door_leaves(
+        sealed | doors, ink, ends, min_length=max(3, side // 60), max_length=door
+    )
     return walls, side, back, scale
 
 
