@@ -36,40 +36,53 @@ def door_leaves(
         raise ValueError(f"need 1 <= min_length <= max_length, got {min_length}, {max_length}")
     thin = cv2.dilate(ink & (1 - walls), np.ones((5, 5), np.uint8))  # 2 px slack
     leaves = np.zeros_like(walls)
-    for end in ends:
-        length = _stub_length(walls, end, max_length)
-        if length >= min_length and _has_arc(thin, end, length):
+    for end, length in zip(ends, _stub_lengths(walls, ends, max_length), strict=True):
+        if length >= min_length and _has_arc(thin, end, int(length)):
             # with its flanks and a little past its end: a speck left there parts as much
-            wide = _widened(end)
-            ahead_of(leaves, wide, wide.low - end.low, length)[:] = 1
+            flank = end.high - end.low + 3
+            wide = Jamb(end.axis, -end.ahead, end.tip, end.low - flank, end.high + flank)
+            ahead_of(leaves, wide, -flank, int(length))[:] = 1
     return leaves
 
 
-def _widened(end: Jamb) -> Jamb:
-    """The end looking back along its run, its band widened on each side by its width + 2."""
-    flank = end.high - end.low + 3
-    return Jamb(end.axis, -end.ahead, end.tip, end.low - flank, end.high + flank)
+def _stub_lengths(walls: np.ndarray, ends: list[Jamb], max_length: int) -> np.ndarray:
+    """(len(ends),) how far back from each end a lone stub runs before it meets a wall across
+    it; 0 when the run is no stub (flanked by wall, or meeting none within ``max_length``).
 
+    The run is read one px-wide slice at a time, across its band widened on each side by
+    its width + 2 px, from one summed-area table for every end at once.
+    """
+    table = cv2.integral(walls, sdepth=cv2.CV_32S)
+    axis, ahead, tip, low, high = np.array(ends, np.int64).reshape(-1, 5).T[:, :, None]
+    flank = high - low + 3
+    along = tip - ahead * np.arange(max_length + 1)  # (ends, slices)
+    size = np.where(axis == 0, walls.shape[1], walls.shape[0])
+    fits = (low - flank >= 0) & (high + flank < np.where(axis == 0, *walls.shape))
+    fits &= (along >= 0).all(axis=1, keepdims=True) & (along < size).all(axis=1, keepdims=True)
+    along = np.clip(along, 0, size - 1)
 
-def _stub_length(walls: np.ndarray, end: Jamb, max_length: int) -> int:
-    """How far back from ``end`` a lone stub runs before it meets a wall across it; 0 when the
-    run is no stub (it is flanked by wall, or never meets one within ``max_length``)."""
-    wide = _widened(end)
-    flank = end.low - wide.low
-    if wide.low < 0 or wide.high >= walls.shape[end.axis]:
-        return 0
-    band = ahead_of(walls, wide, 0, max_length + 1).astype(np.float64)
-    if band.shape[1] <= max_length:
-        return 0  # runs off the page
-    stub = band[flank:-flank].mean(axis=0)
-    sides = np.r_[band[:flank], band[-flank:]].mean(axis=0)
-    base = np.flatnonzero(band.mean(axis=0) >= SOLID)
-    if not len(base) or base[0] == 0:
-        return 0
-    length = int(base[0])
+    def summed(first: np.ndarray, last: np.ndarray) -> np.ndarray:
+        """Wall px of each slice between ``first`` and ``last`` (inclusive) across the run."""
+        first, last = np.maximum(first, 0), np.maximum(last, 0)  # off the page: no stub
+        x0 = np.where(axis == 0, along, first)
+        x1 = np.where(axis == 0, along, last) + 1
+        y0 = np.where(axis == 0, first, along)
+        y1 = np.where(axis == 0, last, along) + 1
+        y1, x1 = np.minimum(y1, walls.shape[0]), np.minimum(x1, walls.shape[1])
+        return table[y1, x1] - table[y0, x1] - table[y1, x0] + table[y0, x0]
+
+    band = high - low + 1
+    stub_px, whole_px = summed(low, high), summed(low - flank, high + flank)
+    stub, sides = stub_px / band, (whole_px - stub_px) / (2 * flank)
+    base = whole_px >= SOLID * (band + 2 * flank)
+    length = np.where(base.any(axis=1), base.argmax(axis=1), 0)
+    before = np.arange(max_length + 1) < length[:, None]
+    count = np.maximum(length, 1)
     # on average: the arc's end and anti-aliasing may stick to the free end
-    lone = stub[:length].mean() >= SOLID and sides[:length].mean() <= 1 - SOLID
-    return length if lone else 0
+    lone = ((stub * before).sum(axis=1) >= SOLID * count) & (
+        (sides * before).sum(axis=1) <= (1 - SOLID) * count
+    )
+    return np.where(fits[:, 0] & lone, length, 0)
 
 
 def _has_arc(thin: np.ndarray, end: Jamb, length: int) -> bool:

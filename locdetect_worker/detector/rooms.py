@@ -5,12 +5,13 @@ ink on light paper; work at a bounded resolution; threshold; turn a skewed
 scan upright; set flat grey "unknown" areas aside (no room, but a barrier);
 estimate the thin-line width; keep walls; drop the sheet frame; bridge door
 gaps, doorways whose swing arc is drawn and openings between wall ends in
-line; seed rooms where the free space's distance hills stand out (rooms part
-at their doors); flood the seeds back over the free space; drop the outside,
-slivers and scraps; cut rooms at the building's envelope (a door swinging out
-closes a pocket of the outside onto its room); part open plans between wall
-corners that face each other across them; simplify outlines; map them
-back to source pixels. Lengths are fractions of the working page's long side, so the same drawing
+line; take out door leaves drawn as heavily as walls; seed rooms where the
+free space's distance hills stand out (rooms part at their doors); flood the
+seeds back over the free space; drop the outside, slivers and scraps; cut
+rooms at the building's envelope (a door swinging out closes a pocket of the
+outside onto its room); part open plans between wall corners that face each
+other across them; simplify outlines; map them back to source pixels.
+Lengths are fractions of the working page's long side, so the same drawing
 gives the same rooms at any resolution.
 """
 
