@@ -261,6 +261,17 @@ def test_door_leaves_take_a_stub_with_its_swing_arc_but_not_a_bare_stub_or_a_wal
     assert not leaves[58:].any() and not leaves[:, 100:].any()
 
 
+def test_door_leaves_take_a_swing_arc_read_as_wall_with_its_leaf():
+    walls = np.zeros((120, 160), np.uint8)
+    walls[58:64] = 1
+    walls[28:58, 40:45] = 1  # the leaf
+    cv2.ellipse(walls, (42, 57), (30, 30), 0, 270, 360, 1, 2)  # its swing, read as wall
+    leaves = door_leaves(walls, walls.copy(), wall_ends(walls, 5, 16), min_length=10, max_length=50)
+    assert leaves[28:58, 40:45].all()
+    assert leaves[:58][walls[:58] == 1].all()  # the arc too: it pinches the room as much
+    assert not leaves[58:].any()
+
+
 def test_facing_bridges_join_walls_in_line_only():
     walls = doorway()
     assert facing_bridges(walls, wall_ends(walls, 5, 16), max_gap=50, min_length=10)[

@@ -4,9 +4,10 @@ A door leaf drawn as a thick line or a thin rectangle is read as wall: a short
 stub standing square off a wall face, with its far end free. Where it stands
 in a corridor it narrows the free space as much as a doorway does, and the
 seeds part the corridor at every door. A leaf tells itself apart from a
-short wall by its swing arc: a quarter circle of thin ink centred where the
-stub meets the wall, through the stub's free end. Only stubs with that arc
-are taken; the doorway itself is closed by the other steps.
+short wall by its swing arc: a quarter circle of ink centred where the stub
+meets the wall, through the stub's free end. Only stubs with that arc are
+taken, with the quarter disc they sweep (a heavy pen draws the arc as wall
+too); the doorway itself is closed by the other steps.
 """
 
 from __future__ import annotations
@@ -34,15 +35,33 @@ def door_leaves(
     check_mask(ink, "ink")
     if not 1 <= min_length <= max_length:
         raise ValueError(f"need 1 <= min_length <= max_length, got {min_length}, {max_length}")
-    thin = cv2.dilate(ink & (1 - walls), np.ones((5, 5), np.uint8))  # 2 px slack
+    near = cv2.dilate(ink, np.ones((5, 5), np.uint8))  # 2 px slack
     leaves = np.zeros_like(walls)
     for end, length in zip(ends, _stub_lengths(walls, ends, max_length), strict=True):
-        if length >= min_length and _has_arc(thin, end, int(length)):
+        side = _arc_side(near, end, int(length)) if length >= min_length else 0
+        if side:
             # with its flanks and a little past its end: a speck left there parts as much
             flank = end.high - end.low + 3
             wide = Jamb(end.axis, -end.ahead, end.tip, end.low - flank, end.high + flank)
             ahead_of(leaves, wide, -flank, int(length))[:] = 1
+            _sweep(leaves, end, int(length), flank, side)
     return leaves
+
+
+def _sweep(leaves: np.ndarray, end: Jamb, length: int, reach: int, side: int) -> None:
+    """Mark the quarter disc the leaf sweeps, ``reach`` px past its length: its arc, when
+    drawn as heavily as walls, closes a pocket and pinches the room as the leaf does."""
+    radius = length + reach
+    hinge = end.tip - end.ahead * length  # the first px of the wall it stands on
+    middle = (end.low + end.high) // 2
+    d_along, d_across = np.mgrid[1 : radius + 1, 0 : radius + 1]
+    inside = d_along**2 + d_across**2 <= radius**2
+    along = hinge + end.ahead * d_along[inside]
+    across = middle + side * d_across[inside]
+    x, y = (along, across) if end.axis == 0 else (across, along)
+    height, width = leaves.shape
+    keep = (x >= 0) & (y >= 0) & (x < width) & (y < height)
+    leaves[y[keep], x[keep]] = 1
 
 
 def _stub_lengths(walls: np.ndarray, ends: list[Jamb], max_length: int) -> np.ndarray:
@@ -85,19 +104,19 @@ def _stub_lengths(walls: np.ndarray, ends: list[Jamb], max_length: int) -> np.nd
     return np.where(fits[:, 0] & lone, length, 0)
 
 
-def _has_arc(thin: np.ndarray, end: Jamb, length: int) -> bool:
-    """Whether a quarter circle of thin ink swings from the stub's free end to the wall, on
-    either side, centred where the stub meets the wall."""
+def _arc_side(near: np.ndarray, end: Jamb, length: int) -> int:
+    """The side (-1 / 1 across the stub) a quarter circle of ink swings to from the stub's
+    free end to the wall, centred where the stub meets the wall; 0 when there is none."""
     middle = (end.low + end.high) / 2
     hinge = end.tip - end.ahead * length  # on the wall's face
     along = hinge + end.ahead * length * np.cos(ANGLES)
-    height, width = thin.shape
+    height, width = near.shape
     for side in (-1, 1):
         across = middle + side * length * np.sin(ANGLES)
         x, y = (along, across) if end.axis == 0 else (across, along)
         x, y = np.rint(x).astype(np.int64), np.rint(y).astype(np.int64)
         if x.min() < 0 or y.min() < 0 or x.max() >= width or y.max() >= height:
             continue
-        if thin[y, x].mean() >= ARC_COVER:
-            return True
-    return False
+        if near[y, x].mean() >= ARC_COVER:
+            return side
+    return 0
