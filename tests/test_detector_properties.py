@@ -218,3 +218,23 @@ def test_a_room_behind_an_entrance_door_ends_at_the_outer_wall():
     rooms = detect_rooms(cv2.cvtColor(page, cv2.COLOR_GRAY2BGR))
     assert len(rooms) == 2
     assert min(int(room.polygon[:, 0].min()) for room in rooms) >= 190
+
+
+def test_a_corridor_with_doors_drawn_heavy_swinging_into_it_stays_one_room():
+    # Each leaf is drawn as a solid bar, as heavy as a wall, and narrows the corridor as much
+    # as a doorway would; its swing arc tells it from a wall.
+    page = np.full((900, 1200), 255, np.uint8)
+    cv2.rectangle(page, (100, 100), (1100, 800), 0, 12)
+    for y in (400, 500):
+        cv2.line(page, (100, y), (1100, y), 0, 12)
+    for x in (300, 650, 900):
+        page[494:507, x : x + 50] = 255  # the doorway into the room below
+        page[444:494, x - 4 : x + 5] = 0  # the open leaf, in the corridor
+        cv2.ellipse(page, (x, 494), (50, 50), 0, 270, 360, 0, 2)  # its swing
+    for k in range(8):  # furniture: the thin lines the walls are told from
+        cv2.rectangle(page, (150 + 110 * k, 150), (230 + 110 * k, 330), 0, 2)
+        cv2.rectangle(page, (150 + 110 * k, 560), (230 + 110 * k, 740), 0, 2)
+    labels = np.zeros(page.shape, np.int32)
+    labels[106:394, 106:1094], labels[406:494, 106:1094], labels[506:794, 106:1094] = 1, 2, 3
+    score = detected_against(cv2.cvtColor(page, cv2.COLOR_GRAY2BGR), labels)
+    assert score.tp == score.predicted == 3

@@ -26,6 +26,7 @@ from locdetect_worker.detector.footprint import building_footprint, max_pool_hal
 from locdetect_worker.detector.frame import drop_frame_lines, frames_a_margin
 from locdetect_worker.detector.grow import grow_seeds
 from locdetect_worker.detector.jambs import Jamb, ahead_of, ahead_sums, wall_ends
+from locdetect_worker.detector.leaves import door_leaves
 from locdetect_worker.detector.normalise import paper_grey
 from locdetect_worker.detector.openings import facing_bridges
 from locdetect_worker.detector.polygons import label_polygons, snap_rectilinear
@@ -261,6 +262,31 @@ def test_door_bridges_ignore_hatching_a_leaf_along_the_opening_and_an_arc_withou
     alone = doorway(width=200)  # no wall closes the far side: a curve in furniture or a car
     cv2.ellipse(alone, (41, 57), (39, 39), 0, 270, 360, 1, 1)
     assert doors_in(doorway(width=200), alone).sum() == 0
+
+
+def test_door_leaves_take_a_stub_with_its_swing_arc_but_not_a_bare_stub_or_a_wall():
+    walls = np.zeros((120, 160), np.uint8)
+    walls[58:64] = 1  # a wall across the page
+    walls[28:58, 40:45] = 1  # a stub standing on it, 30 px long
+    walls[:58, 120:125] = 1  # a wall meeting it, longer than a leaf
+    ink = walls.copy()
+    bare = door_leaves(walls, ink, wall_ends(walls, 5, 16), min_length=10, max_length=50)
+    assert bare.sum() == 0
+    cv2.ellipse(ink, (42, 57), (30, 30), 0, 270, 360, 1, 1)  # the leaf's swing
+    leaves = door_leaves(walls, ink, wall_ends(walls, 5, 16), min_length=10, max_length=50)
+    assert leaves[28:58, 40:45].all()
+    assert not leaves[58:].any() and not leaves[:, 100:].any()
+
+
+def test_door_leaves_take_a_swing_arc_read_as_wall_with_its_leaf():
+    walls = np.zeros((120, 160), np.uint8)
+    walls[58:64] = 1
+    walls[28:58, 40:45] = 1  # the leaf
+    cv2.ellipse(walls, (42, 57), (30, 30), 0, 270, 360, 1, 2)  # its swing, read as wall
+    leaves = door_leaves(walls, walls.copy(), wall_ends(walls, 5, 16), min_length=10, max_length=50)
+    assert leaves[28:58, 40:45].all()
+    assert leaves[:58][walls[:58] == 1].all()  # the arc too: it pinches the room as much
+    assert not leaves[58:].any()
 
 
 def test_facing_bridges_join_walls_in_line_only():

@@ -5,14 +5,14 @@ ink on light paper; work at a bounded resolution; threshold; turn a skewed
 scan upright; set flat grey "unknown" areas aside (no room, but a barrier);
 estimate the thin-line width; keep walls; drop the sheet frame; bridge door
 gaps, doorways whose swing arc is drawn and openings between wall ends in
-line; seed rooms where the free space's distance hills stand out (rooms part
-at their doors); flood the seeds back over the free space; drop the outside,
-slivers, scraps, empty shafts and spaces crossed out as voids; cut rooms at
-the building's envelope (a door swinging out closes a pocket of the outside
-onto its room); part open plans between wall corners that face each other
-across them; simplify outlines; map them back to source pixels. Lengths are
-fractions of the working page's long side, so the same drawing gives the same
-rooms at any resolution.
+line; take out door leaves drawn as heavily as walls; seed rooms where the
+free space's distance hills stand out (rooms part at their doors); flood the
+seeds back over the free space; drop the outside, slivers, scraps, empty
+shafts and spaces crossed out as voids; cut rooms at the building's envelope
+(a door swinging out closes a pocket of the outside onto its room); part open
+plans between wall corners that face each other across them; simplify
+outlines; map them back to source pixels. Lengths are fractions of the working
+page's long side, so the same drawing gives the same rooms at any resolution.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from locdetect_worker.detector.footprint import building_footprint
 from locdetect_worker.detector.frame import drop_frame_lines, frames_a_margin
 from locdetect_worker.detector.grow import grow_seeds
 from locdetect_worker.detector.jambs import wall_ends
+from locdetect_worker.detector.leaves import door_leaves
 from locdetect_worker.detector.model import DetectedRoom
 from locdetect_worker.detector.normalise import paper_grey
 from locdetect_worker.detector.openings import facing_bridges
@@ -87,6 +88,9 @@ def _closed_walls(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, np.nd
     ends = wall_ends(sealed, min_run, thickest=door // 3)
     doors = door_bridges(sealed, ink, ends, min_gap=max(3, side // 60), max_gap=door)
     walls = sealed | doors | facing_bridges(sealed, ends, max_gap=door, min_length=side // 60)
+    walls &= 1 - door_leaves(
+        sealed | doors, ink, ends, min_length=max(3, side // 60), max_length=door
+    )
     return walls, ink, side, back, scale
 
 

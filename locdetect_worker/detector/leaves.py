@@ -1,0 +1,123 @@
+"""Find door leaves drawn as heavy strokes, so they do not part the room they swing into.
+
+A door leaf drawn as a thick line or a thin rectangle is read as wall: a short
+stub standing square off a wall face, with its far end free. Where it stands
+in a corridor it narrows the free space as much as a doorway does, and the
+seeds part the corridor at every door. A leaf tells itself apart from a
+short wall by its swing arc: a quarter circle of ink centred where the stub
+meets the wall, through the stub's free end. Only stubs with that arc are
+taken, with the quarter disc they sweep (a heavy pen draws the arc as wall
+too); the doorway itself is closed by the other steps.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from locdetect_worker.detector._checks import check_mask
+from locdetect_worker.detector.arcs import ANGLES, ARC_COVER
+from locdetect_worker.detector.jambs import Jamb, ahead_of
+
+SOLID = 0.9  # share of a row across the stub (or across stub and flanks at its base) that is wall
+
+
+def door_leaves(
+    walls: np.ndarray, ink: np.ndarray, ends: list[Jamb], min_length: int, max_length: int
+) -> np.ndarray:
+    """(H, W) ``uint8`` mask (1) of wall stubs that are door leaves, to take out of the walls.
+
+    ``walls`` and ``ink`` are (H, W) ``uint8`` (1 = wall / ink); ``ends`` are
+    the walls' ends (``jambs.wall_ends``), the candidate free ends of leaves,
+    which are ``min_length``..``max_length`` px long.
+    """
+    check_mask(walls, "walls")
+    check_mask(ink, "ink")
+    if not 1 <= min_length <= max_length:
+        raise ValueError(f"need 1 <= min_length <= max_length, got {min_length}, {max_length}")
+    near = cv2.dilate(ink, np.ones((5, 5), np.uint8))  # 2 px slack
+    leaves = np.zeros_like(walls)
+    for end, length in zip(ends, _stub_lengths(walls, ends, max_length), strict=True):
+        side = _arc_side(near, end, int(length)) if length >= min_length else 0
+        if side:
+            # with its flanks and a little past its end: a speck left there parts as much
+            flank = end.high - end.low + 3
+            wide = Jamb(end.axis, -end.ahead, end.tip, end.low - flank, end.high + flank)
+            ahead_of(leaves, wide, -flank, int(length))[:] = 1
+            _sweep(leaves, end, int(length), flank, side)
+    return leaves
+
+
+def _sweep(leaves: np.ndarray, end: Jamb, length: int, reach: int, side: int) -> None:
+    """Mark the quarter disc the leaf sweeps, ``reach`` px past its length: its arc, when
+    drawn as heavily as walls, closes a pocket and pinches the room as the leaf does."""
+    radius = length + reach
+    hinge = end.tip - end.ahead * length  # the first px of the wall it stands on
+    middle = (end.low + end.high) // 2
+    d_along, d_across = np.mgrid[1 : radius + 1, 0 : radius + 1]
+    inside = d_along**2 + d_across**2 <= radius**2
+    along = hinge + end.ahead * d_along[inside]
+    across = middle + side * d_across[inside]
+    x, y = (along, across) if end.axis == 0 else (across, along)
+    height, width = leaves.shape
+    keep = (x >= 0) & (y >= 0) & (x < width) & (y < height)
+    leaves[y[keep], x[keep]] = 1
+
+
+def _stub_lengths(walls: np.ndarray, ends: list[Jamb], max_length: int) -> np.ndarray:
+    """(len(ends),) how far back from each end a lone stub runs before it meets a wall across
+    it; 0 when the run is no stub (flanked by wall, or meeting none within ``max_length``).
+
+    The run is read one px-wide slice at a time, across its band widened on each side by
+    its width + 2 px, from one summed-area table for every end at once.
+    """
+    table = cv2.integral(walls, sdepth=cv2.CV_32S)
+    axis, ahead, tip, low, high = np.array(ends, np.int64).reshape(-1, 5).T[:, :, None]
+    flank = high - low + 3
+    along = tip - ahead * np.arange(max_length + 1)  # (ends, slices)
+    height, width = walls.shape
+    size = np.choose(axis, [width, height])  # the page's length along each run
+    fits = (low - flank >= 0) & (high + flank < np.where(axis == 0, height, width))
+    fits &= (along >= 0).all(axis=1, keepdims=True) & (along < size).all(axis=1, keepdims=True)
+    along = np.clip(along, 0, size - 1)
+
+    def summed(first: np.ndarray, last: np.ndarray) -> np.ndarray:
+        """Wall px of each slice between ``first`` and ``last`` (inclusive) across the run."""
+        first, last = np.maximum(first, 0), np.maximum(last, 0)  # off the page: no stub
+        x0 = np.where(axis == 0, along, first)
+        x1 = np.where(axis == 0, along, last) + 1
+        y0 = np.where(axis == 0, first, along)
+        y1 = np.where(axis == 0, last, along) + 1
+        y1, x1 = np.minimum(y1, walls.shape[0]), np.minimum(x1, walls.shape[1])
+        return table[y1, x1] - table[y0, x1] - table[y1, x0] + table[y0, x0]
+
+    band = high - low + 1
+    stub_px, whole_px = summed(low, high), summed(low - flank, high + flank)
+    stub, sides = stub_px / band, (whole_px - stub_px) / (2 * flank)
+    base = whole_px >= SOLID * (band + 2 * flank)
+    length = np.where(base.any(axis=1), base.argmax(axis=1), 0)
+    before = np.arange(max_length + 1) < length[:, None]
+    count = np.maximum(length, 1)
+    # on average: the arc's end and anti-aliasing may stick to the free end
+    lone = ((stub * before).sum(axis=1) >= SOLID * count) & (
+        (sides * before).sum(axis=1) <= (1 - SOLID) * count
+    )
+    return np.where(fits[:, 0] & lone, length, 0)
+
+
+def _arc_side(near: np.ndarray, end: Jamb, length: int) -> int:
+    """The side (-1 / 1 across the stub) a quarter circle of ink swings to from the stub's
+    free end to the wall, centred where the stub meets the wall; 0 when there is none."""
+    middle = (end.low + end.high) / 2
+    hinge = end.tip - end.ahead * length  # on the wall's face
+    along = hinge + end.ahead * length * np.cos(ANGLES)
+    height, width = near.shape
+    for side in (-1, 1):
+        across = middle + side * length * np.sin(ANGLES)
+        x, y = (along, across) if end.axis == 0 else (across, along)
+        x, y = np.rint(x).astype(np.int64), np.rint(y).astype(np.int64)
+        if x.min() < 0 or y.min() < 0 or x.max() >= width or y.max() >= height:
+            continue
+        if near[y, x].mean() >= ARC_COVER:
+            return side
+    return 0
