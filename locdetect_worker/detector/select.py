@@ -109,9 +109,10 @@ def _crossed_out(mask: np.ndarray, ink: np.ndarray) -> bool:
     """Whether two diagonal strokes cross the space (``mask``, 0/1 ``uint8`` crop; ``ink`` the
     same crop) as an X: mirror-image slopes, crossing near both middles, each from wall to wall.
     """
-    ys, xs = np.nonzero(mask)
-    diagonal = float(np.hypot(np.ptp(ys) + 1, np.ptp(xs) + 1))
-    centre = np.array([xs.mean(), ys.mean()])
+    _, _, box_width, box_height = cv2.boundingRect(mask)
+    diagonal = float(np.hypot(box_width, box_height))
+    moments = cv2.moments(mask, binaryImage=True)
+    centre = np.array([moments["m10"], moments["m01"]]) / moments["m00"]
     strokes = cv2.bitwise_and(ink, cv2.dilate(mask, np.ones((5, 5), np.uint8)))
     found = cv2.HoughLinesP(
         strokes,
