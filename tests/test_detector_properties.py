@@ -86,7 +86,8 @@ def test_most_rooms_of_clean_plans_are_found():
         plan = generate_plan(seed, **CLEAN)
         score = detected_against(plan.image, plan.labels)
         found, total = found + score.tp, total + plan.rooms
-    assert found >= 0.7 * total  # 50 of 65 with detectors 2.0.0 and 2.1.0, 51 with 2.2.0
+    # 50 of 65 with detectors 2.0.0 and 2.1.0, 51 with 2.2.0, 57 with 2.3.0
+    assert found >= 0.8 * total
 
 
 @pytest.mark.parametrize(("wall", "share"), [("double", 0.8), ("hatched", 0.9)])
