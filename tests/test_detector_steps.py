@@ -702,3 +702,19 @@ def test_line_morphology_equals_opencv_on_random_masks_of_any_length(length):
         assert np.array_equal(dilate_box(mask, length), cv2.dilate(mask, square))
         closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, square)
         assert np.array_equal(close_box(mask, length), closed)
+
+
+def test_ahead_of_stops_at_the_page_edges():
+    mask = np.zeros((20, 20), np.uint8)
+    # a band reaching 3 px above the page, looking from 3 px behind a tip 2 px from the left edge
+    ahead_of(mask, Jamb(0, 1, 2, -3, 4), -3, 6)[:] = 1
+    expected = np.zeros_like(mask)
+    expected[0:5, 0:8] = 1
+    np.testing.assert_array_equal(mask, expected)
+
+
+@pytest.mark.parametrize("shape", [(1, 300), (300, 1)])
+def test_skew_of_a_page_one_pixel_thin_is_none(shape):
+    ink = np.zeros(shape, np.uint8)
+    ink[tuple(slice(100, 200) if n > 1 else slice(None) for n in shape)] = 1
+    assert skew_angle(ink) == 0.0

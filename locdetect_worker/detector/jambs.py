@@ -106,11 +106,12 @@ def _joined(pieces: list[tuple[int, int, int]], ahead: int) -> list[tuple[int, i
 def ahead_of(mask: np.ndarray, jamb: Jamb, start: int, stop: int) -> np.ndarray:
     """A view of ``mask`` across the jamb's band, from ``start`` to ``stop`` px ahead of its tip.
 
-    Rows are the band's rows, columns go away from the jamb.
+    Rows are the band's rows, columns go away from the jamb; both end at the page's edges.
     """
-    rows = slice(jamb.low, jamb.high + 1)
+    rows = slice(max(0, jamb.low), jamb.high + 1)
     if jamb.ahead > 0:
-        ahead = slice(jamb.tip + start, max(jamb.tip + start, jamb.tip + stop))
+        first = max(0, jamb.tip + start)
+        ahead = slice(first, max(first, jamb.tip + stop))
     else:
         first = max(0, jamb.tip - stop + 1)
         ahead = slice(first, max(first, jamb.tip - start + 1))

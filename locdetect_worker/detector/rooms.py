@@ -78,7 +78,7 @@ def _closed_walls(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, np.nd
         pair_gap=max(4, side // 100),
     )
     gap, min_run = max(4, side // 36), max(3, side // 200)
-    flank = max(min_run, side // 40)  # a door's wall runs on about as far as the widest door
+    flank = max(min_run, side // 40)  # a door's wall runs on at least half the widest door
     sealed = close_door_gaps(walls | unknown, gap, min_run, flank)  # unknown: never a room
     unframed = drop_frame_lines(walls)
     # no line runs as long as a frame's: nothing to drop, so no need to look for a margin

@@ -32,7 +32,11 @@ def skew_angle(ink: np.ndarray) -> float:
         return 0.0
     sharpness = functools.cache(functools.partial(_sharpness, small))  # angles recur
     # the 2-degree steps are told apart on a half-size copy, at a quarter of the cost
-    half = cv2.resize(small, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    half = (
+        cv2.resize(small, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+        if min(small.shape) >= 2
+        else small
+    )
     coarse = functools.partial(_sharpness, half)
     best = _best(coarse, np.arange(-MAX_DEGREES, MAX_DEGREES + 0.01, 2.0))
     best = _best(sharpness, best + np.arange(-1.5, 1.51, 0.5))

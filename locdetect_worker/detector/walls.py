@@ -58,8 +58,8 @@ def wall_mask(
             f"need thin_width >= 1, line_length >= 3, hatch_gap >= 1; "
             f"got {thin_width}, {line_length}, {hatch_gap}"
         )
-    paper = _paper_parts(ink)
-    cells = _hatch_cells(paper, CELL_WIDTH * hatch_gap, CELL_LENGTH * pair_gap, thin_width)
+    parts = _paper_parts(ink)
+    cells = _hatch_cells(parts, CELL_WIDTH * hatch_gap, CELL_LENGTH * pair_gap, thin_width)
     solid = cv2.morphologyEx(ink | cells, cv2.MORPH_CLOSE, _disc(hatch_gap))
     thick = cv2.morphologyEx(solid, cv2.MORPH_OPEN, _disc(thin_width + 2))
     run = max(3, line_length)
@@ -67,7 +67,7 @@ def wall_mask(
     # numpy's transpose, and OR-ing a transposed view, cost several times OpenCV's transpose
     vertical = cv2.transpose(_paired_lines(cv2.transpose(ink), run, pair_gap, thin_width))
     hollow = _hollow_walls(
-        paper, HOLLOW_WIDTH * pair_gap, hatch_gap**2, thick, OUTLINED_WIDTH * pair_gap
+        parts, HOLLOW_WIDTH * pair_gap, hatch_gap**2, thick, OUTLINED_WIDTH * pair_gap
     )
 
     walls = thick | horizontal | vertical | hollow
@@ -218,7 +218,7 @@ def _hollow_walls(
 def _blank(mine: np.ndarray, speck: int) -> bool:
     """Whether a 0/1 mask's component encloses nothing larger than ``speck`` px."""
     around = cv2.copyMakeBorder(1 - mine, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=1)
-    count, _, stats, _ = cv2.connectedComponentsWithStats(around, connectivity=8)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(around, connectivity=8)
     # label 0 is the component, label 1 what lies around it (the border is all theirs)
     return bool((stats[2:, cv2.CC_STAT_AREA] <= speck).all())
 
