@@ -718,3 +718,15 @@ def test_skew_of_a_page_one_pixel_thin_is_none(shape):
     ink = np.zeros(shape, np.uint8)
     ink[tuple(slice(100, 200) if n > 1 else slice(None) for n in shape)] = 1
     assert skew_angle(ink) == 0.0
+
+
+def test_part_at_corners_parts_the_open_plan_not_a_detached_piece_of_the_room():
+    plan = np.zeros((80, 200), np.int32)
+    plan[10:70, 10:110] = 1
+    plan[10:25, 58:62] = 0  # two wall stubs, their corners facing each other across the room
+    plan[55:70, 58:62] = 0
+    plan[10:70, 130:190] = 1  # a piece of the same room elsewhere (cut off at the envelope)
+    origin = part_at_corners(plan, min_part=200, tolerance=1.0, offset=2, most_ratio=1.0)
+    np.testing.assert_array_equal(origin, [1, 1])
+    assert set(np.unique(plan[10:70, 130:190])) == {1}  # the detached piece stays with its room
+    assert (plan[10:70, 62:110] == 1).all() and (plan[30:50, 10:50] == 2).all()

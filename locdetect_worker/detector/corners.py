@@ -72,7 +72,10 @@ def _best_part(
     points cuts it in two polygons), so only the chosen line is drawn.
     """
     contours, _ = cv2.findContours(room, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
-    outline = max(contours, key=cv2.contourArea).reshape(-1, 2).astype(np.int64)
+    largest = max(contours, key=cv2.contourArea)
+    outline = largest.reshape(-1, 2).astype(np.int64)
+    # only the piece this outline bounds is parted (a room cut at the envelope may have others)
+    piece = cv2.drawContours(np.zeros_like(room), [largest], -1, 1, thickness=cv2.FILLED) & room
     at = _reflex_corners(outline, tolerance)
     pairs = np.column_stack(np.triu_indices(len(at), 1))
     a, b = outline[at[pairs[:, 0]]], outline[at[pairs[:, 1]]]
@@ -90,12 +93,12 @@ def _best_part(
     for pair in np.argsort(ratio):
         if ratio[pair] > most_ratio:
             return None
-        if smaller[pair] < min_part or not _inside(room, a[pair], b[pair]):
+        if smaller[pair] < min_part or not _inside(piece, a[pair], b[pair]):
             continue
         line = np.zeros_like(room)
         cv2.line(line, (int(a[pair][0]), int(a[pair][1])), (int(b[pair][0]), int(b[pair][1])), 1)
         count, parts, stats, _ = cv2.connectedComponentsWithStats(
-            cv2.subtract(room, line), connectivity=4
+            cv2.subtract(piece, line), connectivity=4
         )
         if count < 3:
             continue
