@@ -23,7 +23,8 @@ INSIDE = 0.95  # least share of a parting line's pixels inside the room
 def part_at_corners(
     labels: np.ndarray, min_part: int, tolerance: float, offset: float, most_ratio: float
 ) -> np.ndarray:
-    """Which room each new label came from: (n,) ``int64``, 1-based; ``labels`` change in place.
+    """Which room each label came from (old and new): (n,) ``int64``, 1-based; ``labels`` change
+    in place.
 
     ``labels`` is (H, W) ``int32`` (0 = none, 1..n rooms); a parted room keeps
     its label on one part and the other part gets the next free label.
