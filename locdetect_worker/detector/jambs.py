@@ -130,7 +130,20 @@ def ahead_sums(mask: np.ndarray, ends: list[Jamb], start: int, stop: int) -> np.
     first = np.where(ahead > 0, tip + start, np.maximum(0, tip - stop + 1))
     last = np.where(ahead > 0, np.maximum(first, tip + stop), np.maximum(first, tip - start + 1))
     first, last = np.minimum(first, lengths), np.minimum(last, lengths)
-    top, bottom = np.where(axis == 0, low, first), np.where(axis == 0, high + 1, last)
-    left, right = np.where(axis == 0, first, low), np.where(axis == 0, last, high + 1)
-    sums = table[bottom, right] - table[top, right] - table[bottom, left] + table[top, left]
-    return np.stack([sums, (bottom - top) * (right - left)], axis=1).astype(np.int64)
+    sums = run_box_sums(table, axis, first, last, low, high + 1)
+    return np.stack([sums, (last - first) * (high + 1 - low)], axis=1).astype(np.int64)
+
+
+def run_box_sums(
+    table: np.ndarray,
+    axis: np.ndarray,
+    along: np.ndarray,
+    along_stop: np.ndarray,
+    across: np.ndarray,
+    across_stop: np.ndarray,
+) -> np.ndarray:
+    """Sums over boxes from a summed-area ``table`` (``cv2.integral``), each box given along
+    and across its run (``axis`` 0: the run goes along x) as half-open pixel ranges."""
+    top, bottom = np.where(axis == 0, across, along), np.where(axis == 0, across_stop, along_stop)
+    left, right = np.where(axis == 0, along, across), np.where(axis == 0, along_stop, across_stop)
+    return table[bottom, right] - table[top, right] - table[bottom, left] + table[top, left]

@@ -17,7 +17,7 @@ import numpy as np
 
 from locdetect_worker.detector._checks import check_mask
 from locdetect_worker.detector.arcs import ANGLES, ARC_COVER
-from locdetect_worker.detector.jambs import Jamb, ahead_of
+from locdetect_worker.detector.jambs import Jamb, ahead_of, run_box_sums
 
 SOLID = 0.9  # share of a row across the stub (or across stub and flanks at its base) that is wall
 
@@ -77,19 +77,16 @@ def _stub_lengths(walls: np.ndarray, ends: list[Jamb], max_length: int) -> np.nd
     along = tip - ahead * np.arange(max_length + 1)  # (ends, slices)
     height, width = walls.shape
     size = np.choose(axis, [width, height])  # the page's length along each run
-    fits = (low - flank >= 0) & (high + flank < np.where(axis == 0, height, width))
+    across_size = np.choose(axis, [height, width])  # and across it
+    fits = (low - flank >= 0) & (high + flank < across_size)
     fits &= (along >= 0).all(axis=1, keepdims=True) & (along < size).all(axis=1, keepdims=True)
     along = np.clip(along, 0, size - 1)
 
     def summed(first: np.ndarray, last: np.ndarray) -> np.ndarray:
         """Wall px of each slice between ``first`` and ``last`` (inclusive) across the run."""
         first, last = np.maximum(first, 0), np.maximum(last, 0)  # off the page: no stub
-        x0 = np.where(axis == 0, along, first)
-        x1 = np.where(axis == 0, along, last) + 1
-        y0 = np.where(axis == 0, first, along)
-        y1 = np.where(axis == 0, last, along) + 1
-        y1, x1 = np.minimum(y1, walls.shape[0]), np.minimum(x1, walls.shape[1])
-        return table[y1, x1] - table[y0, x1] - table[y1, x0] + table[y0, x0]
+        last = np.minimum(last + 1, across_size)
+        return run_box_sums(table, axis, along, along + 1, first, last)
 
     band = high - low + 1
     stub_px, whole_px = summed(low, high), summed(low - flank, high + flank)
