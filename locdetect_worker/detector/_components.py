@@ -17,9 +17,12 @@ def label_runs(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
     ``starts`` and ``stops`` (one past each run's last pixel) are flat indices.
     """
-    starts_here = np.empty(labels.shape, bool)
-    starts_here[:, 0] = True
-    np.not_equal(labels[:, 1:], labels[:, :-1], out=starts_here[:, 1:])
+    # compared along the flat image (contiguous: a few times faster than row by row), then
+    # every row's first pixel starts a run
+    flat = labels.ravel()
+    starts_here = np.empty(flat.size, bool)
+    np.not_equal(flat[1:], flat[:-1], out=starts_here[1:])
+    starts_here[:: labels.shape[1]] = True
     starts = np.flatnonzero(starts_here)
     return starts, np.append(starts[1:], labels.size), np.take(labels, starts)
 
@@ -52,10 +55,10 @@ def label_boxes(
 
 def run_starts(mask: np.ndarray) -> np.ndarray:
     """Flat indices of the first pixels of the runs of nonzero pixels along a 2-D mask's rows."""
-    on = mask if mask.dtype == bool else mask != 0
-    starts = np.empty_like(on)  # on, and off to the left
-    starts[:, 0] = on[:, 0]
-    np.greater(on[:, 1:], on[:, :-1], out=starts[:, 1:])
+    on = (mask if mask.dtype == bool else mask != 0).ravel()
+    starts = np.empty_like(on)  # on, and off to the left (along the flat mask, as label_runs)
+    np.greater(on[1:], on[:-1], out=starts[1:])
+    starts[:: mask.shape[1]] = on[:: mask.shape[1]]
     return np.flatnonzero(starts)
 
 
