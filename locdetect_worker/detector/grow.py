@@ -31,8 +31,7 @@ def grow_seeds(seeds: np.ndarray, free: np.ndarray) -> np.ndarray:
     # Temporaries are let go before the flood: a lower peak saves fresh pages (page faults).
     padded = cv2.copyMakeBorder(free, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
     inner = (slice(1, -1), slice(1, -1))
-    markers = np.zeros(padded.shape, np.int32)
-    np.copyto(markers[inner], seeds, where=(seeds > 0) & (free > 0))
+    markers = cv2.copyMakeBorder(seeds * free, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
     void = int(seeds.max()) + 1
     markers[_reached(padded, markers) == 1] = void
     walls_white = cv2.threshold(padded, 0, 255, cv2.THRESH_BINARY_INV)[1]
@@ -42,10 +41,8 @@ def grow_seeds(seeds: np.ndarray, free: np.ndarray) -> np.ndarray:
     del relief
     regions = np.ascontiguousarray(markers[inner])
     del markers
-    dropped = regions == void
-    dropped |= regions < 0
-    dropped |= free == 0
-    regions[dropped] = 0
+    # rooms only: not the void, the lines where floods meet (-1) or walls
+    regions *= cv2.bitwise_and(cv2.inRange(regions, 1, void - 1), free)
     return regions
 
 
