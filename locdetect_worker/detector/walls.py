@@ -118,11 +118,18 @@ def _hatch_cells(parts: _PaperParts, max_width: float, max_length: int, stroke: 
     if not chosen.any():
         return np.zeros(parts.labels.shape, np.uint8)
     cells = _paint_runs(np.zeros(parts.labels.shape, np.uint8), parts.runs, chosen, 1)
-    # a row of cells is one piece once the strokes between them are bridged
-    count, rows = cv2.connectedComponents(cv2.dilate(cells, np.ones((stroke + 2,) * 2, np.uint8)))
+    # a row of cells is one piece once the strokes between them are bridged; read in the box of
+    # all cells, with room for the bridging, not on the page
+    bridge = stroke + 2
+    left, top = parts.boxes[chosen, :2].min(axis=0) - bridge
+    right, bottom = (parts.boxes[chosen, :2] + parts.boxes[chosen, 2:]).max(axis=0) + bridge
+    left, top = max(0, int(left)), max(0, int(top))
+    box = cells[top:bottom, left:right]
+    count, rows = cv2.connectedComponents(cv2.dilate(box, np.ones((bridge, bridge), np.uint8)))
     label, first = np.unique(found[chosen[found]], return_index=True)
+    first_row, first_col = np.divmod(starts[chosen[found]][first], parts.labels.shape[1])
     # hatching runs one way: count the cells of each row slanted each way
-    row = 2 * rows.ravel()[starts[chosen[found]][first]] + (slant[label] > 0)
+    row = 2 * rows[first_row - top, first_col - left] + (slant[label] > 0)
     kept = np.zeros(parts.label_count, bool)
     kept[label] = np.bincount(row, minlength=2 * count)[row] >= CELL_ROW
     return _paint_runs(cells, parts.runs, chosen & ~kept, 0)
