@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import cv2
 import numpy as np
 import pytest
@@ -16,6 +18,7 @@ from locdetect_worker.detector._lines import (
     dilate_box,
     dilate_line,
     erode_box,
+    erode_line,
     open_line,
 )
 from locdetect_worker.detector.arcs import door_bridges
@@ -684,6 +687,18 @@ def test_run_starts_are_the_first_pixels_of_each_run_of_a_row():
     assert run_starts(mask).tolist() == [0, 3, 4, 7, 9]
 
 
+@pytest.mark.parametrize("first", [1, 2, 5, 8, 35])
+def test_two_line_dilations_are_one_of_both_lengths_when_the_second_is_odd(first):
+    """close_door_gaps grows its opened flank runs in one dilation (anchors add up)."""
+    rng = np.random.default_rng(first)
+    for _ in range(20):
+        height, width = (int(side) for side in rng.integers(1, 60, 2))
+        mask = (rng.random((height, width)) < rng.random() / 4).astype(np.uint8)
+        for second, axis in itertools.product((1, 7, 79), (0, 1)):
+            twice = dilate_line(dilate_line(mask, first, axis), second, axis)
+            assert np.array_equal(twice, dilate_line(mask, first + second - 1, axis))
+
+
 @pytest.mark.parametrize("length", [1, 2, 5, 8, 13, 33, 60])
 def test_line_morphology_equals_opencv_on_random_masks_of_any_length(length):
     rng = np.random.default_rng(length)
@@ -697,6 +712,7 @@ def test_line_morphology_equals_opencv_on_random_masks_of_any_length(length):
             assert np.array_equal(open_line(mask, length, axis), opened)
             assert np.array_equal(close_line(mask, length, axis), closed)
             assert np.array_equal(dilate_line(mask, length, axis), cv2.dilate(mask, kernel))
+            assert np.array_equal(erode_line(mask, length, axis), cv2.erode(mask, kernel))
         square = np.ones((length, length), np.uint8)
         assert np.array_equal(erode_box(mask, length), cv2.erode(mask, square))
         assert np.array_equal(dilate_box(mask, length), cv2.dilate(mask, square))

@@ -29,6 +29,11 @@ def close_line(mask: np.ndarray, length: int, axis: int) -> np.ndarray:
     return _window(_window(mask, length, axis, cv2.bitwise_or, 0), length, axis, cv2.bitwise_and, 1)
 
 
+def erode_line(mask: np.ndarray, length: int, axis: int) -> np.ndarray:
+    """A 0/1 ``uint8`` mask eroded with a ``length`` px line along ``axis`` (1: rows, 0: cols)."""
+    return _window(mask, length, axis, cv2.bitwise_and, 1)
+
+
 def dilate_line(mask: np.ndarray, length: int, axis: int) -> np.ndarray:
     """A 0/1 ``uint8`` mask dilated with a ``length`` px line along ``axis`` (1: rows, 0: cols)."""
     return _window(mask, length, axis, cv2.bitwise_or, 0)

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from locdetect_worker.detector._checks import check_mask
-from locdetect_worker.detector._lines import close_line, dilate_line, open_line
+from locdetect_worker.detector._lines import close_line, dilate_line, erode_line
 
 
 def close_door_gaps(walls: np.ndarray, gap: int, min_run: int, min_flank: int) -> np.ndarray:
@@ -33,6 +33,8 @@ def close_door_gaps(walls: np.ndarray, gap: int, min_run: int, min_flank: int) -
     for axis, run in ((1, (1, min_run)), (0, (min_run, 1))):
         pieces = cv2.morphologyEx(walls, cv2.MORPH_OPEN, np.ones(run, np.uint8))
         cv2.bitwise_or(closed, pieces, closed)  # OpenCV opens an even run a px aside
-        near = dilate_line(open_line(walls, min_flank, axis), 2 * gap + 1, axis)
+        # the flank runs (opened) grown by 2 * gap + 1: one dilation by both lengths (the
+        # odd one keeps the anchors adding up)
+        near = dilate_line(erode_line(walls, min_flank, axis), min_flank + 2 * gap, axis)
         cv2.bitwise_or(closed, cv2.bitwise_and(close_line(pieces, gap + 1, axis), near), closed)
     return closed
