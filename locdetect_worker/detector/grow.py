@@ -31,7 +31,8 @@ def grow_seeds(seeds: np.ndarray, free: np.ndarray) -> np.ndarray:
     # Temporaries are let go before the flood: a lower peak saves fresh pages (page faults).
     padded = cv2.copyMakeBorder(free, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
     inner = (slice(1, -1), slice(1, -1))
-    markers = cv2.copyMakeBorder(seeds * free, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+    markers = cv2.copyMakeBorder(seeds, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+    markers[inner] *= free  # in place: a page-sized temporary costs more than the product
     void = int(seeds.max()) + 1
     markers[_reached(padded, markers) == 1] = void
     walls_white = cv2.threshold(padded, 0, 255, cv2.THRESH_BINARY_INV)[1]
