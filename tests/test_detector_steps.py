@@ -10,6 +10,7 @@ import pytest
 from scipy import ndimage
 
 from locdetect_worker.detector import grow as grow_module
+from locdetect_worker.detector import select as select_module
 from locdetect_worker.detector import walls as walls_module
 from locdetect_worker.detector._components import fill_runs, label_boxes, label_runs, run_starts
 from locdetect_worker.detector._lines import (
@@ -425,6 +426,20 @@ def two_spaces_with_strokes(strokes: list[tuple[int, int, int, int]]) -> tuple[n
         cv2.line(ink, (x0, y0), (x1, y1), 1, 1)
     ink[37:43, 52:58] = 0  # a label or dimension written over the strokes
     return regions, walls, np.ones_like(walls), ink
+
+
+@pytest.mark.parametrize(
+    ("strokes", "both"),
+    [
+        ([(10, 10, 99, 69), (10, 69, 99, 10)], True),  # an X: the full test must see it
+        ([(10, 10, 99, 69)], False),  # one diagonal: spared the full test
+        ([(10, 40, 99, 40), (55, 10, 55, 69)], False),  # a cross along the axes
+    ],
+)
+def test_the_x_tests_first_look_finds_strokes_rising_and_falling(strokes, both):
+    regions, _, _, ink = two_spaces_with_strokes(strokes)
+    mask = (regions == 1).view(np.uint8)
+    assert select_module._diagonals_both_ways(mask, ink, float(np.hypot(90, 60))) == both
 
 
 def test_select_drops_a_space_crossed_out_by_an_x_and_keeps_its_neighbour():
