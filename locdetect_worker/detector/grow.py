@@ -43,7 +43,7 @@ def grow_seeds(seeds: np.ndarray, free: np.ndarray) -> np.ndarray:
     regions = np.ascontiguousarray(markers[inner])
     del markers
     # rooms only: not the void, the lines where floods meet (-1) or walls
-    regions *= cv2.bitwise_and(cv2.inRange(regions, 1, void - 1), free)
+    np.multiply(regions, cv2.bitwise_and(cv2.inRange(regions, 1, void - 1), free), out=regions)
     return regions
 
 
