@@ -36,6 +36,7 @@ from locdetect_worker.detector.openings import facing_bridges
 from locdetect_worker.detector.polygons import label_polygons, snap_rectilinear
 from locdetect_worker.detector.resample import shrink_keeping_lines
 from locdetect_worker.detector.rotate import rotate_page
+from locdetect_worker.detector.scraps import absorb_scraps
 from locdetect_worker.detector.seeds import room_seeds
 from locdetect_worker.detector.select import select_rooms
 from locdetect_worker.detector.skew import skew_angle
@@ -761,3 +762,28 @@ def test_part_at_corners_parts_the_open_plan_not_a_detached_piece_of_the_room():
     np.testing.assert_array_equal(origin, [1, 1])
     assert set(np.unique(plan[10:70, 130:190])) == {1}  # the detached piece stays with its room
     assert (plan[10:70, 62:110] == 1).all() and (plan[30:50, 10:50] == 2).all()
+
+
+def test_absorb_scraps_gives_a_room_back_what_a_thin_line_cut_off_but_never_merges_rooms():
+    # Two rooms side by side behind a 4 px wall; a bath's rim (1 px) fences a scrap off the
+    # left room, and a scrap beyond the thick wall and one beside both rooms stay out.
+    walls = box_walls(30, 50, 3)
+    walls[:, 24:28] = 1  # the wall between the rooms
+    walls[3:12, 10] = walls[11, 3:10] = 1  # the rim: a thin line round the bath's corner
+    regions = np.zeros(walls.shape, np.int32)
+    regions[3:-3, 11:24] = regions[12:-3, 3:11] = 1
+    regions[3:11, 3:10] = 3  # the bath
+    regions[3:-3, 28:-3] = 2
+    regions[26:27, 24:28] = 4  # a gap in the wall between the rooms: beside both
+    walls[26:27, 24:28] = 0
+    rooms = np.where(regions <= 2, regions, 0).astype(np.int32)
+    grown = absorb_scraps(rooms, regions, reach=2, max_area=200)
+    assert (grown[3:11, 3:10] == 1).all() and (grown[3:11, 10] == 1).all()
+    assert (grown[26, 24:28] == 0).all()
+    assert (grown[:, 24:28] == 0).all() and (grown[3:-3, 28:-3] == 2).all()
+    assert (grown[walls.astype(bool) & (rooms == 0)] != 2).all()
+    # a scrap as large as a room, or one beyond more than the reach of wall, stays out
+    assert (absorb_scraps(rooms, regions, reach=2, max_area=50)[3:11, 3:10] == 0).all()
+    walls[3:12, 8:11] = walls[9:12, 3:11] = 1
+    regions[3:12, 8:11] = regions[9:12, 3:11] = 0
+    assert (absorb_scraps(rooms, regions, reach=2, max_area=200)[3:9, 3:8] == 0).all()

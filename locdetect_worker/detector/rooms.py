@@ -8,8 +8,9 @@ gaps, doorways whose swing arc is drawn and openings between wall ends in
 line; take out door leaves drawn as heavily as walls; seed rooms where the
 free space's distance hills stand out (rooms part at their doors); flood the
 seeds back over the free space; drop the outside, slivers, scraps, empty
-shafts and spaces crossed out as voids; cut rooms at the building's envelope
-(a door swinging out closes a pocket of the outside onto its room); part open
+shafts and spaces crossed out as voids; give rooms back the scraps that
+fixtures and lettering drawn as thin walls cut off; cut rooms at the building's
+envelope (a door swinging out closes a pocket of the outside onto its room); part open
 plans between wall corners that face each other across them; simplify
 outlines; map them back to source pixels. Lengths are fractions of the working
 page's long side, so the same drawing gives the same rooms at any resolution.
@@ -34,6 +35,7 @@ from locdetect_worker.detector.openings import facing_bridges
 from locdetect_worker.detector.polygons import label_polygons
 from locdetect_worker.detector.resample import shrink_keeping_lines
 from locdetect_worker.detector.rotate import rotate_page
+from locdetect_worker.detector.scraps import absorb_scraps
 from locdetect_worker.detector.seeds import room_seeds
 from locdetect_worker.detector.select import select_rooms
 from locdetect_worker.detector.skew import skew_angle
@@ -126,6 +128,8 @@ def _rooms(walls: np.ndarray, ink: np.ndarray, side: int) -> tuple[np.ndarray, n
     labels, confidences = select_rooms(
         regions, walls, inside, ink, min_area, min_width=side / 60, shaft_area=shaft_area
     )
+    # a scrap lies a thin wall's width from its room: a line pair that the hatch closing fused
+    labels = absorb_scraps(labels, regions, reach=max(2, side // 350), max_area=min_area)
     labels *= inside  # a room that leaked out through its entrance ends at the envelope
     parted = part_at_corners(
         labels, min_part=4 * min_area, tolerance=side / 300, offset=side / 100, most_ratio=1.0

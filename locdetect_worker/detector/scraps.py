@@ -1,0 +1,77 @@
+"""Rooms take back the scraps of themselves that fixtures and lettering cut off.
+
+A bath's rim, a counter's front edge, a label's box or a pipe drawn along a
+wall are thin lines close together, and they come out of the wall step as thin
+walls. The free space they fence off (a bath's inside, the floor behind a
+counter) is too small to be a room and is dropped, so the room it belongs to
+comes out short of its real outline. A scrap that lies within a thin line of
+one room, and of no other, is part of that room: it joins the room together
+with the ink between them. Scraps beside two rooms, or beyond a thicker wall,
+stay out, so neighbouring rooms never merge.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from locdetect_worker.detector._components import fill_runs, label_runs
+
+
+def absorb_scraps(rooms: np.ndarray, regions: np.ndarray, reach: int, max_area: int) -> np.ndarray:
+    """(H, W) ``int32`` room labels, each grown by the scraps only it reaches.
+
+    ``rooms`` (H, W) ``int32`` kept room labels (0 = none, fewer than 65535 rooms);
+    ``regions`` (H, W) ``int32`` the free-space regions they were chosen from (0 = wall or no
+    region). A region no room kept, smaller than ``max_area`` px, whose pixels within ``reach``
+    px of a room all see the same one room, joins it, and so do the wall pixels that lie within
+    ``reach`` px of both the room and the scrap and of no other room.
+    """
+    for name, array in (("rooms", rooms), ("regions", regions)):
+        if array.ndim != 2 or array.dtype != np.int32 or array.shape != rooms.shape:
+            raise ValueError(f"{name} must be int32 {rooms.shape}, got {array.dtype} {array.shape}")
+    if reach < 1:
+        raise ValueError(f"reach must be >= 1, got {reach}")
+    count = int(rooms.max(initial=0))
+    if count >= np.iinfo(np.uint16).max:
+        raise ValueError(f"at most 65534 rooms, got {count}")  # 16-bit labels below
+    grown = rooms.copy()
+    starts, stops, found = label_runs(regions)
+    area = np.bincount(found, stops - starts).astype(np.int64)
+    small = area < max_area
+    small[0] = False  # walls
+    scrap = np.zeros(regions.shape, np.uint8)
+    fill_runs(scrap.ravel(), starts[small[found]], stops[small[found]], 1)
+    scrap[rooms != 0] = 0
+    if count == 0 or not scrap.any():
+        return grown
+    # work in the box round the scraps, out to where their rooms can be seen from them
+    x, y, width, height = cv2.boundingRect(scrap)
+    margin = 2 * reach
+    box = (
+        slice(max(0, y - margin), y + height + margin),
+        slice(max(0, x - margin), x + width + margin),
+    )
+    here, pieces_here, scrap_here = grown[box], regions[box], scrap[box] != 0
+    kernel = np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)
+    # over each pixel's neighbourhood, the highest and the lowest room label (none: 0 and above
+    # all)
+    labels = here.astype(np.uint16)
+    highest = cv2.dilate(labels, kernel)
+    lowest = cv2.erode(np.where(here > 0, labels, np.uint16(np.iinfo(np.uint16).max)), kernel)
+    near = scrap_here & (highest > 0)
+    pieces = pieces_here[near]
+    seen = highest[near].astype(np.int64)
+    # a scrap is taken when every pixel of it that sees a room sees the same one room
+    sees = np.bincount(pieces, minlength=area.size)
+    owner = np.rint(np.bincount(pieces, seen, area.size) / np.maximum(sees, 1)).astype(np.int64)
+    other = (seen != owner[pieces]) | (lowest[near] != highest[near])
+    taken = (sees > 0) & (np.bincount(pieces, other, area.size) == 0)
+    joins = scrap_here & taken[pieces_here]
+    here[joins] = owner[pieces_here[joins]]
+    # the walls between a room and its scraps: near both, and near no other room
+    owners = np.zeros(labels.shape, np.uint16)
+    owners[joins] = here[joins]
+    between = (pieces_here == 0) & (highest == lowest) & (cv2.dilate(owners, kernel) == highest)
+    here[between] = highest[between]
+    return grown
