@@ -36,6 +36,7 @@ from locdetect_worker.detector.seeds import room_seeds
 from locdetect_worker.detector.select import select_rooms
 from locdetect_worker.detector.skew import skew_angle
 from locdetect_worker.detector.stroke import stroke_width_histogram, thin_line_width
+from locdetect_worker.detector.text import text_lines
 from locdetect_worker.detector.walls import wall_mask
 
 
@@ -730,3 +731,38 @@ def test_part_at_corners_parts_the_open_plan_not_a_detached_piece_of_the_room():
     np.testing.assert_array_equal(origin, [1, 1])
     assert set(np.unique(plan[10:70, 130:190])) == {1}  # the detached piece stays with its room
     assert (plan[10:70, 62:110] == 1).all() and (plan[30:50, 10:50] == 2).all()
+
+
+def write_word(ink: np.ndarray, x: int, y: int, letters: int = 4) -> None:
+    """Draw a row of hollow 6 x 8 px letters at (x, y) on ``ink``."""
+    for k in range(letters):
+        cv2.rectangle(ink, (x + 9 * k, y), (x + 9 * k + 5, y + 7), 1, 1)
+
+
+def test_text_lines_finds_a_row_of_letters_not_a_block_a_stroke_or_a_lone_letter():
+    ink = np.zeros((60, 120), np.uint8)
+    write_word(ink, 10, 10)
+    ink[30:38, 10:45] = 1  # a solid block as long as the word
+    ink[50:52, 10:90] = 1  # a long thin stroke
+    cv2.rectangle(ink, (80, 10), (85, 17), 1, 1)  # a lone letter
+    np.testing.assert_array_equal(text_lines(ink, 5, 12), [[10, 10, 33, 8]])
+
+
+def test_part_at_corners_parts_at_one_corner_only_between_named_parts():
+    def ell() -> np.ndarray:
+        plan = np.zeros((100, 160), np.int32)
+        plan[10:90, 10:80] = 1  # a tall space
+        plan[10:50, 80:150] = 1  # and an arm off its upper right: one inward corner
+        return plan
+
+    ink = np.zeros((100, 160), np.uint8)
+    write_word(ink, 15, 60)  # a name in the tall space
+    one_name = ell()
+    assert part_at_corners(one_name, 500, 1.0, 2.0, 1.0, ink, (5, 12)).tolist() == [1]
+    write_word(ink, 110, 25)  # and one in the arm
+    plan = ell()
+    assert part_at_corners(plan, 500, 1.0, 2.0, 1.0, ink, (5, 12)).tolist() == [1, 1]
+    assert len(np.unique(plan[12:88, 12:78])) == 1 and len(np.unique(plan[12:48, 82:148])) == 1
+    assert plan[30, 40] != plan[30, 120]  # parted where the arm meets the tall space
+    no_text = ell()
+    assert part_at_corners(no_text, 500, 1.0, 2.0, 1.0).tolist() == [1]

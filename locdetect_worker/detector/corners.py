@@ -16,12 +16,21 @@ import cv2
 import numpy as np
 
 from locdetect_worker.detector._components import label_boxes
+from locdetect_worker.detector.text import text_lines
 
 INSIDE = 0.95  # least share of a parting line's pixels inside the room
+AXIS = 0.15  # most slope (across / along) of a wall edge carried on along an axis
+CLEAR = 3.0  # least distance of a part's name from the parting line, in letter heights
 
 
 def part_at_corners(
-    labels: np.ndarray, min_part: int, tolerance: float, offset: float, most_ratio: float
+    labels: np.ndarray,
+    min_part: int,
+    tolerance: float,
+    offset: float,
+    most_ratio: float,
+    ink: np.ndarray | None = None,
+    letters: tuple[float, float] = (1.0, 1.0),
 ) -> np.ndarray:
     """Which room each label came from (old and new): (n,) ``int64``, 1-based; ``labels`` change
     in place.
@@ -32,6 +41,11 @@ def part_at_corners(
     face each other when they are at most ``offset`` px out of line. Each part's
     outline encloses at least ``min_part`` px, and the line is at most
     ``most_ratio`` times the square root of the smaller part's area.
+
+    With ``ink`` (H, W) ``uint8``, a room with no such pair is also parted
+    along a wall edge carried on from one inward corner across the room, when
+    each part has a name of its own: a line of text ``letters`` (low, high) px
+    high, clear of the line. Drafters name each room, and an L-shaped room once.
     """
     if labels.ndim != 2 or labels.dtype != np.int32:
         raise ValueError(f"labels must be an int32 (H, W) array, got {labels.dtype} {labels.shape}")
@@ -53,7 +67,8 @@ def part_at_corners(
         room = (crop == label).view(np.uint8)
         if cv2.countNonZero(room) < 2 * min_part:
             continue  # too small for two parts
-        part = _best_part(room, min_part, tolerance, offset, most_ratio)
+        words = None if ink is None else ink[y : y + height, x : x + width]
+        part = _best_part(room, min_part, tolerance, offset, most_ratio, words, letters)
         if part is None:
             continue
         new = len(boxes)
@@ -65,12 +80,20 @@ def part_at_corners(
 
 
 def _best_part(
-    room: np.ndarray, min_part: int, tolerance: float, offset: float, most_ratio: float
+    room: np.ndarray,
+    min_part: int,
+    tolerance: float,
+    offset: float,
+    most_ratio: float,
+    ink: np.ndarray | None,
+    letters: tuple[float, float],
 ) -> np.ndarray | None:
     """The smaller part (bool mask) of the best parting of a 0/1 room crop, or None.
 
-    The parts' areas are read off the outline (a line between two of its
-    points cuts it in two polygons), so only the chosen line is drawn.
+    Between two facing corners first: the parts' areas are read off the
+    outline (a line between two of its points cuts it in two polygons), so
+    only the chosen line is drawn. Then, given the crop's ``ink``, from one
+    corner to a plain wall between two named parts.
     """
     contours, _ = cv2.findContours(room, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     largest = max(contours, key=cv2.contourArea)
@@ -93,7 +116,7 @@ def _best_part(
     ratio = length / np.sqrt(np.maximum(smaller, 1))
     for pair in np.argsort(ratio):
         if ratio[pair] > most_ratio:
-            return None
+            break
         if smaller[pair] < min_part or not _inside(piece, a[pair], b[pair]):
             continue
         line = np.zeros_like(room)
@@ -104,7 +127,89 @@ def _best_part(
         if count < 3:
             continue
         return parts == 1 + int(np.argsort(stats[1:, cv2.CC_STAT_AREA])[-2])
+    if ink is None:
+        return None
+    return _named_part(piece, outline, tolerance, offset, min_part, most_ratio, ink, letters)
+
+
+def _named_part(
+    piece: np.ndarray,
+    outline: np.ndarray,
+    tolerance: float,
+    offset: float,
+    min_part: int,
+    most_ratio: float,
+    ink: np.ndarray,
+    letters: tuple[float, float],
+) -> np.ndarray | None:
+    """The smaller part (bool mask) of the best parting of ``piece`` along a wall edge carried
+    on from an inward corner, horizontally or vertically, to the far side, where each part
+    holds a line of text of its own; or None."""
+    cuts = []
+    for start, step in _carried_edges(outline, tolerance):
+        end = start.copy()
+        while _holds(piece, end + step):
+            end += step
+        length = int(np.abs(end - start).max())
+        if length <= 2 * offset:
+            continue
+        line = np.zeros_like(piece)
+        cv2.line(line, (int(start[0]), int(start[1])), (int(end[0]), int(end[1])), 1)
+        count, parts, stats, _ = cv2.connectedComponentsWithStats(
+            cv2.subtract(piece, line), connectivity=4
+        )
+        if count < 3:
+            continue
+        largest = 1 + np.argsort(stats[1:, cv2.CC_STAT_AREA])[::-1][:2]
+        smaller = int(stats[largest[1], cv2.CC_STAT_AREA])
+        if smaller >= min_part and length <= most_ratio * np.sqrt(smaller):
+            cuts.append((length / np.sqrt(smaller), parts, largest, start, end))
+    if not cuts:
+        return None
+    lines = text_lines(ink, *letters)
+    for _, parts, largest, start, end in sorted(cuts, key=lambda cut: cut[0]):
+        if all(_named(parts == label, lines, start, end) for label in largest):
+            return parts == largest[1]
     return None
+
+
+def _holds(mask: np.ndarray, point: np.ndarray) -> bool:
+    """Whether (x, y) ``point`` lies on the 0/1 ``mask``."""
+    x, y = int(point[0]), int(point[1])
+    return 0 <= y < mask.shape[0] and 0 <= x < mask.shape[1] and bool(mask[y, x])
+
+
+def _named(part: np.ndarray, lines: np.ndarray, start: np.ndarray, end: np.ndarray) -> bool:
+    """Whether a line of text (boxes [x, y, width, height]) stands mostly on the bool ``part``,
+    at least ``CLEAR`` letter heights from the parting line ``start``..``end`` (x, y)."""
+    for x, y, width, height in lines.tolist():
+        low, high = np.minimum(start, end), np.maximum(start, end)
+        gap_x = max(low[0] - (x + width), x - high[0], 0)
+        gap_y = max(low[1] - (y + height), y - high[1], 0)
+        if max(gap_x, gap_y) < CLEAR * height:
+            continue
+        if np.count_nonzero(part[y : y + height, x : x + width]) >= 0.3 * width * height:
+            return True
+    return False
+
+
+def _carried_edges(outline: np.ndarray, tolerance: float) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(corner, unit step) (x, y) pairs: each inward corner of an outline, once simplified,
+    with the horizontal or vertical direction in which one of its two edges runs on past it
+    into the room."""
+    points, reflex = _simplified(outline, tolerance)
+    found = []
+    for at in np.flatnonzero(reflex):
+        corner = points[at]
+        # the edge coming in runs on ahead; the edge going out runs on behind the corner
+        for ahead in (corner - points[at - 1], corner - points[(at + 1) % len(points)]):
+            along = int(np.argmax(np.abs(ahead)))
+            if abs(ahead[1 - along]) > AXIS * abs(ahead[along]):
+                continue
+            step = np.zeros(2, np.int64)
+            step[along] = np.sign(ahead[along])
+            found.append((corner.copy(), step))
+    return found
 
 
 def _inside(room: np.ndarray, a: np.ndarray, b: np.ndarray) -> bool:
@@ -117,18 +222,27 @@ def _inside(room: np.ndarray, a: np.ndarray, b: np.ndarray) -> bool:
 
 def _reflex_corners(outline: np.ndarray, tolerance: float) -> np.ndarray:
     """Indices into an (N, 2) closed outline of its inward (reflex) corners, once simplified."""
-    simple = cv2.approxPolyDP(outline.reshape(-1, 1, 2).astype(np.int32), tolerance, True)
-    points = simple.reshape(-1, 2).astype(np.int64)
-    if len(points) < 4:
+    points, inward = _simplified(outline, tolerance)
+    if not inward.any():
         return np.zeros(0, np.int64)
-    incoming = points - np.roll(points, 1, axis=0)
-    outgoing = np.roll(points, -1, axis=0) - points
-    turn = incoming[:, 0] * outgoing[:, 1] - incoming[:, 1] * outgoing[:, 0]
-    orientation = np.sign(cv2.contourArea(points.astype(np.float32), oriented=True))
-    # a corner turning against the outline's own sense of rotation points into the room
-    reflex = points[turn * orientation < 0]
+    reflex = points[inward]
     # the simplified outline keeps some of the outline's own points: find where they first lie
     keys = outline[:, 1] * (int(outline[:, 0].max()) + 1) + outline[:, 0]
     order = np.argsort(keys, kind="stable")
     wanted = reflex[:, 1] * (int(outline[:, 0].max()) + 1) + reflex[:, 0]
     return np.sort(order[np.searchsorted(keys[order], wanted)])
+
+
+def _simplified(outline: np.ndarray, tolerance: float) -> tuple[np.ndarray, np.ndarray]:
+    """(points (M, 2) ``int64``, which are inward corners (M,) bool) of an (N, 2) closed
+    outline simplified to ``tolerance`` px."""
+    simple = cv2.approxPolyDP(outline.reshape(-1, 1, 2).astype(np.int32), tolerance, True)
+    points = simple.reshape(-1, 2).astype(np.int64)
+    if len(points) < 4:
+        return points, np.zeros(len(points), bool)
+    incoming = points - np.roll(points, 1, axis=0)
+    outgoing = np.roll(points, -1, axis=0) - points
+    turn = incoming[:, 0] * outgoing[:, 1] - incoming[:, 1] * outgoing[:, 0]
+    orientation = np.sign(cv2.contourArea(points.astype(np.float32), oriented=True))
+    # a corner turning against the outline's own sense of rotation points into the room
+    return points, turn * orientation < 0

@@ -128,6 +128,12 @@ def _rooms(walls: np.ndarray, ink: np.ndarray, side: int) -> tuple[np.ndarray, n
     )
     labels *= inside  # a room that leaked out through its entrance ends at the envelope
     parted = part_at_corners(
-        labels, min_part=4 * min_area, tolerance=side / 300, offset=side / 100, most_ratio=1.0
+        labels,
+        min_part=4 * min_area,
+        tolerance=side / 300,
+        offset=side / 100,
+        most_ratio=1.0,
+        ink=ink,
+        letters=(side / 200, side / 60),
     )
     return labels, confidences[parted - 1]
