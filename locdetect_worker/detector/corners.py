@@ -110,9 +110,7 @@ def _best_part(
     # twice the signed area swept from the outline's start: a part's area is a difference
     following = np.concatenate([outline[1:], outline[:1]])
     swept = np.r_[0, np.cumsum(outline[:, 0] * following[:, 1] - following[:, 0] * outline[:, 1])]
-    ends = swept[at[pairs[:, 1]]] - swept[at[pairs[:, 0]]]
-    one = np.abs(ends + b[:, 0] * a[:, 1] - a[:, 0] * b[:, 1]) / 2  # closed by the line
-    smaller = np.minimum(one, abs(swept[-1]) / 2 - one)
+    smaller = _smaller_part(swept, at[pairs[:, 0]], at[pairs[:, 1]], a, b)
     ratio = length / np.sqrt(np.maximum(smaller, 1))
     for pair in np.argsort(ratio):
         if ratio[pair] > most_ratio:
@@ -129,12 +127,13 @@ def _best_part(
         return parts == 1 + int(np.argsort(stats[1:, cv2.CC_STAT_AREA])[-2])
     if ink is None:
         return None
-    return _named_part(piece, outline, tolerance, offset, min_part, most_ratio, ink, letters)
+    return _named_part(piece, outline, swept, tolerance, offset, min_part, most_ratio, ink, letters)
 
 
 def _named_part(
     piece: np.ndarray,
     outline: np.ndarray,
+    swept: np.ndarray,
     tolerance: float,
     offset: float,
     min_part: int,
@@ -144,15 +143,25 @@ def _named_part(
 ) -> np.ndarray | None:
     """The smaller part (bool mask) of the best parting of ``piece`` along a wall edge carried
     on from an inward corner, horizontally or vertically, to the far side, where each part
-    holds a line of text of its own; or None."""
-    cuts = []
-    for start, step in _carried_edges(outline, tolerance):
-        end = start.copy()
-        while _holds(piece, end + step):
-            end += step
-        length = int(np.abs(end - start).max())
-        if length <= 2 * offset:
+    holds a line of text of its own; or None. ``swept`` as :func:`_best_part` has it."""
+    corners, steps = _carried_edges(outline, tolerance)
+    if not len(corners):
+        return None
+    runs = np.array([_run(piece, corner, step) for corner, step in zip(corners, steps)])
+    ends = corners + runs[:, None] * steps
+    first, second = _outline_index(outline, corners), _outline_index(outline, ends)
+    # a line ending on a hole in the room (a pillar, a fixture) parts nothing
+    kept = (second >= 0) & (runs > 2 * offset)
+    first, second, corners, ends, runs = (v[kept] for v in (first, second, corners, ends, runs))
+    smaller = _smaller_part(swept, first, second, corners, ends)
+    ratio = runs / np.sqrt(np.maximum(smaller, 1))
+    lines = None
+    for cut in np.argsort(ratio):
+        if ratio[cut] > most_ratio:
+            break
+        if smaller[cut] < min_part:
             continue
+        start, end = corners[cut], ends[cut]
         line = np.zeros_like(piece)
         cv2.line(line, (int(start[0]), int(start[1])), (int(end[0]), int(end[1])), 1)
         count, parts, stats, _ = cv2.connectedComponentsWithStats(
@@ -161,29 +170,41 @@ def _named_part(
         if count < 3:
             continue
         largest = 1 + np.argsort(stats[1:, cv2.CC_STAT_AREA])[::-1][:2]
-        smaller = int(stats[largest[1], cv2.CC_STAT_AREA])
-        if smaller >= min_part and length <= most_ratio * np.sqrt(smaller):
-            cuts.append((length / np.sqrt(smaller), parts, largest, start, end))
-    if not cuts:
-        return None
-    lines = text_lines(ink, *letters)
-    for _, parts, largest, start, end in sorted(cuts, key=lambda cut: cut[0]):
+        lines = text_lines(ink, *letters) if lines is None else lines
         if all(_named(parts == label, lines, start, end) for label in largest):
             return parts == largest[1]
     return None
 
 
-def _holds(mask: np.ndarray, point: np.ndarray) -> bool:
-    """Whether (x, y) ``point`` lies on the 0/1 ``mask``."""
-    x, y = int(point[0]), int(point[1])
-    return 0 <= y < mask.shape[0] and 0 <= x < mask.shape[1] and bool(mask[y, x])
+def _smaller_part(
+    swept: np.ndarray, first: np.ndarray, second: np.ndarray, a: np.ndarray, b: np.ndarray
+) -> np.ndarray:
+    """Areas of the smaller of the two polygons into which lines from outline points ``first``
+    (at ``a``, (n, 2) x, y) to ``second`` (at ``b``) cut the outline; ``swept`` is twice the
+    signed area swept from the outline's start to each point."""
+    ends = swept[second] - swept[first]
+    one = np.abs(ends + b[:, 0] * a[:, 1] - a[:, 0] * b[:, 1]) / 2  # closed by the line
+    return np.minimum(one, abs(swept[-1]) / 2 - one)
+
+
+def _run(mask: np.ndarray, start: np.ndarray, step: np.ndarray) -> int:
+    """How many unit ``step`` (x, y) steps from ``start`` stay on the 0/1 ``mask``."""
+    x, y = int(start[0]), int(start[1])
+    ahead = {
+        (1, 0): mask[y, x + 1 :],
+        (-1, 0): mask[y, :x][::-1],
+        (0, 1): mask[y + 1 :, x],
+        (0, -1): mask[:y, x][::-1],
+    }[(int(step[0]), int(step[1]))]
+    off = np.flatnonzero(ahead == 0)
+    return int(off[0]) if off.size else len(ahead)
 
 
 def _named(part: np.ndarray, lines: np.ndarray, start: np.ndarray, end: np.ndarray) -> bool:
     """Whether a line of text (boxes [x, y, width, height]) stands mostly on the bool ``part``,
     at least ``CLEAR`` letter heights from the parting line ``start``..``end`` (x, y)."""
+    low, high = np.minimum(start, end), np.maximum(start, end)
     for x, y, width, height in lines.tolist():
-        low, high = np.minimum(start, end), np.maximum(start, end)
         gap_x = max(low[0] - (x + width), x - high[0], 0)
         gap_y = max(low[1] - (y + height), y - high[1], 0)
         if max(gap_x, gap_y) < CLEAR * height:
@@ -193,23 +214,21 @@ def _named(part: np.ndarray, lines: np.ndarray, start: np.ndarray, end: np.ndarr
     return False
 
 
-def _carried_edges(outline: np.ndarray, tolerance: float) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(corner, unit step) (x, y) pairs: each inward corner of an outline, once simplified,
-    with the horizontal or vertical direction in which one of its two edges runs on past it
-    into the room."""
-    points, reflex = _simplified(outline, tolerance)
-    found = []
-    for at in np.flatnonzero(reflex):
-        corner = points[at]
-        # the edge coming in runs on ahead; the edge going out runs on behind the corner
-        for ahead in (corner - points[at - 1], corner - points[(at + 1) % len(points)]):
-            along = int(np.argmax(np.abs(ahead)))
-            if abs(ahead[1 - along]) > AXIS * abs(ahead[along]):
-                continue
-            step = np.zeros(2, np.int64)
-            step[along] = np.sign(ahead[along])
-            found.append((corner.copy(), step))
-    return found
+def _carried_edges(outline: np.ndarray, tolerance: float) -> tuple[np.ndarray, np.ndarray]:
+    """((n, 2) corners, (n, 2) unit steps) ``int64`` (x, y): each inward corner of an outline,
+    once simplified, with the horizontal or vertical direction in which one of its two edges
+    runs on past it into the room."""
+    points, inward = _simplified(outline, tolerance)
+    # the edge coming in runs on ahead; the edge going out runs on behind the corner
+    ahead = np.concatenate([points - np.roll(points, 1, axis=0), points - np.roll(points, -1, 0)])
+    corners = np.concatenate([points, points])[np.concatenate([inward, inward])]
+    ahead = ahead[np.concatenate([inward, inward])]
+    along = np.argmax(np.abs(ahead), axis=1)
+    rows = np.arange(len(ahead))
+    axial = np.abs(ahead[rows, 1 - along]) <= AXIS * np.abs(ahead[rows, along])
+    steps = np.zeros_like(ahead)
+    steps[rows, along] = np.sign(ahead[rows, along])
+    return corners[axial], steps[axial]
 
 
 def _inside(room: np.ndarray, a: np.ndarray, b: np.ndarray) -> bool:
@@ -223,14 +242,19 @@ def _inside(room: np.ndarray, a: np.ndarray, b: np.ndarray) -> bool:
 def _reflex_corners(outline: np.ndarray, tolerance: float) -> np.ndarray:
     """Indices into an (N, 2) closed outline of its inward (reflex) corners, once simplified."""
     points, inward = _simplified(outline, tolerance)
-    if not inward.any():
+    return np.sort(_outline_index(outline, points[inward]))
+
+
+def _outline_index(outline: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Where (n, 2) ``points`` first lie on an (N, 2) outline: (n,) ``int64``, -1 if not on it."""
+    if not len(points):
         return np.zeros(0, np.int64)
-    reflex = points[inward]
-    # the simplified outline keeps some of the outline's own points: find where they first lie
-    keys = outline[:, 1] * (int(outline[:, 0].max()) + 1) + outline[:, 0]
+    span = int(max(outline[:, 0].max(), points[:, 0].max())) + 1
+    keys = outline[:, 1] * span + outline[:, 0]
     order = np.argsort(keys, kind="stable")
-    wanted = reflex[:, 1] * (int(outline[:, 0].max()) + 1) + reflex[:, 0]
-    return np.sort(order[np.searchsorted(keys[order], wanted)])
+    wanted = points[:, 1] * span + points[:, 0]
+    found = np.minimum(np.searchsorted(keys[order], wanted), len(keys) - 1)
+    return np.where(keys[order][found] == wanted, order[found], -1)
 
 
 def _simplified(outline: np.ndarray, tolerance: float) -> tuple[np.ndarray, np.ndarray]:
