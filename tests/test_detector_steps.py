@@ -766,3 +766,19 @@ def test_part_at_corners_parts_at_one_corner_only_between_named_parts():
     assert plan[30, 40] != plan[30, 120]  # parted where the arm meets the tall space
     no_text = ell()
     assert part_at_corners(no_text, 500, 1.0, 2.0, 1.0).tolist() == [1]
+
+
+def test_select_keeps_a_space_below_the_smallest_room_when_it_bears_a_name():
+    regions, walls, inside, ink = two_spaces_with_strokes([])  # 90 x 60 and 85 x 60 px
+    write_word(ink, 130, 30)  # the right space's name
+    small = 6000  # both spaces are smaller than the smallest room, not half as small
+    labels, _ = select_rooms(regions, walls, inside, ink, small, min_width=3, shaft_area=0)
+    assert labels.max() == 0
+    labels, _ = select_rooms(
+        regions, walls, inside, ink, small, min_width=3, shaft_area=0, letters=(5, 12)
+    )
+    assert labels.max() == 1 and (labels[10:70, 105:190] == 1).all()
+    labels, _ = select_rooms(
+        regions, walls, inside, ink, 2 * small, min_width=3, shaft_area=0, letters=(5, 12)
+    )
+    assert labels.max() == 0  # named, but less than half the smallest room

@@ -124,7 +124,14 @@ def _rooms(walls: np.ndarray, ink: np.ndarray, side: int) -> tuple[np.ndarray, n
     inside = building_footprint(walls, opening=max(3, side // 10))
     shaft_area = int(0.006 * walls.shape[0] * walls.shape[1])  # a few times the smallest room
     labels, confidences = select_rooms(
-        regions, walls, inside, ink, min_area, min_width=side / 60, shaft_area=shaft_area
+        regions,
+        walls,
+        inside,
+        ink,
+        min_area,
+        min_width=side / 60,
+        shaft_area=shaft_area,
+        letters=(side / 200, side / 60),
     )
     labels *= inside  # a room that leaked out through its entrance ends at the envelope
     parted = part_at_corners(

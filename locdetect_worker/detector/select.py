@@ -17,6 +17,7 @@ import numpy as np
 
 from locdetect_worker.detector._checks import check_mask
 from locdetect_worker.detector._components import label_boxes
+from locdetect_worker.detector.text import text_lines
 
 # A crossing-out X, as shares of the diagonal of the space's box: the shortest stroke
 # (spaces are rarely rectangles, the X spans the main part), the longest break in a
@@ -25,6 +26,7 @@ X_STROKE, X_BREAK, X_REACH = 0.4, 0.1, 0.1
 X_MIDDLE = 0.2  # strokes cross this near their middles (share of their lengths)
 X_CENTRE = 0.2  # and this near the space's centre of mass (share of the diagonal)
 X_SKEW = 12.0  # degrees: at most this unlike mirror images (a rectangle's diagonals are)
+NAMED = 0.5  # least area of a room with a name of its own, in the smallest room's area
 EMPTY = 0.003  # most ink, as a share of its area, that a space with nothing in it shows (specks)
 
 
@@ -36,6 +38,7 @@ def select_rooms(
     min_area: int,
     min_width: float,
     shaft_area: int,
+    letters: tuple[float, float] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Kept room labels and their confidences.
 
@@ -73,7 +76,11 @@ def select_rooms(
         here = regions[box] == label
         mask = here.view(np.uint8)
         area = cv2.countNonZero(mask)
-        if area < min_area or cv2.countNonZero(cv2.bitwise_and(inside[box], mask)) < 0.6 * area:
+        if area < min_area and (
+            letters is None or area < NAMED * min_area or not _named(mask, ink[box], letters)
+        ):
+            continue  # too small, unless named (a WC, a cupboard)
+        if cv2.countNonZero(cv2.bitwise_and(inside[box], mask)) < 0.6 * area:
             continue
         if area < shaft_area and cv2.countNonZero(cv2.bitwise_and(ink[box], mask)) <= EMPTY * area:
             continue  # a shaft or a duct
@@ -82,6 +89,15 @@ def select_rooms(
             confidences.append(score)
             kept[box][here] = len(confidences)
     return kept, np.array(confidences, np.float64)
+
+
+def _named(mask: np.ndarray, ink: np.ndarray, letters: tuple[float, float]) -> bool:
+    """Whether a line of text ``letters`` (low, high) px high stands mostly on the space
+    (``mask``, 0/1 ``uint8`` crop; ``ink`` the same crop)."""
+    for x, y, width, height in text_lines(ink, *letters).tolist():
+        if cv2.countNonZero(mask[y : y + height, x : x + width]) >= 0.3 * width * height:
+            return True
+    return False
 
 
 def _room_score(mask: np.ndarray, walls: np.ndarray, area: float, min_width: float) -> float:
