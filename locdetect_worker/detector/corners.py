@@ -7,7 +7,10 @@ drafters read two rooms, parted along the line between the corners. A room
 is parted there when the line runs horizontally or vertically inside it and
 is shorter than the smaller part is wide (the square root of its area), and
 both parts are room-sized. One wall corner facing a plain wall is not
-enough: an L-shaped room has such a corner and is one room.
+enough: an L-shaped room has such a corner and is one room. But drafters
+name every room, an L-shaped one once: where a line of text stands clear on
+each side, the wall edge carried on from the corner across the space (the
+same length rule) parts two rooms, a kitchen open to a dining room.
 """
 
 from __future__ import annotations

@@ -7,11 +7,12 @@ estimate the thin-line width; keep walls; drop the sheet frame; bridge door
 gaps, doorways whose swing arc is drawn and openings between wall ends in
 line; take out door leaves drawn as heavily as walls; seed rooms where the
 free space's distance hills stand out (rooms part at their doors); flood the
-seeds back over the free space; drop the outside, slivers, scraps, empty
-shafts and spaces crossed out as voids; cut rooms at the building's envelope
-(a door swinging out closes a pocket of the outside onto its room); part open
-plans between wall corners that face each other across them; simplify
-outlines; map them back to source pixels. Lengths are fractions of the working
+seeds back over the free space; drop the outside, slivers, scraps (small
+spaces with no name), empty shafts and spaces crossed out as voids; cut
+rooms at the building's envelope (a door swinging out closes a pocket of the
+outside onto its room); part open plans between wall corners that face each
+other across them, or from one corner across when each part bears a name of
+its own; simplify outlines; map them back to source pixels. Lengths are fractions of the working
 page's long side, so the same drawing gives the same rooms at any resolution.
 """
 

@@ -6,7 +6,8 @@ and it fills a fair share of its rotated bounding box. A space crossed out by
 a drawn X (two diagonals from wall to wall, crossing half-way) is a void by
 drafting convention (a shaft, a stair or lift well, a space open to the floor
 below), not a room. So is a small space with nothing drawn or written in it
-(no name, no area, no fixture, no door leaf): a shaft or a duct. The confidence
+(no name, no area, no fixture, no door leaf): a shaft or a duct. A space too
+small for a room is one still when a name is written in it. The confidence
 grows with how enclosed and how compact a room is.
 """
 
@@ -47,7 +48,9 @@ def select_rooms(
     ``ink`` (H, W) ``uint8``, all strokes (an X drawn across a space is thin).
     Returns ((H, W) ``int32`` labels renumbered 1..n, (n,) ``float64`` in 0..1).
     Rooms smaller than ``min_area`` px or thinner than ``min_width`` px go, and so do empty
-    spaces smaller than ``shaft_area`` px.
+    spaces smaller than ``shaft_area`` px. Given the height range of ``letters`` (low, high)
+    px, a space at least ``NAMED`` times ``min_area`` with a line of text in it (a WC's or a
+    cupboard's name) stays.
     """
     check_mask(walls, "walls")
     check_mask(inside, "inside")
