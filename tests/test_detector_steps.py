@@ -745,7 +745,8 @@ def test_text_lines_finds_a_row_of_letters_not_a_block_a_stroke_or_a_lone_letter
     ink[30:38, 10:45] = 1  # a solid block as long as the word
     ink[50:52, 10:90] = 1  # a long thin stroke
     cv2.rectangle(ink, (80, 10), (85, 17), 1, 1)  # a lone letter
-    np.testing.assert_array_equal(text_lines(ink, 5, 12), [[10, 10, 33, 8]])
+    write_word(ink, 60, 30, letters=2)  # a short name (WC)
+    np.testing.assert_array_equal(text_lines(ink, 5, 12), [[10, 10, 33, 8], [60, 30, 15, 8]])
 
 
 def test_part_at_corners_parts_at_one_corner_only_between_named_parts():

@@ -4,7 +4,8 @@ Letters are small ink components of about one height, side by side; at a
 working resolution neighbouring capitals often touch and read as one wide
 component, so a line of text is a row of components of a letter's height,
 each no denser than a letter, joined across gaps narrower than a letter,
-that runs several times as long as it is high. Furniture is larger, door
+that runs about twice as long as it is high or more (a two-letter name, a
+WC's, counts). Furniture is larger, door
 sills and leaves are thinner, walls are long and solid.
 """
 
@@ -17,7 +18,7 @@ from locdetect_worker.detector._checks import check_mask
 
 FILL = 0.7  # most share of its box a glyph (a letter or touching letters) fills
 GAP = 0.6  # widest gap between glyphs of one line, in the tallest letter height
-LONG = 2.5  # least length of a line of text, in its height
+LONG = 1.8  # least length of a line of text, in its height
 
 
 def text_lines(ink: np.ndarray, low: float, high: float) -> np.ndarray:
