@@ -5,8 +5,8 @@ working resolution neighbouring capitals often touch and read as one wide
 component, so a line of text is a row of components of a letter's height,
 each no denser than a letter, joined across gaps narrower than a letter,
 that runs about twice as long as it is high or more (a two-letter name, a
-WC's, counts). Furniture is larger, door
-sills and leaves are thinner, walls are long and solid.
+WC's, counts). Furniture is larger, door sills and leaves are thinner, walls
+are long and solid.
 """
 
 from __future__ import annotations
