@@ -165,6 +165,9 @@ def _named_part(
         if smaller[cut] < min_part:
             continue
         start, end = corners[cut], ends[cut]
+        lines = _lines_on(piece, text_lines(ink, *letters)) if lines is None else lines
+        if not _text_either_side(lines, start, end):
+            continue  # no part can be named: no need to draw the parts
         line = np.zeros_like(piece)
         cv2.line(line, (int(start[0]), int(start[1])), (int(end[0]), int(end[1])), 1)
         count, parts, stats, _ = cv2.connectedComponentsWithStats(
@@ -173,10 +176,28 @@ def _named_part(
         if count < 3:
             continue
         largest = 1 + np.argsort(stats[1:, cv2.CC_STAT_AREA])[::-1][:2]
-        lines = text_lines(ink, *letters) if lines is None else lines
         if all(_named(parts == label, lines, start, end) for label in largest):
             return parts == largest[1]
     return None
+
+
+def _lines_on(piece: np.ndarray, lines: np.ndarray) -> np.ndarray:
+    """The lines of text (boxes [x, y, width, height]) that stand mostly on the 0/1 ``piece``."""
+    on = [
+        cv2.countNonZero(piece[y : y + height, x : x + width]) >= 0.3 * width * height
+        for x, y, width, height in lines.tolist()
+    ]
+    return lines[np.array(on, bool)] if on else lines
+
+
+def _text_either_side(lines: np.ndarray, start: np.ndarray, end: np.ndarray) -> bool:
+    """Whether lines of text (boxes) stand on both sides of the horizontal or vertical line
+    through ``start`` and ``end`` (x, y), each ``CLEAR`` letter heights from it."""
+    across = 1 if start[1] == end[1] else 0
+    low, size = lines[:, across], lines[:, 2 + across]
+    clear = CLEAR * lines[:, 3]
+    at = start[across]
+    return bool(np.any(low + size <= at - clear) and np.any(low >= at + clear))
 
 
 def _smaller_part(
