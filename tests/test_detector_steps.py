@@ -41,6 +41,7 @@ from locdetect_worker.detector.seeds import room_seeds
 from locdetect_worker.detector.select import select_rooms
 from locdetect_worker.detector.skew import skew_angle
 from locdetect_worker.detector.stroke import stroke_width_histogram, thin_line_width
+from locdetect_worker.detector.text import text_lines
 from locdetect_worker.detector.walls import wall_mask
 
 
@@ -787,3 +788,55 @@ def test_absorb_scraps_gives_a_room_back_what_a_thin_line_cut_off_but_never_merg
     walls[3:12, 8:11] = walls[9:12, 3:11] = 1
     regions[3:12, 8:11] = regions[9:12, 3:11] = 0
     assert (absorb_scraps(rooms, regions, reach=2, max_area=200)[3:9, 3:8] == 0).all()
+
+
+def write_word(ink: np.ndarray, x: int, y: int, letters: int = 4) -> None:
+    """Draw a row of hollow 6 x 8 px letters at (x, y) on ``ink``."""
+    for k in range(letters):
+        cv2.rectangle(ink, (x + 9 * k, y), (x + 9 * k + 5, y + 7), 1, 1)
+
+
+def test_text_lines_finds_a_row_of_letters_not_a_block_a_stroke_or_a_lone_letter():
+    ink = np.zeros((60, 120), np.uint8)
+    write_word(ink, 10, 10)
+    ink[30:38, 10:45] = 1  # a solid block as long as the word
+    ink[50:52, 10:90] = 1  # a long thin stroke
+    cv2.rectangle(ink, (80, 10), (85, 17), 1, 1)  # a lone letter
+    write_word(ink, 60, 30, letters=2)  # a short name (WC)
+    np.testing.assert_array_equal(text_lines(ink, 5, 12), [[10, 10, 33, 8], [60, 30, 15, 8]])
+
+
+def test_part_at_corners_parts_at_one_corner_only_between_named_parts():
+    def ell() -> np.ndarray:
+        plan = np.zeros((100, 160), np.int32)
+        plan[10:90, 10:80] = 1  # a tall space
+        plan[10:50, 80:150] = 1  # and an arm off its upper right: one inward corner
+        return plan
+
+    ink = np.zeros((100, 160), np.uint8)
+    write_word(ink, 15, 60)  # a name in the tall space
+    one_name = ell()
+    assert part_at_corners(one_name, 500, 1.0, 2.0, 1.0, ink, (5, 12)).tolist() == [1]
+    write_word(ink, 110, 25)  # and one in the arm
+    plan = ell()
+    assert part_at_corners(plan, 500, 1.0, 2.0, 1.0, ink, (5, 12)).tolist() == [1, 1]
+    assert len(np.unique(plan[12:88, 12:78])) == 1 and len(np.unique(plan[12:48, 82:148])) == 1
+    assert plan[30, 40] != plan[30, 120]  # parted where the arm meets the tall space
+    no_text = ell()
+    assert part_at_corners(no_text, 500, 1.0, 2.0, 1.0).tolist() == [1]
+
+
+def test_select_keeps_a_space_below_the_smallest_room_when_it_bears_a_name():
+    regions, walls, inside, ink = two_spaces_with_strokes([])  # 90 x 60 and 85 x 60 px
+    write_word(ink, 130, 30)  # the right space's name
+    small = 6000  # both spaces are smaller than the smallest room, not half as small
+    labels, _ = select_rooms(regions, walls, inside, ink, small, min_width=3, shaft_area=0)
+    assert labels.max() == 0
+    labels, _ = select_rooms(
+        regions, walls, inside, ink, small, min_width=3, shaft_area=0, letters=(5, 12)
+    )
+    assert labels.max() == 1 and (labels[10:70, 105:190] == 1).all()
+    labels, _ = select_rooms(
+        regions, walls, inside, ink, 2 * small, min_width=3, shaft_area=0, letters=(5, 12)
+    )
+    assert labels.max() == 0  # named, but less than half the smallest room

@@ -7,7 +7,10 @@ drafters read two rooms, parted along the line between the corners. A room
 is parted there when the line runs horizontally or vertically inside it and
 is shorter than the smaller part is wide (the square root of its area), and
 both parts are room-sized. One wall corner facing a plain wall is not
-enough: an L-shaped room has such a corner and is one room.
+enough: an L-shaped room has such a corner and is one room. But drafters
+name every room, an L-shaped one once: where a line of text stands clear on
+each side, the wall edge carried on from the corner across the space (the
+same length rule) parts two rooms, a kitchen open to a dining room.
 """
 
 from __future__ import annotations
@@ -16,12 +19,21 @@ import cv2
 import numpy as np
 
 from locdetect_worker.detector._components import label_boxes
+from locdetect_worker.detector.text import text_lines
 
 INSIDE = 0.95  # least share of a parting line's pixels inside the room
+AXIS = 0.15  # most slope (across / along) of a wall edge carried on along an axis
+CLEAR = 3.0  # least distance of a part's name from the parting line, in letter heights
 
 
 def part_at_corners(
-    labels: np.ndarray, min_part: int, tolerance: float, offset: float, most_ratio: float
+    labels: np.ndarray,
+    min_part: int,
+    tolerance: float,
+    offset: float,
+    most_ratio: float,
+    ink: np.ndarray | None = None,
+    letters: tuple[float, float] = (1.0, 1.0),
 ) -> np.ndarray:
     """Which room each label came from (old and new): (n,) ``int64``, 1-based; ``labels`` change
     in place.
@@ -32,6 +44,11 @@ def part_at_corners(
     face each other when they are at most ``offset`` px out of line. Each part's
     outline encloses at least ``min_part`` px, and the line is at most
     ``most_ratio`` times the square root of the smaller part's area.
+
+    With ``ink`` (H, W) ``uint8``, a room with no such pair is also parted
+    along a wall edge carried on from one inward corner across the room, when
+    each part has a name of its own: a line of text ``letters`` (low, high) px
+    high, clear of the line. Drafters name each room, and an L-shaped room once.
     """
     if labels.ndim != 2 or labels.dtype != np.int32:
         raise ValueError(f"labels must be an int32 (H, W) array, got {labels.dtype} {labels.shape}")
@@ -53,7 +70,8 @@ def part_at_corners(
         room = (crop == label).view(np.uint8)
         if cv2.countNonZero(room) < 2 * min_part:
             continue  # too small for two parts
-        part = _best_part(room, min_part, tolerance, offset, most_ratio)
+        words = None if ink is None else ink[y : y + height, x : x + width]
+        part = _best_part(room, min_part, tolerance, offset, most_ratio, words, letters)
         if part is None:
             continue
         new = len(boxes)
@@ -65,12 +83,20 @@ def part_at_corners(
 
 
 def _best_part(
-    room: np.ndarray, min_part: int, tolerance: float, offset: float, most_ratio: float
+    room: np.ndarray,
+    min_part: int,
+    tolerance: float,
+    offset: float,
+    most_ratio: float,
+    ink: np.ndarray | None,
+    letters: tuple[float, float],
 ) -> np.ndarray | None:
     """The smaller part (bool mask) of the best parting of a 0/1 room crop, or None.
 
-    The parts' areas are read off the outline (a line between two of its
-    points cuts it in two polygons), so only the chosen line is drawn.
+    Between two facing corners first: the parts' areas are read off the
+    outline (a line between two of its points cuts it in two polygons), so
+    only the chosen line is drawn. Then, given the crop's ``ink``, from one
+    corner to a plain wall between two named parts.
     """
     contours, _ = cv2.findContours(room, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     largest = max(contours, key=cv2.contourArea)
@@ -87,13 +113,11 @@ def _best_part(
     # twice the signed area swept from the outline's start: a part's area is a difference
     following = np.concatenate([outline[1:], outline[:1]])
     swept = np.r_[0, np.cumsum(outline[:, 0] * following[:, 1] - following[:, 0] * outline[:, 1])]
-    ends = swept[at[pairs[:, 1]]] - swept[at[pairs[:, 0]]]
-    one = np.abs(ends + b[:, 0] * a[:, 1] - a[:, 0] * b[:, 1]) / 2  # closed by the line
-    smaller = np.minimum(one, abs(swept[-1]) / 2 - one)
+    smaller = _smaller_part(swept, at[pairs[:, 0]], at[pairs[:, 1]], a, b)
     ratio = length / np.sqrt(np.maximum(smaller, 1))
     for pair in np.argsort(ratio):
         if ratio[pair] > most_ratio:
-            return None
+            break
         if smaller[pair] < min_part or not _inside(piece, a[pair], b[pair]):
             continue
         line = np.zeros_like(room)
@@ -104,7 +128,131 @@ def _best_part(
         if count < 3:
             continue
         return parts == 1 + int(np.argsort(stats[1:, cv2.CC_STAT_AREA])[-2])
+    if ink is None:
+        return None
+    return _named_part(piece, outline, swept, tolerance, offset, min_part, most_ratio, ink, letters)
+
+
+def _named_part(
+    piece: np.ndarray,
+    outline: np.ndarray,
+    swept: np.ndarray,
+    tolerance: float,
+    offset: float,
+    min_part: int,
+    most_ratio: float,
+    ink: np.ndarray,
+    letters: tuple[float, float],
+) -> np.ndarray | None:
+    """The smaller part (bool mask) of the best parting of ``piece`` along a wall edge carried
+    on from an inward corner, horizontally or vertically, to the far side, where each part
+    holds a line of text of its own; or None. ``swept`` as :func:`_best_part` has it."""
+    corners, steps = _carried_edges(outline, tolerance)
+    if not len(corners):
+        return None
+    runs = np.array([_run(piece, corner, step) for corner, step in zip(corners, steps)])
+    ends = corners + runs[:, None] * steps
+    first, second = _outline_index(outline, corners), _outline_index(outline, ends)
+    # a line ending on a hole in the room (a pillar, a fixture) parts nothing
+    kept = (second >= 0) & (runs > 2 * offset)
+    first, second, corners, ends, runs = (v[kept] for v in (first, second, corners, ends, runs))
+    smaller = _smaller_part(swept, first, second, corners, ends)
+    ratio = runs / np.sqrt(np.maximum(smaller, 1))
+    lines = None
+    for cut in np.argsort(ratio):
+        if ratio[cut] > most_ratio:
+            break
+        if smaller[cut] < min_part:
+            continue
+        start, end = corners[cut], ends[cut]
+        lines = _lines_on(piece, text_lines(ink, *letters)) if lines is None else lines
+        if not _text_either_side(lines, start, end):
+            continue  # no part can be named: no need to draw the parts
+        line = np.zeros_like(piece)
+        cv2.line(line, (int(start[0]), int(start[1])), (int(end[0]), int(end[1])), 1)
+        count, parts, stats, _ = cv2.connectedComponentsWithStats(
+            cv2.subtract(piece, line), connectivity=4
+        )
+        if count < 3:
+            continue
+        largest = 1 + np.argsort(stats[1:, cv2.CC_STAT_AREA])[::-1][:2]
+        if all(_named(parts == label, lines, start, end) for label in largest):
+            return parts == largest[1]
     return None
+
+
+def _lines_on(piece: np.ndarray, lines: np.ndarray) -> np.ndarray:
+    """The lines of text (boxes [x, y, width, height]) that stand mostly on the 0/1 ``piece``."""
+    on = [
+        cv2.countNonZero(piece[y : y + height, x : x + width]) >= 0.3 * width * height
+        for x, y, width, height in lines.tolist()
+    ]
+    return lines[np.array(on, bool)] if on else lines
+
+
+def _text_either_side(lines: np.ndarray, start: np.ndarray, end: np.ndarray) -> bool:
+    """Whether lines of text (boxes) stand on both sides of the horizontal or vertical line
+    through ``start`` and ``end`` (x, y), each ``CLEAR`` letter heights from it."""
+    across = 1 if start[1] == end[1] else 0
+    low, size = lines[:, across], lines[:, 2 + across]
+    clear = CLEAR * lines[:, 3]
+    at = start[across]
+    return bool(np.any(low + size <= at - clear) and np.any(low >= at + clear))
+
+
+def _smaller_part(
+    swept: np.ndarray, first: np.ndarray, second: np.ndarray, a: np.ndarray, b: np.ndarray
+) -> np.ndarray:
+    """Areas of the smaller of the two polygons into which lines from outline points ``first``
+    (at ``a``, (n, 2) x, y) to ``second`` (at ``b``) cut the outline; ``swept`` is twice the
+    signed area swept from the outline's start to each point."""
+    ends = swept[second] - swept[first]
+    one = np.abs(ends + b[:, 0] * a[:, 1] - a[:, 0] * b[:, 1]) / 2  # closed by the line
+    return np.minimum(one, abs(swept[-1]) / 2 - one)
+
+
+def _run(mask: np.ndarray, start: np.ndarray, step: np.ndarray) -> int:
+    """How many unit ``step`` (x, y) steps from ``start`` stay on the 0/1 ``mask``."""
+    x, y = int(start[0]), int(start[1])
+    ahead = {
+        (1, 0): mask[y, x + 1 :],
+        (-1, 0): mask[y, :x][::-1],
+        (0, 1): mask[y + 1 :, x],
+        (0, -1): mask[:y, x][::-1],
+    }[(int(step[0]), int(step[1]))]
+    off = np.flatnonzero(ahead == 0)
+    return int(off[0]) if off.size else len(ahead)
+
+
+def _named(part: np.ndarray, lines: np.ndarray, start: np.ndarray, end: np.ndarray) -> bool:
+    """Whether a line of text (boxes [x, y, width, height]) stands mostly on the bool ``part``,
+    at least ``CLEAR`` letter heights from the parting line ``start``..``end`` (x, y)."""
+    low, high = np.minimum(start, end), np.maximum(start, end)
+    for x, y, width, height in lines.tolist():
+        gap_x = max(low[0] - (x + width), x - high[0], 0)
+        gap_y = max(low[1] - (y + height), y - high[1], 0)
+        if max(gap_x, gap_y) < CLEAR * height:
+            continue
+        if np.count_nonzero(part[y : y + height, x : x + width]) >= 0.3 * width * height:
+            return True
+    return False
+
+
+def _carried_edges(outline: np.ndarray, tolerance: float) -> tuple[np.ndarray, np.ndarray]:
+    """((n, 2) corners, (n, 2) unit steps) ``int64`` (x, y): each inward corner of an outline,
+    once simplified, with the horizontal or vertical direction in which one of its two edges
+    runs on past it into the room."""
+    points, inward = _simplified(outline, tolerance)
+    # the edge coming in runs on ahead; the edge going out runs on behind the corner
+    ahead = np.concatenate([points - np.roll(points, 1, axis=0), points - np.roll(points, -1, 0)])
+    corners = np.concatenate([points, points])[np.concatenate([inward, inward])]
+    ahead = ahead[np.concatenate([inward, inward])]
+    along = np.argmax(np.abs(ahead), axis=1)
+    rows = np.arange(len(ahead))
+    axial = np.abs(ahead[rows, 1 - along]) <= AXIS * np.abs(ahead[rows, along])
+    steps = np.zeros_like(ahead)
+    steps[rows, along] = np.sign(ahead[rows, along])
+    return corners[axial], steps[axial]
 
 
 def _inside(room: np.ndarray, a: np.ndarray, b: np.ndarray) -> bool:
@@ -117,18 +265,32 @@ def _inside(room: np.ndarray, a: np.ndarray, b: np.ndarray) -> bool:
 
 def _reflex_corners(outline: np.ndarray, tolerance: float) -> np.ndarray:
     """Indices into an (N, 2) closed outline of its inward (reflex) corners, once simplified."""
+    points, inward = _simplified(outline, tolerance)
+    return np.sort(_outline_index(outline, points[inward]))
+
+
+def _outline_index(outline: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Where (n, 2) ``points`` first lie on an (N, 2) outline: (n,) ``int64``, -1 if not on it."""
+    if not len(points):
+        return np.zeros(0, np.int64)
+    span = int(max(outline[:, 0].max(), points[:, 0].max())) + 1
+    keys = outline[:, 1] * span + outline[:, 0]
+    order = np.argsort(keys, kind="stable")
+    wanted = points[:, 1] * span + points[:, 0]
+    found = np.minimum(np.searchsorted(keys[order], wanted), len(keys) - 1)
+    return np.where(keys[order][found] == wanted, order[found], -1)
+
+
+def _simplified(outline: np.ndarray, tolerance: float) -> tuple[np.ndarray, np.ndarray]:
+    """(points (M, 2) ``int64``, which are inward corners (M,) bool) of an (N, 2) closed
+    outline simplified to ``tolerance`` px."""
     simple = cv2.approxPolyDP(outline.reshape(-1, 1, 2).astype(np.int32), tolerance, True)
     points = simple.reshape(-1, 2).astype(np.int64)
     if len(points) < 4:
-        return np.zeros(0, np.int64)
+        return points, np.zeros(len(points), bool)
     incoming = points - np.roll(points, 1, axis=0)
     outgoing = np.roll(points, -1, axis=0) - points
     turn = incoming[:, 0] * outgoing[:, 1] - incoming[:, 1] * outgoing[:, 0]
     orientation = np.sign(cv2.contourArea(points.astype(np.float32), oriented=True))
     # a corner turning against the outline's own sense of rotation points into the room
-    reflex = points[turn * orientation < 0]
-    # the simplified outline keeps some of the outline's own points: find where they first lie
-    keys = outline[:, 1] * (int(outline[:, 0].max()) + 1) + outline[:, 0]
-    order = np.argsort(keys, kind="stable")
-    wanted = reflex[:, 1] * (int(outline[:, 0].max()) + 1) + reflex[:, 0]
-    return np.sort(order[np.searchsorted(keys[order], wanted)])
+    return points, turn * orientation < 0

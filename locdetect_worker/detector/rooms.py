@@ -7,13 +7,15 @@ estimate the thin-line width; keep walls; drop the sheet frame; bridge door
 gaps, doorways whose swing arc is drawn and openings between wall ends in
 line; take out door leaves drawn as heavily as walls; seed rooms where the
 free space's distance hills stand out (rooms part at their doors); flood the
-seeds back over the free space; drop the outside, slivers, scraps, empty
-shafts and spaces crossed out as voids; give rooms back the scraps that
-fixtures and lettering drawn as thin walls cut off; cut rooms at the building's
-envelope (a door swinging out closes a pocket of the outside onto its room); part open
-plans between wall corners that face each other across them; simplify
-outlines; map them back to source pixels. Lengths are fractions of the working
-page's long side, so the same drawing gives the same rooms at any resolution.
+seeds back over the free space; drop the outside, slivers, scraps (small
+spaces with no name), empty shafts and spaces crossed out as voids; give rooms
+back the scraps that fixtures and lettering drawn as thin walls cut off; cut
+rooms at the building's envelope (a door swinging out closes a pocket of the
+outside onto its room); part open plans between wall corners that face each
+other across them, or from one corner across when each part bears a name of
+its own; simplify outlines; map them back to source pixels. Lengths are
+fractions of the working page's long side, so the same drawing gives the same
+rooms at any resolution.
 """
 
 from __future__ import annotations
@@ -126,12 +128,25 @@ def _rooms(walls: np.ndarray, ink: np.ndarray, side: int) -> tuple[np.ndarray, n
     inside = building_footprint(walls, opening=max(3, side // 10))
     shaft_area = int(0.006 * walls.shape[0] * walls.shape[1])  # a few times the smallest room
     labels, confidences = select_rooms(
-        regions, walls, inside, ink, min_area, min_width=side / 60, shaft_area=shaft_area
+        regions,
+        walls,
+        inside,
+        ink,
+        min_area,
+        min_width=side / 60,
+        shaft_area=shaft_area,
+        letters=(side / 200, side / 60),
     )
     # a scrap lies a thin wall's width from its room: a line pair that the hatch closing fused
     labels = absorb_scraps(labels, regions, reach=max(2, side // 350), max_area=min_area)
     labels *= inside  # a room that leaked out through its entrance ends at the envelope
     parted = part_at_corners(
-        labels, min_part=4 * min_area, tolerance=side / 300, offset=side / 100, most_ratio=1.0
+        labels,
+        min_part=4 * min_area,
+        tolerance=side / 300,
+        offset=side / 100,
+        most_ratio=1.0,
+        ink=ink,
+        letters=(side / 200, side / 60),
     )
     return labels, confidences[parted - 1]

@@ -6,7 +6,8 @@ and it fills a fair share of its rotated bounding box. A space crossed out by
 a drawn X (two diagonals from wall to wall, crossing half-way) is a void by
 drafting convention (a shaft, a stair or lift well, a space open to the floor
 below), not a room. So is a small space with nothing drawn or written in it
-(no name, no area, no fixture, no door leaf): a shaft or a duct. The confidence
+(no name, no area, no fixture, no door leaf): a shaft or a duct. A space too
+small for a room is one still when a name is written in it. The confidence
 grows with how enclosed and how compact a room is.
 """
 
@@ -18,6 +19,7 @@ import numpy as np
 from locdetect_worker.detector._checks import check_mask
 from locdetect_worker.detector._components import label_boxes
 from locdetect_worker.detector.footprint import max_pool_half
+from locdetect_worker.detector.text import text_lines
 
 # A crossing-out X, as shares of the diagonal of the space's box: the shortest stroke
 # (spaces are rarely rectangles, the X spans the main part), the longest break in a
@@ -30,6 +32,7 @@ X_SKEW = 12.0  # degrees: at most this unlike mirror images (a rectangle's diago
 # more broken its strokes may be and how many degrees further from the diagonal, so the look
 # misses no X the full test finds
 SCREEN_STROKE, SCREEN_BREAK, SCREEN_ANGLE = 0.7, 1.5, 10.0
+NAMED = 0.5  # least area of a room with a name of its own, in the smallest room's area
 EMPTY = 0.003  # most ink, as a share of its area, that a space with nothing in it shows (specks)
 
 
@@ -41,6 +44,7 @@ def select_rooms(
     min_area: int,
     min_width: float,
     shaft_area: int,
+    letters: tuple[float, float] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Kept room labels and their confidences.
 
@@ -49,7 +53,9 @@ def select_rooms(
     ``ink`` (H, W) ``uint8``, all strokes (an X drawn across a space is thin).
     Returns ((H, W) ``int32`` labels renumbered 1..n, (n,) ``float64`` in 0..1).
     Rooms smaller than ``min_area`` px or thinner than ``min_width`` px go, and so do empty
-    spaces smaller than ``shaft_area`` px.
+    spaces smaller than ``shaft_area`` px. Given the height range of ``letters`` (low, high)
+    px, a space at least ``NAMED`` times ``min_area`` with a line of text in it (a WC's or a
+    cupboard's name) stays.
     """
     check_mask(walls, "walls")
     check_mask(inside, "inside")
@@ -78,7 +84,11 @@ def select_rooms(
         here = regions[box] == label
         mask = here.view(np.uint8)
         area = cv2.countNonZero(mask)
-        if area < min_area or cv2.countNonZero(cv2.bitwise_and(inside[box], mask)) < 0.6 * area:
+        if area < min_area and (
+            letters is None or area < NAMED * min_area or not _named(mask, ink[box], letters)
+        ):
+            continue  # too small, unless named (a WC, a cupboard)
+        if cv2.countNonZero(cv2.bitwise_and(inside[box], mask)) < 0.6 * area:
             continue
         if area < shaft_area and cv2.countNonZero(cv2.bitwise_and(ink[box], mask)) <= EMPTY * area:
             continue  # a shaft or a duct
@@ -87,6 +97,15 @@ def select_rooms(
             confidences.append(score)
             kept[box][here] = len(confidences)
     return kept, np.array(confidences, np.float64)
+
+
+def _named(mask: np.ndarray, ink: np.ndarray, letters: tuple[float, float]) -> bool:
+    """Whether a line of text ``letters`` (low, high) px high stands mostly on the space
+    (``mask``, 0/1 ``uint8`` crop; ``ink`` the same crop)."""
+    for x, y, width, height in text_lines(ink, *letters).tolist():
+        if cv2.countNonZero(mask[y : y + height, x : x + width]) >= 0.3 * width * height:
+            return True
+    return False
 
 
 def _room_score(mask: np.ndarray, walls: np.ndarray, area: float, min_width: float) -> float:

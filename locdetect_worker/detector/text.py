@@ -1,0 +1,43 @@
+"""Ink -> the lines of text written on a plan (room names and areas).
+
+Letters are small ink components of about one height, side by side; at a
+working resolution neighbouring capitals often touch and read as one wide
+component, so a line of text is a row of components of a letter's height,
+each no denser than a letter, joined across gaps narrower than a letter,
+that runs about twice as long as it is high or more (a two-letter name, a
+WC's, counts). Furniture is larger, door sills and leaves are thinner, walls
+are long and solid.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from locdetect_worker.detector._checks import check_mask
+
+FILL = 0.7  # most share of its box a glyph (a letter or touching letters) fills
+GAP = 0.6  # widest gap between glyphs of one line, in the tallest letter height
+LONG = 1.8  # least length of a line of text, in its height
+
+
+def text_lines(ink: np.ndarray, low: float, high: float) -> np.ndarray:
+    """(n, 4) ``int64`` boxes [x, y, width, height] of the horizontal lines of text in an
+    (H, W) ``uint8`` ink mask whose letters are ``low`` to ``high`` px high."""
+    check_mask(ink, "ink")
+    if not 0 < low <= high:
+        raise ValueError(f"need 0 < low <= high, got {low}, {high}")
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    width, height, area = stats[:, 2], stats[:, 3], stats[:, 4]
+    glyph = (height >= low) & (height <= high) & (area <= FILL * width * height)
+    glyph[0] = False
+    if not glyph.any():
+        return np.zeros((0, 4), np.int64)
+    glyphs = glyph.astype(np.uint8)[labels]
+    gap = max(1, int(GAP * high))
+    joined = cv2.dilate(glyphs, np.ones((1, gap + 1), np.uint8), anchor=(gap, 0))
+    _, _, lines, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    boxes = lines[1:, :4].astype(np.int64)
+    boxes[:, 2] -= gap  # the dilation ran on past the last glyph
+    tall = boxes[:, 3]
+    return boxes[(tall >= low) & (tall <= high) & (boxes[:, 2] >= LONG * tall)]
