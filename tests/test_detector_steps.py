@@ -289,6 +289,29 @@ def test_door_leaves_take_a_swing_arc_read_as_wall_with_its_leaf():
     assert not leaves[58:].any()
 
 
+def test_door_leaves_take_a_leaf_whose_free_end_comes_in_pieces():
+    walls = np.zeros((120, 160), np.uint8)
+    walls[58:64] = 1
+    walls[28:58, 40:42] = 1  # the leaf, its free end stepped where its arc joins it
+    walls[24:58, 42:45] = 1
+    ink = walls.copy()
+    cv2.ellipse(ink, (42, 57), (31, 31), 0, 270, 360, 1, 1)
+    leaves = door_leaves(walls, ink, wall_ends(walls, 5, 16), min_length=10, max_length=50)
+    assert leaves[28:58, 40:45].all()
+    assert not leaves[58:].any()
+
+
+def test_door_leaves_keep_a_wall_that_a_leaf_stands_along():
+    walls = np.zeros((120, 160), np.uint8)
+    walls[58:64] = 1
+    walls[:58, 40:42] = 1  # a wall, running on past the leaf's free end
+    walls[28:58, 42:45] = 1  # the leaf, drawn open along it
+    ink = walls.copy()
+    cv2.ellipse(ink, (43, 57), (30, 30), 0, 270, 360, 1, 1)
+    leaves = door_leaves(walls, ink, wall_ends(walls, 5, 16), min_length=10, max_length=50)
+    assert leaves.sum() == 0
+
+
 def test_facing_bridges_join_walls_in_line_only():
     walls = doorway()
     assert facing_bridges(walls, wall_ends(walls, 5, 16), max_gap=50, min_length=10)[
