@@ -410,6 +410,24 @@ def test_select_drops_the_region_reaching_the_edge_and_keeps_the_room():
     assert confidence.shape == (1,) and 0.5 < confidence[0] <= 1.0
 
 
+def test_select_drops_spaces_walled_apart_from_the_building_but_keeps_its_broken_walls():
+    walls = np.zeros((120, 200), np.uint8)
+    walls[30:90, 40:130] = box_walls(60, 90, 4)
+    walls[30:90, 84:86] = 1  # the building: two rooms, its walls in two pieces of like size
+    walls[30:90, 88:90] = 1  # (a scan broke them along the slit between these)
+    walls[30:34, 86:88] = walls[86:90, 86:88] = 0
+    walls[100:114, 160:180] = box_walls(14, 20, 1)  # a title block's cell, a compass
+    walls[2:118, 2:198] |= box_walls(116, 196, 1)  # a sheet frame around it all
+    _, regions = cv2.connectedComponents(1 - walls, connectivity=4)
+    regions[:, 100:][regions[:, 100:] == regions[5, 5]] = regions.max() + 1  # the margin, in two
+    inside = np.ones_like(walls)  # the frame seals the margin: nothing reaches the edge
+    labels, _ = select_rooms(
+        regions.astype(np.int32), walls, inside, walls, min_area=20, min_width=3, shaft_area=0
+    )
+    assert labels.max() == 2
+    assert labels[60, 60] and labels[60, 110]
+
+
 def test_part_at_corners_parts_an_open_plan_between_facing_corners_only():
     def open_plan():
         plan = np.zeros((80, 120), np.int32)

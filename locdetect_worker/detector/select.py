@@ -6,8 +6,11 @@ and it fills a fair share of its rotated bounding box. A space crossed out by
 a drawn X (two diagonals from wall to wall, crossing half-way) is a void by
 drafting convention (a shaft, a stair or lift well, a space open to the floor
 below), not a room. So is a small space with nothing drawn or written in it
-(no name, no area, no fixture, no door leaf): a shaft or a duct. The confidence
-grows with how enclosed and how compact a room is.
+(no name, no area, no fixture, no door leaf): a shaft or a duct. A space walled
+mostly by lines apart from the building's walls (a title block's cell, a
+legend box, a compass, the margin inside a sheet frame that a turned scan
+left whole) is part of the sheet, not a room. The confidence grows with how
+enclosed and how compact a room is.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ X_STROKE, X_BREAK, X_REACH = 0.4, 0.1, 0.1
 X_MIDDLE = 0.2  # strokes cross this near their middles (share of their lengths)
 X_CENTRE = 0.2  # and this near the space's centre of mass (share of the diagonal)
 X_SKEW = 12.0  # degrees: at most this unlike mirror images (a rectangle's diagonals are)
+OFF_BUILDING = 0.5  # least share of a room's walls around it that are the building's
+PIECE_SHARE = 0.25  # a piece of the walls this share of the largest one's size is the building's
 EMPTY = 0.003  # most ink, as a share of its area, that a space with nothing in it shows (specks)
 
 
@@ -58,6 +63,7 @@ def select_rooms(
     confidences = []
     pad = 3
     boxes = label_boxes(regions, int(regions.max()) + 1)
+    building = _building_walls(walls)
     for label in np.flatnonzero(boxes[1:, 2]) + 1:
         x, y, box_width, box_height = boxes[label]
         rows, cols = slice(y, y + box_height), slice(x, x + box_width)
@@ -78,10 +84,41 @@ def select_rooms(
         if area < shaft_area and cv2.countNonZero(cv2.bitwise_and(ink[box], mask)) <= EMPTY * area:
             continue  # a shaft or a duct
         score = _room_score(mask, walls[box], area, min_width)
+        if score > 0 and _off_building(mask, walls[box], building[box]):
+            continue  # walled by a title block, a legend, a compass: not the building's walls
         if score > 0 and not _crossed_out(mask, ink[box]):
             confidences.append(score)
             kept[box][here] = len(confidences)
     return kept, np.array(confidences, np.float64)
+
+
+def _building_walls(walls: np.ndarray) -> np.ndarray:
+    """(H, W) ``uint8``: the walls' pieces (8-connected) that are the building's, 1.
+
+    The largest piece is, and so is any other at least ``PIECE_SHARE`` of its size (walls
+    broken by a scan), unless its box holds the largest's (a sheet frame around it).
+    """
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(walls, connectivity=8)
+    if count < 2:
+        return np.zeros_like(walls)
+    area = stats[:, cv2.CC_STAT_AREA]
+    x, y = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
+    right, bottom = x + stats[:, cv2.CC_STAT_WIDTH], y + stats[:, cv2.CC_STAT_HEIGHT]
+    main = 1 + int(np.argmax(area[1:]))
+    around = (x <= x[main]) & (y <= y[main]) & (right >= right[main]) & (bottom >= bottom[main])
+    chosen = (area >= PIECE_SHARE * area[main]) & ~around
+    chosen[0], chosen[main] = False, True
+    return chosen.astype(np.uint8)[labels]
+
+
+def _off_building(mask: np.ndarray, walls: np.ndarray, building: np.ndarray) -> bool:
+    """Whether most of the walls around a region (0/1 crops) belong to no piece of the building.
+
+    A one-px ring reads the length of outline along each piece, whatever its walls' width.
+    """
+    ring = cv2.subtract(cv2.dilate(mask, np.ones((3, 3), np.uint8)), mask)
+    around = cv2.countNonZero(cv2.bitwise_and(walls, ring))
+    return cv2.countNonZero(cv2.bitwise_and(building, ring)) < OFF_BUILDING * around
 
 
 def _room_score(mask: np.ndarray, walls: np.ndarray, area: float, min_width: float) -> float:
