@@ -95,8 +95,9 @@ def select_rooms(
 def _building_walls(walls: np.ndarray) -> np.ndarray:
     """(H, W) ``uint8``: the walls' pieces (8-connected) that are the building's, 1.
 
-    The largest piece is, and so is any other at least ``PIECE_SHARE`` of its size (walls
-    broken by a scan), unless its box holds the largest's (a sheet frame around it).
+    The largest piece is, and so is any other inside its box (a closet standing free in a
+    room) or at least ``PIECE_SHARE`` of its size (walls broken by a scan), unless its box
+    holds the largest's (a sheet frame around it).
     """
     count, labels, stats, _ = cv2.connectedComponentsWithStats(walls, connectivity=8)
     if count < 2:
@@ -106,7 +107,8 @@ def _building_walls(walls: np.ndarray) -> np.ndarray:
     right, bottom = x + stats[:, cv2.CC_STAT_WIDTH], y + stats[:, cv2.CC_STAT_HEIGHT]
     main = 1 + int(np.argmax(area[1:]))
     around = (x <= x[main]) & (y <= y[main]) & (right >= right[main]) & (bottom >= bottom[main])
-    chosen = (area >= PIECE_SHARE * area[main]) & ~around
+    within = (x >= x[main]) & (y >= y[main]) & (right <= right[main]) & (bottom <= bottom[main])
+    chosen = (within | (area >= PIECE_SHARE * area[main])) & ~around
     chosen[0], chosen[main] = False, True
     return chosen.astype(np.uint8)[labels]
 
