@@ -524,6 +524,15 @@ def test_shrinking_keeps_a_one_pixel_line_dark():
     assert small.min() < 100  # a plain area average would leave 191
 
 
+@pytest.mark.parametrize("column", range(40, 46))
+def test_shrinking_by_an_uneven_factor_keeps_a_one_pixel_line_at_least_half_dark(column):
+    # 1000 -> 350 px: blocks are 2 or 3 px, so wherever the line falls in one, it must tell
+    grey = np.full((100, 1000), 250, np.uint8)
+    grey[:, column] = 0
+    small, _ = shrink_keeping_lines(grey, 350)
+    assert small[10:-10].min(axis=1).max() <= 125
+
+
 def test_shrinking_leaves_a_small_page_alone():
     grey = np.full((50, 60), 255, np.uint8)
     small, scale = shrink_keeping_lines(grey, 100)
