@@ -63,7 +63,7 @@ def select_rooms(
     confidences = []
     pad = 3
     boxes = label_boxes(regions, int(regions.max()) + 1)
-    building = _building_walls(walls)
+    pieces, building = _building_walls(walls)
     for label in np.flatnonzero(boxes[1:, 2]) + 1:
         x, y, box_width, box_height = boxes[label]
         rows, cols = slice(y, y + box_height), slice(x, x + box_width)
@@ -84,7 +84,7 @@ def select_rooms(
         if area < shaft_area and cv2.countNonZero(cv2.bitwise_and(ink[box], mask)) <= EMPTY * area:
             continue  # a shaft or a duct
         score = _room_score(mask, walls[box], area, min_width)
-        if score > 0 and _off_building(mask, walls[box], building[box]):
+        if score > 0 and _off_building(mask, pieces[box], building):
             continue  # walled by a title block, a legend, a compass: not the building's walls
         if score > 0 and not _crossed_out(mask, ink[box]):
             confidences.append(score)
@@ -92,8 +92,9 @@ def select_rooms(
     return kept, np.array(confidences, np.float64)
 
 
-def _building_walls(walls: np.ndarray) -> np.ndarray:
-    """(H, W) ``uint8``: the walls' pieces (8-connected) that are the building's, 1.
+def _building_walls(walls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """((H, W) ``int32`` labels of the walls' 8-connected pieces, 0 = none; (n,) ``bool``:
+    which labels are the building's).
 
     The largest piece is, and so is any other inside its box (a closet standing free in a
     room) or at least ``PIECE_SHARE`` of its size (walls broken by a scan), unless its box
@@ -101,7 +102,7 @@ def _building_walls(walls: np.ndarray) -> np.ndarray:
     """
     count, labels, stats, _ = cv2.connectedComponentsWithStats(walls, connectivity=8)
     if count < 2:
-        return np.zeros_like(walls)
+        return labels, np.zeros(count, bool)
     area = stats[:, cv2.CC_STAT_AREA]
     x, y = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
     right, bottom = x + stats[:, cv2.CC_STAT_WIDTH], y + stats[:, cv2.CC_STAT_HEIGHT]
@@ -110,17 +111,18 @@ def _building_walls(walls: np.ndarray) -> np.ndarray:
     within = (x >= x[main]) & (y >= y[main]) & (right <= right[main]) & (bottom <= bottom[main])
     chosen = (within | (area >= PIECE_SHARE * area[main])) & ~around
     chosen[0], chosen[main] = False, True
-    return chosen.astype(np.uint8)[labels]
+    return labels, chosen
 
 
-def _off_building(mask: np.ndarray, walls: np.ndarray, building: np.ndarray) -> bool:
-    """Whether most of the walls around a region (0/1 crops) belong to no piece of the building.
+def _off_building(mask: np.ndarray, pieces: np.ndarray, building: np.ndarray) -> bool:
+    """Whether most of the walls around a region (0/1 crop) belong to no piece of the building
+    (``pieces``: the crop of the walls' piece labels; ``building``: which are the building's).
 
     A one-px ring reads the length of outline along each piece, whatever its walls' width.
     """
     ring = cv2.subtract(cv2.dilate(mask, np.ones((3, 3), np.uint8)), mask)
-    around = cv2.countNonZero(cv2.bitwise_and(walls, ring))
-    return cv2.countNonZero(cv2.bitwise_and(building, ring)) < OFF_BUILDING * around
+    around = pieces[(ring != 0) & (pieces != 0)]
+    return bool(np.count_nonzero(building[around]) < OFF_BUILDING * len(around))
 
 
 def _room_score(mask: np.ndarray, walls: np.ndarray, area: float, min_width: float) -> float:
