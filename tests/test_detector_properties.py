@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from locdetect_worker.detector import DetectedRoom, detect_rooms
-from locdetect_worker.evaluation import score_plan
-from locdetect_worker.synthetic import generate_plan
+from locdetect_worker.evaluation import iou_matrix, score_plan
+from locdetect_worker.synthetic import draw_style, generate_plan
 
 # Clean drawings: solid walls, no clutter, upright. Varied ones add every distractor.
 CLEAN = dict(
@@ -239,3 +239,14 @@ def test_a_corridor_with_doors_drawn_heavy_swinging_into_it_stays_one_room():
     labels[106:394, 106:1094], labels[406:494, 106:1094], labels[506:794, 106:1094] = 1, 2, 3
     score = detected_against(cv2.cvtColor(page, cv2.COLOR_GRAY2BGR), labels)
     assert score.tp == score.predicted == 3
+
+
+def test_a_hall_with_heavy_leaves_hinged_at_its_doorways_stays_one_room():
+    # Generated plan 5020: the leaves stand on the bridges across their doorways (the walls'
+    # ends facing each other), and their arcs, drawn as heavily as walls, pinch the hall.
+    plan = generate_plan(5020, size=draw_style(5020)["size"])
+    labels = plan.labels.astype(np.int32)
+    hall = int(np.argmax(np.bincount(labels.ravel())[1:])) + 1  # the largest room
+    rooms = detect_rooms(plan.image)
+    ious = iou_matrix([room.polygon for room in rooms], (labels == hall).astype(np.int32))
+    assert ious.max() >= 0.5

@@ -295,6 +295,29 @@ def test_door_leaves_take_a_swing_arc_read_as_wall_with_its_leaf():
     assert not leaves[58:].any()
 
 
+def test_door_leaves_take_a_leaf_whose_free_end_comes_in_pieces():
+    walls = np.zeros((120, 160), np.uint8)
+    walls[58:64] = 1
+    walls[28:58, 40:42] = 1  # the leaf, its free end stepped where its arc joins it
+    walls[24:58, 42:45] = 1
+    ink = walls.copy()
+    cv2.ellipse(ink, (42, 57), (31, 31), 0, 270, 360, 1, 1)
+    leaves = door_leaves(walls, ink, wall_ends(walls, 5, 16), min_length=10, max_length=50)
+    assert leaves[28:58, 40:45].all()
+    assert not leaves[58:].any()
+
+
+def test_door_leaves_keep_a_wall_that_a_leaf_stands_along():
+    walls = np.zeros((120, 160), np.uint8)
+    walls[58:64] = 1
+    walls[:58, 40:42] = 1  # a wall, running on past the leaf's free end
+    walls[28:58, 42:45] = 1  # the leaf, drawn open along it
+    ink = walls.copy()
+    cv2.ellipse(ink, (43, 57), (30, 30), 0, 270, 360, 1, 1)
+    leaves = door_leaves(walls, ink, wall_ends(walls, 5, 16), min_length=10, max_length=50)
+    assert leaves.sum() == 0
+
+
 def test_facing_bridges_join_walls_in_line_only():
     walls = doorway()
     assert facing_bridges(walls, wall_ends(walls, 5, 16), max_gap=50, min_length=10)[
@@ -391,6 +414,24 @@ def test_select_drops_the_region_reaching_the_edge_and_keeps_the_room():
     )
     assert labels.max() == 1 and (labels == 1).sum() == 26 * 26
     assert confidence.shape == (1,) and 0.5 < confidence[0] <= 1.0
+
+
+def test_select_drops_spaces_walled_apart_from_the_building_but_keeps_its_broken_walls():
+    walls = np.zeros((120, 200), np.uint8)
+    walls[30:90, 40:130] = box_walls(60, 90, 4)
+    walls[30:90, 84:86] = 1  # the building: two rooms, its walls in two pieces of like size
+    walls[30:90, 88:90] = 1  # (a scan broke them along the slit between these)
+    walls[30:34, 86:88] = walls[86:90, 86:88] = 0
+    walls[100:114, 160:180] = box_walls(14, 20, 1)  # a title block's cell, a compass
+    walls[2:118, 2:198] |= box_walls(116, 196, 1)  # a sheet frame around it all
+    _, regions = cv2.connectedComponents(1 - walls, connectivity=4)
+    regions[:, 100:][regions[:, 100:] == regions[5, 5]] = regions.max() + 1  # the margin, in two
+    inside = np.ones_like(walls)  # the frame seals the margin: nothing reaches the edge
+    labels, _ = select_rooms(
+        regions.astype(np.int32), walls, inside, walls, min_area=20, min_width=3, shaft_area=0
+    )
+    assert labels.max() == 2
+    assert labels[60, 60] and labels[60, 110]
 
 
 def test_part_at_corners_parts_an_open_plan_between_facing_corners_only():
@@ -501,6 +542,15 @@ def test_shrinking_keeps_a_one_pixel_line_dark():
     small, scale = shrink_keeping_lines(grey, 100)
     assert scale == 0.25 and small.shape == (100, 100)
     assert small.min() < 100  # a plain area average would leave 191
+
+
+@pytest.mark.parametrize("column", range(40, 46))
+def test_shrinking_by_an_uneven_factor_keeps_a_one_pixel_line_at_least_half_dark(column):
+    # 1000 -> 350 px: blocks are 2 or 3 px, so wherever the line falls in one, it must tell
+    grey = np.full((100, 1000), 250, np.uint8)
+    grey[:, column] = 0
+    small, _ = shrink_keeping_lines(grey, 350)
+    assert small[10:-10].min(axis=1).max() <= 125
 
 
 def test_shrinking_leaves_a_small_page_alone():

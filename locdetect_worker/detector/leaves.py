@@ -7,7 +7,9 @@ seeds part the corridor at every door. A leaf tells itself apart from a
 short wall by its swing arc: a quarter circle of ink centred where the stub
 meets the wall, through the stub's free end. Only stubs with that arc are
 taken, with the quarter disc they sweep (a heavy pen draws the arc as wall
-too); the doorway itself is closed by the other steps.
+too); the doorway itself is closed by the other steps. A leaf's free end is
+often ragged (its arc joins it, a turned page steps it), so a stub is read
+across its whole width, not just the piece of its end that was found.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ def door_leaves(
         raise ValueError(f"need 1 <= min_length <= max_length, got {min_length}, {max_length}")
     near = cv2.dilate(ink, np.ones((5, 5), np.uint8))  # 2 px slack
     leaves = np.zeros_like(walls)
+    ends = _whole_bands(walls, ends, reach=max_length // 3)
     for end, length in zip(ends, _stub_lengths(walls, ends, max_length), strict=True):
         side = _arc_side(near, end, int(length)) if length >= min_length else 0
         if side:
@@ -46,6 +49,50 @@ def door_leaves(
             ahead_of(leaves, wide, -flank, int(length))[:] = 1
             _sweep(leaves, end, int(length), flank, side)
     return leaves
+
+
+def _whole_bands(walls: np.ndarray, ends: list[Jamb], reach: int) -> list[Jamb]:
+    """The ends with each band widened to the whole run across it a little back from its tip.
+
+    A leaf's free end is ragged where its arc joins it or a turned page steps it, so its
+    end comes in pieces, each as wide as a few of its px: the stub test would read the rest
+    of the leaf beside such a piece as a wall flanking it. A band stays as it was when it
+    would widen past ``reach`` px on either side (a wall's end), or when wall lies across the
+    widened band as far past the tip as the probe lies back (a wall that a leaf stands along).
+    """
+    if not ends:
+        return ends
+    axis, ahead, tip, low, high = np.array(ends, np.int64).T
+    middle = (low + high) // 2
+    # px in an unbroken run of wall from the middle, towards lower and higher across
+    wall = _across(walls, axis, tip - ahead * (high - low + 3), middle, reach)
+    below = np.cumprod(wall[:, reach::-1], axis=1).sum(axis=1)
+    above = np.cumprod(wall[:, reach:], axis=1).sum(axis=1)
+    wide_low = np.minimum(low, middle - below + 1)
+    wide_high = np.maximum(high, middle + above - 1)
+    past = _across(walls, axis, tip + ahead * (wide_high - wide_low + 3), middle, reach)
+    offsets = np.arange(-reach, reach + 1)
+    inside = (middle[:, None] + offsets >= wide_low[:, None]) & (
+        middle[:, None] + offsets <= wide_high[:, None]
+    )
+    whole = (below > 0) & (below <= reach) & (above <= reach) & ~(past & inside).any(axis=1)
+    low, high = np.where(whole, wide_low, low), np.where(whole, wide_high, high)
+    rows = np.column_stack([axis, ahead, tip, low, high]).tolist()
+    return [Jamb(*row) for row in dict.fromkeys(map(tuple, rows))]
+
+
+def _across(
+    walls: np.ndarray, axis: np.ndarray, along: np.ndarray, middle: np.ndarray, reach: int
+) -> np.ndarray:
+    """(n, 2 * reach + 1) ``bool``: wall px across each run at ``along``, ``middle`` +- ``reach``
+    (off the page: none)."""
+    height, width = walls.shape
+    across = middle[:, None] + np.arange(-reach, reach + 1)
+    vertical = axis[:, None] != 0
+    x = np.where(vertical, across, along[:, None])
+    y = np.where(vertical, along[:, None], across)
+    on_page = (x >= 0) & (y >= 0) & (x < width) & (y < height)
+    return on_page & (walls[np.clip(y, 0, height - 1), np.clip(x, 0, width - 1)] != 0)
 
 
 def _sweep(leaves: np.ndarray, end: Jamb, length: int, reach: int, side: int) -> None:

@@ -92,9 +92,8 @@ def _closed_walls(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, np.nd
     ends = wall_ends(sealed, min_run, thickest=door // 3)
     doors = door_bridges(sealed, ink, ends, min_gap=max(3, side // 60), max_gap=door)
     walls = sealed | doors | facing_bridges(sealed, ends, max_gap=door, min_length=side // 60)
-    walls &= 1 - door_leaves(
-        sealed | doors, ink, ends, min_length=max(3, side // 60), max_length=door
-    )
+    # a leaf hinged at a wall end stands on the bridge across its doorway
+    walls &= 1 - door_leaves(walls, ink, ends, min_length=max(3, side // 60), max_length=door)
     return walls, ink, side, back, scale
 
 

@@ -7,8 +7,11 @@ a drawn X (two diagonals from wall to wall, crossing half-way) is a void by
 drafting convention (a shaft, a stair or lift well, a space open to the floor
 below), not a room. So is a small space with nothing drawn or written in it
 (no name, no area, no fixture, no door leaf): a shaft or a duct. A space too
-small for a room is one still when a name is written in it. The confidence
-grows with how enclosed and how compact a room is.
+small for a room is one still when a name is written in it. A space walled
+mostly by lines apart from the building's walls (a title block's cell, a
+legend box, a compass, the margin inside a sheet frame that a turned scan
+left whole) is part of the sheet, not a room. The confidence grows with how
+enclosed and how compact a room is.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ X_SKEW = 12.0  # degrees: at most this unlike mirror images (a rectangle's diago
 # misses no X the full test finds
 SCREEN_STROKE, SCREEN_BREAK, SCREEN_ANGLE = 0.7, 1.5, 10.0
 NAMED = 0.5  # least area of a room with a name of its own, in the smallest room's area
+OFF_BUILDING = 0.5  # least share of a room's walls around it that are the building's
+PIECE_SHARE = 0.25  # a piece of the walls this share of the largest one's size is the building's
 EMPTY = 0.003  # most ink, as a share of its area, that a space with nothing in it shows (specks)
 
 
@@ -69,6 +74,7 @@ def select_rooms(
     confidences = []
     pad = 3
     boxes = label_boxes(regions, int(regions.max()) + 1)
+    pieces, building = _building_walls(walls)
     for label in np.flatnonzero(boxes[1:, 2]) + 1:
         x, y, box_width, box_height = boxes[label]
         rows, cols = slice(y, y + box_height), slice(x, x + box_width)
@@ -93,6 +99,8 @@ def select_rooms(
         if area < shaft_area and cv2.countNonZero(cv2.bitwise_and(ink[box], mask)) <= EMPTY * area:
             continue  # a shaft or a duct
         score = _room_score(mask, walls[box], area, min_width)
+        if score > 0 and _off_building(mask, pieces[box], building):
+            continue  # walled by a title block, a legend, a compass: not the building's walls
         if score > 0 and not _crossed_out(mask, ink[box]):
             confidences.append(score)
             kept[box][here] = len(confidences)
@@ -106,6 +114,39 @@ def _named(mask: np.ndarray, ink: np.ndarray, letters: tuple[float, float]) -> b
         if cv2.countNonZero(mask[y : y + height, x : x + width]) >= 0.3 * width * height:
             return True
     return False
+
+
+def _building_walls(walls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """((H, W) ``int32`` labels of the walls' 8-connected pieces, 0 = none; (n,) ``bool``:
+    which labels are the building's).
+
+    The largest piece is, and so is any other inside its box (a closet standing free in a
+    room) or at least ``PIECE_SHARE`` of its size (walls broken by a scan), unless its box
+    holds the largest's (a sheet frame around it).
+    """
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(walls, connectivity=8)
+    if count < 2:
+        return labels, np.zeros(count, bool)
+    area = stats[:, cv2.CC_STAT_AREA]
+    x, y = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
+    right, bottom = x + stats[:, cv2.CC_STAT_WIDTH], y + stats[:, cv2.CC_STAT_HEIGHT]
+    main = 1 + int(np.argmax(area[1:]))
+    around = (x <= x[main]) & (y <= y[main]) & (right >= right[main]) & (bottom >= bottom[main])
+    within = (x >= x[main]) & (y >= y[main]) & (right <= right[main]) & (bottom <= bottom[main])
+    chosen = (within | (area >= PIECE_SHARE * area[main])) & ~around
+    chosen[0], chosen[main] = False, True
+    return labels, chosen
+
+
+def _off_building(mask: np.ndarray, pieces: np.ndarray, building: np.ndarray) -> bool:
+    """Whether most of the walls around a region (0/1 crop) belong to no piece of the building
+    (``pieces``: the crop of the walls' piece labels; ``building``: which are the building's).
+
+    A one-px ring reads the length of outline along each piece, whatever its walls' width.
+    """
+    ring = cv2.subtract(cv2.dilate(mask, np.ones((3, 3), np.uint8)), mask)
+    around = pieces[(ring != 0) & (pieces != 0)]
+    return bool(np.count_nonzero(building[around]) < OFF_BUILDING * len(around))
 
 
 def _room_score(mask: np.ndarray, walls: np.ndarray, area: float, min_width: float) -> float:
