@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from locdetect_worker.detector._checks import check_mask
-from locdetect_worker.detector._components import label_boxes
+from locdetect_worker.detector._components import label_boxes, pieces_with_stats
 from locdetect_worker.detector.footprint import max_pool_half
 from locdetect_worker.detector.text import text_lines
 
@@ -124,7 +124,7 @@ def _building_walls(walls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     room) or at least ``PIECE_SHARE`` of its size (walls broken by a scan), unless its box
     holds the largest's (a sheet frame around it).
     """
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(walls, connectivity=8)
+    count, labels, stats = pieces_with_stats(walls)
     if count < 2:
         return labels, np.zeros(count, bool)
     area = stats[:, cv2.CC_STAT_AREA]

@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from locdetect_worker.detector._checks import check_mask
+from locdetect_worker.detector._components import pieces_with_stats
 
 FILL = 0.7  # most share of its box a glyph (a letter or touching letters) fills
 GAP = 0.6  # widest gap between glyphs of one line, in the tallest letter height
@@ -27,7 +28,7 @@ def text_lines(ink: np.ndarray, low: float, high: float) -> np.ndarray:
     check_mask(ink, "ink")
     if not 0 < low <= high:
         raise ValueError(f"need 0 < low <= high, got {low}, {high}")
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    count, labels, stats = pieces_with_stats(ink)
     width, height, area = stats[:, 2], stats[:, 3], stats[:, 4]
     glyph = (height >= low) & (height <= high) & (area <= FILL * width * height)
     glyph[0] = False
@@ -36,7 +37,7 @@ def text_lines(ink: np.ndarray, low: float, high: float) -> np.ndarray:
     glyphs = glyph.astype(np.uint8)[labels]
     gap = max(1, int(GAP * high))
     joined = cv2.dilate(glyphs, np.ones((1, gap + 1), np.uint8), anchor=(gap, 0))
-    _, _, lines, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    _, _, lines = pieces_with_stats(joined)
     boxes = lines[1:, :4].astype(np.int64)
     boxes[:, 2] -= gap  # the dilation ran on past the last glyph
     tall = boxes[:, 3]

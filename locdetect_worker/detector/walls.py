@@ -22,7 +22,12 @@ import cv2
 import numpy as np
 
 from locdetect_worker.detector._checks import check_mask
-from locdetect_worker.detector._components import fill_runs, label_boxes, label_runs
+from locdetect_worker.detector._components import (
+    fill_runs,
+    label_boxes,
+    label_runs,
+    pieces_with_stats,
+)
 from locdetect_worker.detector._lines import open_line
 
 HOLLOW_WIDTH = 2.0  # widest outline wall, in double-line pair gaps
@@ -225,7 +230,7 @@ def _hollow_walls(
 def _blank(mine: np.ndarray, speck: int) -> bool:
     """Whether a 0/1 mask's component encloses nothing larger than ``speck`` px."""
     around = cv2.copyMakeBorder(1 - mine, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=1)
-    _, _, stats, _ = cv2.connectedComponentsWithStats(around, connectivity=8)
+    _, _, stats = pieces_with_stats(around)
     # label 0 is the component, label 1 what lies around it (the border is all theirs)
     return bool((stats[2:, cv2.CC_STAT_AREA] <= speck).all())
 
