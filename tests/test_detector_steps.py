@@ -41,7 +41,7 @@ from locdetect_worker.detector.seeds import room_seeds
 from locdetect_worker.detector.select import select_rooms
 from locdetect_worker.detector.skew import skew_angle
 from locdetect_worker.detector.stroke import stroke_width_histogram, thin_line_width
-from locdetect_worker.detector.text import text_lines
+from locdetect_worker.detector.text import named_labels, text_lines
 from locdetect_worker.detector.walls import wall_mask
 
 
@@ -890,3 +890,13 @@ def test_select_keeps_a_space_below_the_smallest_room_when_it_bears_a_name():
         regions, walls, inside, ink, 2 * small, min_width=3, shaft_area=0, letters=(5, 12)
     )
     assert labels.max() == 0  # named, but less than half the smallest room
+
+
+def test_named_labels_marks_the_spaces_a_line_of_text_stands_on():
+    labels = np.zeros((40, 60), np.int32)
+    labels[:, :30], labels[:, 30:] = 1, 2
+    labels[30:, 50:] = 3
+    # one line on 1; one 80% on 3 and 20% on 2 (less than ON: it does not name 2)
+    lines = np.array([[5, 5, 20, 6], [48, 34, 10, 2]])
+    assert named_labels(labels, lines, 4).tolist() == [False, True, False, True, False]
+    assert not named_labels(labels, np.zeros((0, 4), np.int64), 3).any()

@@ -11,6 +11,6 @@ from locdetect_worker.detector.model import DetectedRoom
 from locdetect_worker.detector.rooms import detect_rooms
 
 DETECTOR_NAME = "opencv-rooms"
-DETECTOR_VERSION = "2.3.0"
+DETECTOR_VERSION = "2.4.0"
 
 __all__ = ["DETECTOR_NAME", "DETECTOR_VERSION", "DetectedRoom", "detect_rooms"]

@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from locdetect_worker.detector._components import label_boxes
-from locdetect_worker.detector.text import text_lines
+from locdetect_worker.detector.text import lines_on, text_lines
 
 INSIDE = 0.95  # least share of a parting line's pixels inside the room
 AXIS = 0.15  # most slope (across / along) of a wall edge carried on along an axis
@@ -165,7 +165,7 @@ def _named_part(
         if smaller[cut] < min_part:
             continue
         start, end = corners[cut], ends[cut]
-        lines = _lines_on(piece, text_lines(ink, *letters)) if lines is None else lines
+        lines = lines_on(piece, text_lines(ink, *letters)) if lines is None else lines
         if not _text_either_side(lines, start, end):
             continue  # no part can be named: no need to draw the parts
         line = np.zeros_like(piece)
@@ -179,15 +179,6 @@ def _named_part(
         if all(_named(parts == label, lines, start, end) for label in largest):
             return parts == largest[1]
     return None
-
-
-def _lines_on(piece: np.ndarray, lines: np.ndarray) -> np.ndarray:
-    """The lines of text (boxes [x, y, width, height]) that stand mostly on the 0/1 ``piece``."""
-    on = [
-        cv2.countNonZero(piece[y : y + height, x : x + width]) >= 0.3 * width * height
-        for x, y, width, height in lines.tolist()
-    ]
-    return lines[np.array(on, bool)] if on else lines
 
 
 def _text_either_side(lines: np.ndarray, start: np.ndarray, end: np.ndarray) -> bool:

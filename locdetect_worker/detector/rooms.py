@@ -13,9 +13,9 @@ back the scraps that fixtures and lettering drawn as thin walls cut off; cut
 rooms at the building's envelope (a door swinging out closes a pocket of the
 outside onto its room); part open plans between wall corners that face each
 other across them, or from one corner across when each part bears a name of
-its own; simplify outlines; map them back to source pixels. Lengths are
-fractions of the working page's long side, so the same drawing gives the same
-rooms at any resolution.
+its own; trust a room less when no name is written in it; simplify outlines;
+map them back to source pixels. Lengths are fractions of the working page's
+long side, so the same drawing gives the same rooms at any resolution.
 """
 
 from __future__ import annotations
@@ -42,9 +42,13 @@ from locdetect_worker.detector.seeds import room_seeds
 from locdetect_worker.detector.select import select_rooms
 from locdetect_worker.detector.skew import skew_angle
 from locdetect_worker.detector.stroke import stroke_width_histogram, thin_line_width
+from locdetect_worker.detector.text import named_labels, text_lines
 from locdetect_worker.detector.walls import wall_mask
 
 WORKING_SIDE = 1400
+# a room's confidence without a name written in it, as a share of its score: drafters name
+# rooms, and most unnamed spaces we find are yards, landings or pieces of a room
+UNNAMED = 0.7
 
 
 def detect_rooms(image: np.ndarray) -> list[DetectedRoom]:
@@ -126,6 +130,7 @@ def _rooms(walls: np.ndarray, ink: np.ndarray, side: int) -> tuple[np.ndarray, n
     del seeds, free  # before the footprint's and selection's temporaries
     inside = building_footprint(walls, opening=max(3, side // 10))
     shaft_area = int(0.006 * walls.shape[0] * walls.shape[1])  # a few times the smallest room
+    letters = (side / 200, side / 60)  # the heights of a room's name
     labels, confidences = select_rooms(
         regions,
         walls,
@@ -134,7 +139,7 @@ def _rooms(walls: np.ndarray, ink: np.ndarray, side: int) -> tuple[np.ndarray, n
         min_area,
         min_width=side / 60,
         shaft_area=shaft_area,
-        letters=(side / 200, side / 60),
+        letters=letters,
     )
     # a scrap lies a thin wall's width from its room: a line pair that the hatch closing fused
     labels = absorb_scraps(labels, regions, reach=max(2, side // 350), max_area=min_area)
@@ -146,6 +151,8 @@ def _rooms(walls: np.ndarray, ink: np.ndarray, side: int) -> tuple[np.ndarray, n
         offset=side / 100,
         most_ratio=1.0,
         ink=ink,
-        letters=(side / 200, side / 60),
+        letters=letters,
     )
-    return labels, confidences[parted - 1]
+    confidences = confidences[parted - 1]
+    named = named_labels(labels, text_lines(ink, *letters), len(confidences))
+    return labels, np.where(named[1:], confidences, UNNAMED * confidences)

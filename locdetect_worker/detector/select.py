@@ -22,7 +22,7 @@ import numpy as np
 from locdetect_worker.detector._checks import check_mask
 from locdetect_worker.detector._components import label_boxes, pieces_with_stats
 from locdetect_worker.detector.footprint import max_pool_half
-from locdetect_worker.detector.text import text_lines
+from locdetect_worker.detector.text import lines_on, text_lines
 
 # A crossing-out X, as shares of the diagonal of the space's box: the shortest stroke
 # (spaces are rarely rectangles, the X spans the main part), the longest break in a
@@ -110,10 +110,7 @@ def select_rooms(
 def _named(mask: np.ndarray, ink: np.ndarray, letters: tuple[float, float]) -> bool:
     """Whether a line of text ``letters`` (low, high) px high stands mostly on the space
     (``mask``, 0/1 ``uint8`` crop; ``ink`` the same crop)."""
-    for x, y, width, height in text_lines(ink, *letters).tolist():
-        if cv2.countNonZero(mask[y : y + height, x : x + width]) >= 0.3 * width * height:
-            return True
-    return False
+    return len(lines_on(mask, text_lines(ink, *letters))) > 0
 
 
 def _building_walls(walls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -20,6 +20,7 @@ from locdetect_worker.detector._components import pieces_with_stats
 FILL = 0.7  # most share of its box a glyph (a letter or touching letters) fills
 GAP = 0.6  # widest gap between glyphs of one line, in the tallest letter height
 LONG = 1.8  # least length of a line of text, in its height
+ON = 0.3  # least share of a line's box on a space for the line to name that space
 
 
 def text_lines(ink: np.ndarray, low: float, high: float) -> np.ndarray:
@@ -42,3 +43,24 @@ def text_lines(ink: np.ndarray, low: float, high: float) -> np.ndarray:
     boxes[:, 2] -= gap  # the dilation ran on past the last glyph
     tall = boxes[:, 3]
     return boxes[(tall >= low) & (tall <= high) & (boxes[:, 2] >= LONG * tall)]
+
+
+def lines_on(mask: np.ndarray, lines: np.ndarray) -> np.ndarray:
+    """The lines of text (boxes [x, y, width, height]) that stand mostly on a 0/1 ``mask``."""
+    on = [
+        cv2.countNonZero(mask[y : y + height, x : x + width]) >= ON * width * height
+        for x, y, width, height in lines.tolist()
+    ]
+    return lines[np.array(on, bool)] if on else lines
+
+
+def named_labels(labels: np.ndarray, lines: np.ndarray, count: int) -> np.ndarray:
+    """(count + 1,) ``bool``: which labels 0..count of an (H, W) ``int32`` label image have a
+    line of text (boxes [x, y, width, height]) standing mostly on them."""
+    named = np.zeros(count + 1, bool)
+    for x, y, width, height in lines.tolist():
+        cell = labels[y : y + height, x : x + width]
+        found, pixels = np.unique(cell, return_counts=True)
+        named[found[pixels >= ON * width * height]] = True
+    named[0] = False
+    return named
