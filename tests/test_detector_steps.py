@@ -900,3 +900,23 @@ def test_named_labels_marks_the_spaces_a_line_of_text_stands_on():
     lines = np.array([[5, 5, 20, 6], [48, 34, 10, 2]])
     assert named_labels(labels, lines, 4).tolist() == [False, True, False, True, False]
     assert not named_labels(labels, np.zeros((0, 4), np.int64), 3).any()
+
+
+def test_part_at_corners_parts_between_facing_corners_only_when_each_part_is_named():
+    def open_plan() -> np.ndarray:
+        plan = np.zeros((100, 200), np.int32)
+        plan[10:90, 10:190] = 1
+        plan[10:35, 98:102] = 0  # two wall stubs whose corners face each other across the room
+        plan[65:90, 98:102] = 0
+        return plan
+
+    ink = np.zeros((100, 200), np.uint8)
+    write_word(ink, 15, 45)  # a name in the left part only: one L-shaped or open room
+    one_name = open_plan()
+    assert part_at_corners(one_name, 500, 1.0, 2.0, 1.0, ink, (5, 12)).tolist() == [1]
+    write_word(ink, 140, 45)  # and one in the right part: two rooms
+    plan = open_plan()
+    assert part_at_corners(plan, 500, 1.0, 2.0, 1.0, ink, (5, 12)).tolist() == [1, 1]
+    assert plan[50, 50] != plan[50, 150]
+    unnamed_drawing = open_plan()  # no ink given: parted by shape alone
+    assert part_at_corners(unnamed_drawing, 500, 1.0, 2.0, 1.0).tolist() == [1, 1]

@@ -45,10 +45,11 @@ def part_at_corners(
     outline encloses at least ``min_part`` px, and the line is at most
     ``most_ratio`` times the square root of the smaller part's area.
 
-    With ``ink`` (H, W) ``uint8``, a room with no such pair is also parted
-    along a wall edge carried on from one inward corner across the room, when
-    each part has a name of its own: a line of text ``letters`` (low, high) px
-    high, clear of the line. Drafters name each room, and an L-shaped room once.
+    With ``ink`` (H, W) ``uint8`` (give it when the drawing names its rooms),
+    parts must each have a name of its own: a line of text ``letters`` (low,
+    high) px high, clear of the line. Drafters name each room, and an L-shaped
+    room once. A room with no such pair is then also parted along a wall edge
+    carried on from one inward corner across the room, between named parts.
     """
     if labels.ndim != 2 or labels.dtype != np.int32:
         raise ValueError(f"labels must be an int32 (H, W) array, got {labels.dtype} {labels.shape}")
@@ -95,8 +96,9 @@ def _best_part(
 
     Between two facing corners first: the parts' areas are read off the
     outline (a line between two of its points cuts it in two polygons), so
-    only the chosen line is drawn. Then, given the crop's ``ink``, from one
-    corner to a plain wall between two named parts.
+    only the chosen line is drawn; given the crop's ``ink``, each part must be
+    named. Then, given ``ink``, from one corner to a plain wall between two
+    named parts.
     """
     contours, _ = cv2.findContours(room, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     largest = max(contours, key=cv2.contourArea)
@@ -115,6 +117,7 @@ def _best_part(
     swept = np.r_[0, np.cumsum(outline[:, 0] * following[:, 1] - following[:, 0] * outline[:, 1])]
     smaller = _smaller_part(swept, at[pairs[:, 0]], at[pairs[:, 1]], a, b)
     ratio = length / np.sqrt(np.maximum(smaller, 1))
+    lines = None
     for pair in np.argsort(ratio):
         if ratio[pair] > most_ratio:
             break
@@ -127,7 +130,12 @@ def _best_part(
         )
         if count < 3:
             continue
-        return parts == 1 + int(np.argsort(stats[1:, cv2.CC_STAT_AREA])[-2])
+        two = 1 + np.argsort(stats[1:, cv2.CC_STAT_AREA])[::-1][:2]
+        if ink is not None:
+            lines = lines_on(piece, text_lines(ink, *letters)) if lines is None else lines
+            if not all(_named(parts == label, lines, a[pair], b[pair]) for label in two):
+                continue  # one name for both parts: one room, L-shaped
+        return parts == two[1]
     if ink is None:
         return None
     return _named_part(piece, outline, swept, tolerance, offset, min_part, most_ratio, ink, letters)

@@ -12,9 +12,9 @@ spaces with no name), empty shafts and spaces crossed out as voids; give rooms
 back the scraps that fixtures and lettering drawn as thin walls cut off; cut
 rooms at the building's envelope (a door swinging out closes a pocket of the
 outside onto its room); part open plans between wall corners that face each
-other across them, or from one corner across when each part bears a name of
-its own; trust a room less when no name is written in it; simplify outlines;
-map them back to source pixels. Lengths are fractions of the working page's
+other across them, or from one corner across, when each part bears a name of
+its own (by shape alone in a drawing with no names); trust a room less when no
+name is written in it; simplify outlines; map them back to source pixels. Lengths are fractions of the working page's
 long side, so the same drawing gives the same rooms at any resolution.
 """
 
@@ -144,15 +144,16 @@ def _rooms(walls: np.ndarray, ink: np.ndarray, side: int) -> tuple[np.ndarray, n
     # a scrap lies a thin wall's width from its room: a line pair that the hatch closing fused
     labels = absorb_scraps(labels, regions, reach=max(2, side // 350), max_area=min_area)
     labels *= inside  # a room that leaked out through its entrance ends at the envelope
+    lines = text_lines(ink, *letters)
     parted = part_at_corners(
         labels,
         min_part=4 * min_area,
         tolerance=side / 300,
         offset=side / 100,
         most_ratio=1.0,
-        ink=ink,
+        ink=ink if len(lines) else None,  # a drawing with no names is parted by shape alone
         letters=letters,
     )
     confidences = confidences[parted - 1]
-    named = named_labels(labels, text_lines(ink, *letters), len(confidences))
+    named = named_labels(labels, lines, len(confidences))
     return labels, np.where(named[1:], confidences, UNNAMED * confidences)
