@@ -125,12 +125,10 @@ def _best_part(
             continue
         line = np.zeros_like(room)
         cv2.line(line, (int(a[pair][0]), int(a[pair][1])), (int(b[pair][0]), int(b[pair][1])), 1)
-        count, parts, stats, _ = cv2.connectedComponentsWithStats(
-            cv2.subtract(piece, line), connectivity=4
-        )
+        count, parts, areas = _parts(cv2.subtract(piece, line))
         if count < 3:
             continue
-        two = 1 + np.argsort(stats[1:, cv2.CC_STAT_AREA])[::-1][:2]
+        two = 1 + np.argsort(areas[1:])[::-1][:2]
         if ink is not None:
             lines = lines_on(piece, text_lines(ink, *letters)) if lines is None else lines
             if not all(_named(parts == label, lines, a[pair], b[pair]) for label in two):
@@ -178,15 +176,21 @@ def _named_part(
             continue  # no part can be named: no need to draw the parts
         line = np.zeros_like(piece)
         cv2.line(line, (int(start[0]), int(start[1])), (int(end[0]), int(end[1])), 1)
-        count, parts, stats, _ = cv2.connectedComponentsWithStats(
-            cv2.subtract(piece, line), connectivity=4
-        )
+        count, parts, areas = _parts(cv2.subtract(piece, line))
         if count < 3:
             continue
-        largest = 1 + np.argsort(stats[1:, cv2.CC_STAT_AREA])[::-1][:2]
+        largest = 1 + np.argsort(areas[1:])[::-1][:2]
         if all(_named(parts == label, lines, start, end) for label in largest):
             return parts == largest[1]
     return None
+
+
+def _parts(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+    """(count, (H, W) ``int32`` labels, (count,) ``int32`` areas) of a 0/1 mask's 4-connected
+    pieces, label 0 the background: the labels and areas of ``connectedComponentsWithStats``
+    for less (OpenCV reads the stats pixel by pixel)."""
+    count, parts = cv2.connectedComponents(mask, connectivity=4)
+    return count, parts, np.bincount(parts.ravel(), minlength=count).astype(np.int32)
 
 
 def _text_either_side(lines: np.ndarray, start: np.ndarray, end: np.ndarray) -> bool:

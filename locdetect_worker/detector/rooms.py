@@ -14,8 +14,9 @@ rooms at the building's envelope (a door swinging out closes a pocket of the
 outside onto its room); part open plans between wall corners that face each
 other across them, or from one corner across, when each part bears a name of
 its own (by shape alone in a drawing with no names); trust a room less when no
-name is written in it; simplify outlines; map them back to source pixels. Lengths are fractions of the working page's
-long side, so the same drawing gives the same rooms at any resolution.
+name is written in it; simplify outlines; map them back to source pixels.
+Lengths are fractions of the working page's long side, so the same drawing
+gives the same rooms at any resolution.
 """
 
 from __future__ import annotations
