@@ -920,3 +920,9 @@ def test_part_at_corners_parts_between_facing_corners_only_when_each_part_is_nam
     assert plan[50, 50] != plan[50, 150]
     unnamed_drawing = open_plan()  # no ink given: parted by shape alone
     assert part_at_corners(unnamed_drawing, 500, 1.0, 2.0, 1.0).tolist() == [1, 1]
+
+
+def test_text_lines_finds_a_name_that_ends_at_the_right_edge_of_a_crop():
+    ink = np.zeros((30, 40), np.uint8)
+    write_word(ink, 24, 10, letters=2)  # a WC's name ending 1 px from the crop's right edge
+    np.testing.assert_array_equal(text_lines(ink, 5, 23), [[24, 10, 15, 8]])

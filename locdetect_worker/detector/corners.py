@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from locdetect_worker.detector._components import label_boxes
-from locdetect_worker.detector.text import lines_on, text_lines
+from locdetect_worker.detector.text import ON, lines_on, text_lines
 
 INSIDE = 0.95  # least share of a parting line's pixels inside the room
 AXIS = 0.15  # most slope (across / along) of a wall edge carried on along an axis
@@ -33,7 +33,7 @@ def part_at_corners(
     offset: float,
     most_ratio: float,
     ink: np.ndarray | None = None,
-    letters: tuple[float, float] = (1.0, 1.0),
+    letters: tuple[float, float] | None = None,
 ) -> np.ndarray:
     """Which room each label came from (old and new): (n,) ``int64``, 1-based; ``labels`` change
     in place.
@@ -58,6 +58,8 @@ def part_at_corners(
             f"need min_part >= 1, tolerance > 0, offset >= 0, most_ratio > 0; "
             f"got {min_part}, {tolerance}, {offset}, {most_ratio}"
         )
+    if (ink is None) != (letters is None):
+        raise ValueError("ink and letters (the heights of its names) come together")
     count = int(labels.max())
     origin = list(range(1, count + 1))
     boxes = label_boxes(labels, count + 1).tolist()  # a part keeps its room's box
@@ -72,7 +74,8 @@ def part_at_corners(
         if cv2.countNonZero(room) < 2 * min_part:
             continue  # too small for two parts
         words = None if ink is None else ink[y : y + height, x : x + width]
-        part = _best_part(room, min_part, tolerance, offset, most_ratio, words, letters)
+        heights = letters or (1.0, 1.0)  # unused without ink
+        part = _best_part(room, min_part, tolerance, offset, most_ratio, words, heights)
         if part is None:
             continue
         new = len(boxes)
@@ -123,20 +126,16 @@ def _best_part(
             break
         if smaller[pair] < min_part or not _inside(piece, a[pair], b[pair]):
             continue
-        line = np.zeros_like(room)
-        cv2.line(line, (int(a[pair][0]), int(a[pair][1])), (int(b[pair][0]), int(b[pair][1])), 1)
-        count, parts, areas = _parts(cv2.subtract(piece, line))
-        if count < 3:
-            continue
-        two = 1 + np.argsort(areas[1:])[::-1][:2]
-        if ink is not None:
+        if ink is not None:  # one name for both parts: one room, L-shaped
             lines = lines_on(piece, text_lines(ink, *letters)) if lines is None else lines
-            if not all(_named(parts == label, lines, a[pair], b[pair]) for label in two):
-                continue  # one name for both parts: one room, L-shaped
-        return parts == two[1]
+        part = _split(piece, a[pair], b[pair], lines)
+        if part is not None:
+            return part
     if ink is None:
         return None
-    return _named_part(piece, outline, swept, tolerance, offset, min_part, most_ratio, ink, letters)
+    return _named_part(
+        piece, outline, swept, tolerance, offset, min_part, most_ratio, ink, letters, lines
+    )
 
 
 def _named_part(
@@ -149,10 +148,12 @@ def _named_part(
     most_ratio: float,
     ink: np.ndarray,
     letters: tuple[float, float],
+    lines: np.ndarray | None,
 ) -> np.ndarray | None:
     """The smaller part (bool mask) of the best parting of ``piece`` along a wall edge carried
     on from an inward corner, horizontally or vertically, to the far side, where each part
-    holds a line of text of its own; or None. ``swept`` as :func:`_best_part` has it."""
+    holds a line of text of its own; or None. ``swept`` as :func:`_best_part` has it;
+    ``lines`` the lines of text on the piece, when they were read already."""
     corners, steps = _carried_edges(outline, tolerance)
     if not len(corners):
         return None
@@ -164,7 +165,6 @@ def _named_part(
     first, second, corners, ends, runs = (v[kept] for v in (first, second, corners, ends, runs))
     smaller = _smaller_part(swept, first, second, corners, ends)
     ratio = runs / np.sqrt(np.maximum(smaller, 1))
-    lines = None
     for cut in np.argsort(ratio):
         if ratio[cut] > most_ratio:
             break
@@ -174,15 +174,27 @@ def _named_part(
         lines = lines_on(piece, text_lines(ink, *letters)) if lines is None else lines
         if not _text_either_side(lines, start, end):
             continue  # no part can be named: no need to draw the parts
-        line = np.zeros_like(piece)
-        cv2.line(line, (int(start[0]), int(start[1])), (int(end[0]), int(end[1])), 1)
-        count, parts, areas = _parts(cv2.subtract(piece, line))
-        if count < 3:
-            continue
-        largest = 1 + np.argsort(areas[1:])[::-1][:2]
-        if all(_named(parts == label, lines, start, end) for label in largest):
-            return parts == largest[1]
+        part = _split(piece, start, end, lines)
+        if part is not None:
+            return part
     return None
+
+
+def _split(
+    piece: np.ndarray, start: np.ndarray, end: np.ndarray, lines: np.ndarray | None
+) -> np.ndarray | None:
+    """The smaller of the two largest parts (bool mask) that the line ``start``..``end`` (x, y)
+    cuts a 0/1 ``piece`` into; None when it does not cut it, or, given ``lines`` of text
+    (boxes), when either part lacks a name of its own."""
+    line = np.zeros_like(piece)
+    cv2.line(line, (int(start[0]), int(start[1])), (int(end[0]), int(end[1])), 1)
+    count, parts, areas = _parts(cv2.subtract(piece, line))
+    if count < 3:
+        return None
+    two = 1 + np.argsort(areas[1:])[::-1][:2]
+    if lines is not None and not all(_part_named(parts == k, lines, start, end) for k in two):
+        return None
+    return parts == two[1]
 
 
 def _parts(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
@@ -227,8 +239,8 @@ def _run(mask: np.ndarray, start: np.ndarray, step: np.ndarray) -> int:
     return int(off[0]) if off.size else len(ahead)
 
 
-def _named(part: np.ndarray, lines: np.ndarray, start: np.ndarray, end: np.ndarray) -> bool:
-    """Whether a line of text (boxes [x, y, width, height]) stands mostly on the bool ``part``,
+def _part_named(part: np.ndarray, lines: np.ndarray, start: np.ndarray, end: np.ndarray) -> bool:
+    """Whether a line of text (boxes [x, y, width, height]) stands on the bool ``part``,
     at least ``CLEAR`` letter heights from the parting line ``start``..``end`` (x, y)."""
     low, high = np.minimum(start, end), np.maximum(start, end)
     for x, y, width, height in lines.tolist():
@@ -236,7 +248,7 @@ def _named(part: np.ndarray, lines: np.ndarray, start: np.ndarray, end: np.ndarr
         gap_y = max(low[1] - (y + height), y - high[1], 0)
         if max(gap_x, gap_y) < CLEAR * height:
             continue
-        if np.count_nonzero(part[y : y + height, x : x + width]) >= 0.3 * width * height:
+        if np.count_nonzero(part[y : y + height, x : x + width]) >= ON * width * height:
             return True
     return False
 

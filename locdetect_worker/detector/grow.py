@@ -21,8 +21,8 @@ def grow_seeds(seeds: np.ndarray, free: np.ndarray) -> np.ndarray:
     """(H, W) ``int32`` region labels: each free pixel gets the label of its nearest seed.
 
     ``seeds`` is (H, W) ``int32`` (0 = unseeded), ``free`` (H, W) ``uint8``
-    (1 = free). Free pixels that reach no seed, walls and the one-pixel lines
-    where two floods meet are 0.
+    exactly 0/1 (1 = free: labels are multiplied by it). Free pixels that reach
+    no seed, walls and the one-pixel lines where two floods meet are 0.
     """
     check_mask(free, "free")
     if seeds.shape != free.shape or seeds.dtype != np.int32:

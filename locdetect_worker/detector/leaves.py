@@ -58,7 +58,9 @@ def _whole_bands(walls: np.ndarray, ends: list[Jamb], reach: int) -> list[Jamb]:
     end comes in pieces, each as wide as a few of its px: the stub test would read the rest
     of the leaf beside such a piece as a wall flanking it. A band stays as it was when it
     would widen past ``reach`` px on either side (a wall's end), or when wall lies across the
-    widened band as far past the tip as the probe lies back (a wall that a leaf stands along).
+    widened band as far past the tip as the band is wide (a wall that a leaf stands along); the
+    probe back from the tip lies as far as the band was wide before. Both add 3 px to clear
+    the leaf's own ragged end.
     """
     if not ends:
         return ends

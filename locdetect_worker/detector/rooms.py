@@ -146,14 +146,16 @@ def _rooms(walls: np.ndarray, ink: np.ndarray, side: int) -> tuple[np.ndarray, n
     labels = absorb_scraps(labels, regions, reach=max(2, side // 350), max_area=min_area)
     labels *= inside  # a room that leaked out through its entrance ends at the envelope
     lines = text_lines(ink, *letters)
+    # names stand in the rooms, not only in a title block or a legend: part between names
+    names_rooms = bool(named_labels(labels, lines, len(confidences))[1:].any())
     parted = part_at_corners(
         labels,
         min_part=4 * min_area,
         tolerance=side / 300,
         offset=side / 100,
         most_ratio=1.0,
-        ink=ink if len(lines) else None,  # a drawing with no names is parted by shape alone
-        letters=letters,
+        ink=ink if names_rooms else None,  # else by shape alone
+        letters=letters if names_rooms else None,
     )
     confidences = confidences[parted - 1]
     named = named_labels(labels, lines, len(confidences))

@@ -91,7 +91,7 @@ def select_rooms(
         mask = here.view(np.uint8)
         area = cv2.countNonZero(mask)
         if area < min_area and (
-            letters is None or area < NAMED * min_area or not _named(mask, ink[box], letters)
+            letters is None or area < NAMED * min_area or not _has_name(mask, ink[box], letters)
         ):
             continue  # too small, unless named (a WC, a cupboard)
         if cv2.countNonZero(cv2.bitwise_and(inside[box], mask)) < 0.6 * area:
@@ -107,7 +107,7 @@ def select_rooms(
     return kept, np.array(confidences, np.float64)
 
 
-def _named(mask: np.ndarray, ink: np.ndarray, letters: tuple[float, float]) -> bool:
+def _has_name(mask: np.ndarray, ink: np.ndarray, letters: tuple[float, float]) -> bool:
     """Whether a line of text ``letters`` (low, high) px high stands mostly on the space
     (``mask``, 0/1 ``uint8`` crop; ``ink`` the same crop)."""
     return len(lines_on(mask, text_lines(ink, *letters))) > 0

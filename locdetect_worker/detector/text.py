@@ -18,9 +18,9 @@ from locdetect_worker.detector._checks import check_mask
 from locdetect_worker.detector._components import pieces_with_stats
 
 FILL = 0.7  # most share of its box a glyph (a letter or touching letters) fills
-GAP = 0.6  # widest gap between glyphs of one line, in the tallest letter height
+GAP = 0.6  # widest gap between glyphs of one line, in the highest letter height asked for
 LONG = 1.8  # least length of a line of text, in its height
-ON = 0.3  # least share of a line's box on a space for the line to name that space
+ON = 0.3  # least share of a line's box on a space for the line to stand on (name) that space
 
 
 def text_lines(ink: np.ndarray, low: float, high: float) -> np.ndarray:
@@ -29,7 +29,7 @@ def text_lines(ink: np.ndarray, low: float, high: float) -> np.ndarray:
     check_mask(ink, "ink")
     if not 0 < low <= high:
         raise ValueError(f"need 0 < low <= high, got {low}, {high}")
-    count, labels, stats = pieces_with_stats(ink)
+    _, labels, stats = pieces_with_stats(ink)
     width, height, area = stats[:, 2], stats[:, 3], stats[:, 4]
     glyph = (height >= low) & (height <= high) & (area <= FILL * width * height)
     glyph[0] = False
@@ -37,6 +37,8 @@ def text_lines(ink: np.ndarray, low: float, high: float) -> np.ndarray:
         return np.zeros((0, 4), np.int64)
     glyphs = glyph.astype(np.uint8)[labels]
     gap = max(1, int(GAP * high))
+    # room on the right for the run-on past a line's last glyph, even at the crop's edge
+    glyphs = cv2.copyMakeBorder(glyphs, 0, 0, 0, gap, cv2.BORDER_CONSTANT, value=0)
     joined = cv2.dilate(glyphs, np.ones((1, gap + 1), np.uint8), anchor=(gap, 0))
     _, _, lines = pieces_with_stats(joined)
     boxes = lines[1:, :4].astype(np.int64)
@@ -46,7 +48,8 @@ def text_lines(ink: np.ndarray, low: float, high: float) -> np.ndarray:
 
 
 def lines_on(mask: np.ndarray, lines: np.ndarray) -> np.ndarray:
-    """The lines of text (boxes [x, y, width, height]) that stand mostly on a 0/1 ``mask``."""
+    """The lines of text (boxes [x, y, width, height]) that stand on a 0/1 ``mask`` (``ON`` of
+    each box)."""
     on = [
         cv2.countNonZero(mask[y : y + height, x : x + width]) >= ON * width * height
         for x, y, width, height in lines.tolist()
@@ -56,7 +59,7 @@ def lines_on(mask: np.ndarray, lines: np.ndarray) -> np.ndarray:
 
 def named_labels(labels: np.ndarray, lines: np.ndarray, count: int) -> np.ndarray:
     """(count + 1,) ``bool``: which labels 0..count of an (H, W) ``int32`` label image have a
-    line of text (boxes [x, y, width, height]) standing mostly on them."""
+    line of text (boxes [x, y, width, height]) standing on them (``ON`` of its box)."""
     named = np.zeros(count + 1, bool)
     for x, y, width, height in lines.tolist():
         cell = labels[y : y + height, x : x + width]
