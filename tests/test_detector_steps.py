@@ -422,6 +422,7 @@ def test_select_drops_spaces_walled_apart_from_the_building_but_keeps_its_broken
     walls[30:90, 84:86] = 1  # the building: two rooms, its walls in two pieces of like size
     walls[30:90, 88:90] = 1  # (a scan broke them along the slit between these)
     walls[30:34, 86:88] = walls[86:90, 86:88] = 0
+    walls[45:57, 50:62] = box_walls(12, 12, 1)  # a closet standing free in the left room
     walls[100:114, 160:180] = box_walls(14, 20, 1)  # a title block's cell, a compass
     walls[2:118, 2:198] |= box_walls(116, 196, 1)  # a sheet frame around it all
     _, regions = cv2.connectedComponents(1 - walls, connectivity=4)
@@ -430,8 +431,8 @@ def test_select_drops_spaces_walled_apart_from_the_building_but_keeps_its_broken
     labels, _ = select_rooms(
         regions.astype(np.int32), walls, inside, walls, min_area=20, min_width=3, shaft_area=0
     )
-    assert labels.max() == 2
-    assert labels[60, 60] and labels[60, 110]
+    assert labels.max() == 3
+    assert labels[70, 60] and labels[60, 110] and labels[50, 55]  # the rooms and the closet
 
 
 def test_part_at_corners_parts_an_open_plan_between_facing_corners_only():
