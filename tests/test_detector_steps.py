@@ -41,7 +41,7 @@ from locdetect_worker.detector.seeds import room_seeds
 from locdetect_worker.detector.select import select_rooms
 from locdetect_worker.detector.skew import skew_angle
 from locdetect_worker.detector.stroke import stroke_width_histogram, thin_line_width
-from locdetect_worker.detector.text import named_labels, text_lines
+from locdetect_worker.detector.text import lines_in, named_labels, text_lines
 from locdetect_worker.detector.walls import wall_mask
 
 
@@ -867,10 +867,10 @@ def test_part_at_corners_parts_at_one_corner_only_between_named_parts():
     ink = np.zeros((100, 160), np.uint8)
     write_word(ink, 15, 60)  # a name in the tall space
     one_name = ell()
-    assert part_at_corners(one_name, 500, 1.0, 2.0, 1.0, ink, (5, 12)).tolist() == [1]
+    assert part_at_corners(one_name, 500, 1.0, 2.0, 1.0, text_lines(ink, 5, 12)).tolist() == [1]
     write_word(ink, 110, 25)  # and one in the arm
     plan = ell()
-    assert part_at_corners(plan, 500, 1.0, 2.0, 1.0, ink, (5, 12)).tolist() == [1, 1]
+    assert part_at_corners(plan, 500, 1.0, 2.0, 1.0, text_lines(ink, 5, 12)).tolist() == [1, 1]
     assert len(np.unique(plan[12:88, 12:78])) == 1 and len(np.unique(plan[12:48, 82:148])) == 1
     assert plan[30, 40] != plan[30, 120]  # parted where the arm meets the tall space
     no_text = ell()
@@ -884,11 +884,18 @@ def test_select_keeps_a_space_below_the_smallest_room_when_it_bears_a_name():
     labels, _ = select_rooms(regions, walls, inside, ink, small, min_width=3, shaft_area=0)
     assert labels.max() == 0
     labels, _ = select_rooms(
-        regions, walls, inside, ink, small, min_width=3, shaft_area=0, letters=(5, 12)
+        regions, walls, inside, ink, small, min_width=3, shaft_area=0, lines=text_lines(ink, 5, 12)
     )
     assert labels.max() == 1 and (labels[10:70, 105:190] == 1).all()
     labels, _ = select_rooms(
-        regions, walls, inside, ink, 2 * small, min_width=3, shaft_area=0, letters=(5, 12)
+        regions,
+        walls,
+        inside,
+        ink,
+        2 * small,
+        min_width=3,
+        shaft_area=0,
+        lines=text_lines(ink, 5, 12),
     )
     assert labels.max() == 0  # named, but less than half the smallest room
 
@@ -914,10 +921,10 @@ def test_part_at_corners_parts_between_facing_corners_only_when_each_part_is_nam
     ink = np.zeros((100, 200), np.uint8)
     write_word(ink, 15, 45)  # a name in the left part only: one L-shaped or open room
     one_name = open_plan()
-    assert part_at_corners(one_name, 500, 1.0, 2.0, 1.0, ink, (5, 12)).tolist() == [1]
+    assert part_at_corners(one_name, 500, 1.0, 2.0, 1.0, text_lines(ink, 5, 12)).tolist() == [1]
     write_word(ink, 140, 45)  # and one in the right part: two rooms
     plan = open_plan()
-    assert part_at_corners(plan, 500, 1.0, 2.0, 1.0, ink, (5, 12)).tolist() == [1, 1]
+    assert part_at_corners(plan, 500, 1.0, 2.0, 1.0, text_lines(ink, 5, 12)).tolist() == [1, 1]
     assert plan[50, 50] != plan[50, 150]
     unnamed_drawing = open_plan()  # no ink given: parted by shape alone
     assert part_at_corners(unnamed_drawing, 500, 1.0, 2.0, 1.0).tolist() == [1, 1]
@@ -927,3 +934,8 @@ def test_text_lines_finds_a_name_that_ends_at_the_right_edge_of_a_crop():
     ink = np.zeros((30, 40), np.uint8)
     write_word(ink, 24, 10, letters=2)  # a WC's name ending 1 px from the crop's right edge
     np.testing.assert_array_equal(text_lines(ink, 5, 23), [[24, 10, 15, 8]])
+
+
+def test_lines_in_keeps_the_lines_wholly_inside_a_box_in_its_coordinates():
+    lines = np.array([[10, 10, 20, 5], [5, 10, 20, 5], [40, 40, 10, 5]])
+    np.testing.assert_array_equal(lines_in(lines, 8, 8, 30, 10), [[2, 2, 20, 5]])

@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from locdetect_worker.detector._components import label_boxes
-from locdetect_worker.detector.text import ON, lines_on, text_lines
+from locdetect_worker.detector.text import ON, lines_in, lines_on
 
 INSIDE = 0.95  # least share of a parting line's pixels inside the room
 AXIS = 0.15  # most slope (across / along) of a wall edge carried on along an axis
@@ -32,8 +32,7 @@ def part_at_corners(
     tolerance: float,
     offset: float,
     most_ratio: float,
-    ink: np.ndarray | None = None,
-    letters: tuple[float, float] | None = None,
+    lines: np.ndarray | None = None,
 ) -> np.ndarray:
     """Which room each label came from (old and new): (n,) ``int64``, 1-based; ``labels`` change
     in place.
@@ -45,10 +44,10 @@ def part_at_corners(
     outline encloses at least ``min_part`` px, and the line is at most
     ``most_ratio`` times the square root of the smaller part's area.
 
-    With ``ink`` (H, W) ``uint8`` (give it when the drawing names its rooms),
-    parts must each have a name of its own: a line of text ``letters`` (low,
-    high) px high, clear of the line. Drafters name each room, and an L-shaped
-    room once. A room with no such pair is then also parted along a wall edge
+    Given the page's ``lines`` of text (boxes [x, y, width, height]; give them
+    when the drawing names its rooms), parts must each have a name of its own:
+    a line of text clear of the parting line. Drafters name each room, and an
+    L-shaped room once. A room with no such pair is then also parted along a wall edge
     carried on from one inward corner across the room, between named parts.
     """
     if labels.ndim != 2 or labels.dtype != np.int32:
@@ -58,8 +57,6 @@ def part_at_corners(
             f"need min_part >= 1, tolerance > 0, offset >= 0, most_ratio > 0; "
             f"got {min_part}, {tolerance}, {offset}, {most_ratio}"
         )
-    if (ink is None) != (letters is None):
-        raise ValueError("ink and letters (the heights of its names) come together")
     count = int(labels.max())
     origin = list(range(1, count + 1))
     boxes = label_boxes(labels, count + 1).tolist()  # a part keeps its room's box
@@ -73,9 +70,8 @@ def part_at_corners(
         room = (crop == label).view(np.uint8)
         if cv2.countNonZero(room) < 2 * min_part:
             continue  # too small for two parts
-        words = None if ink is None else ink[y : y + height, x : x + width]
-        heights = letters or (1.0, 1.0)  # unused without ink
-        part = _best_part(room, min_part, tolerance, offset, most_ratio, words, heights)
+        names = None if lines is None else lines_in(lines, x, y, width, height)
+        part = _best_part(room, min_part, tolerance, offset, most_ratio, names)
         if part is None:
             continue
         new = len(boxes)
@@ -92,16 +88,15 @@ def _best_part(
     tolerance: float,
     offset: float,
     most_ratio: float,
-    ink: np.ndarray | None,
-    letters: tuple[float, float],
+    names: np.ndarray | None,
 ) -> np.ndarray | None:
     """The smaller part (bool mask) of the best parting of a 0/1 room crop, or None.
 
     Between two facing corners first: the parts' areas are read off the
     outline (a line between two of its points cuts it in two polygons), so
-    only the chosen line is drawn; given the crop's ``ink``, each part must be
-    named. Then, given ``ink``, from one corner to a plain wall between two
-    named parts.
+    only the chosen line is drawn; given the crop's ``names`` (lines of text),
+    each part must be named. Then, given ``names``, from one corner to a plain
+    wall between two named parts.
     """
     contours, _ = cv2.findContours(room, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     largest = max(contours, key=cv2.contourArea)
@@ -120,22 +115,18 @@ def _best_part(
     swept = np.r_[0, np.cumsum(outline[:, 0] * following[:, 1] - following[:, 0] * outline[:, 1])]
     smaller = _smaller_part(swept, at[pairs[:, 0]], at[pairs[:, 1]], a, b)
     ratio = length / np.sqrt(np.maximum(smaller, 1))
-    lines = None
+    lines = None if names is None else lines_on(piece, names)
     for pair in np.argsort(ratio):
         if ratio[pair] > most_ratio:
             break
         if smaller[pair] < min_part or not _inside(piece, a[pair], b[pair]):
             continue
-        if ink is not None:  # one name for both parts: one room, L-shaped
-            lines = lines_on(piece, text_lines(ink, *letters)) if lines is None else lines
-        part = _split(piece, a[pair], b[pair], lines)
+        part = _split(piece, a[pair], b[pair], lines)  # one name for both parts: an L room
         if part is not None:
             return part
-    if ink is None:
+    if lines is None:
         return None
-    return _named_part(
-        piece, outline, swept, tolerance, offset, min_part, most_ratio, ink, letters, lines
-    )
+    return _named_part(piece, outline, swept, tolerance, offset, min_part, most_ratio, lines)
 
 
 def _named_part(
@@ -146,14 +137,12 @@ def _named_part(
     offset: float,
     min_part: int,
     most_ratio: float,
-    ink: np.ndarray,
-    letters: tuple[float, float],
-    lines: np.ndarray | None,
+    lines: np.ndarray,
 ) -> np.ndarray | None:
     """The smaller part (bool mask) of the best parting of ``piece`` along a wall edge carried
     on from an inward corner, horizontally or vertically, to the far side, where each part
-    holds a line of text of its own; or None. ``swept`` as :func:`_best_part` has it;
-    ``lines`` the lines of text on the piece, when they were read already."""
+    holds a line of text of its own (``lines``: those on the piece); or None. ``swept`` as
+    :func:`_best_part` has it."""
     corners, steps = _carried_edges(outline, tolerance)
     if not len(corners):
         return None
@@ -171,7 +160,6 @@ def _named_part(
         if smaller[cut] < min_part:
             continue
         start, end = corners[cut], ends[cut]
-        lines = lines_on(piece, text_lines(ink, *letters)) if lines is None else lines
         if not _text_either_side(lines, start, end):
             continue  # no part can be named: no need to draw the parts
         part = _split(piece, start, end, lines)

@@ -131,7 +131,7 @@ def _rooms(walls: np.ndarray, ink: np.ndarray, side: int) -> tuple[np.ndarray, n
     del seeds, free  # before the footprint's and selection's temporaries
     inside = building_footprint(walls, opening=max(3, side // 10))
     shaft_area = int(0.006 * walls.shape[0] * walls.shape[1])  # a few times the smallest room
-    letters = (side / 200, side / 60)  # the heights of a room's name
+    lines = text_lines(ink, side / 200, side / 60)  # the rooms' names, read once
     labels, confidences = select_rooms(
         regions,
         walls,
@@ -140,12 +140,11 @@ def _rooms(walls: np.ndarray, ink: np.ndarray, side: int) -> tuple[np.ndarray, n
         min_area,
         min_width=side / 60,
         shaft_area=shaft_area,
-        letters=letters,
+        lines=lines,
     )
     # a scrap lies a thin wall's width from its room: a line pair that the hatch closing fused
     labels = absorb_scraps(labels, regions, reach=max(2, side // 350), max_area=min_area)
     labels *= inside  # a room that leaked out through its entrance ends at the envelope
-    lines = text_lines(ink, *letters)
     # names stand in the rooms, not only in a title block or a legend: part between names
     names_rooms = bool(named_labels(labels, lines, len(confidences))[1:].any())
     parted = part_at_corners(
@@ -154,8 +153,7 @@ def _rooms(walls: np.ndarray, ink: np.ndarray, side: int) -> tuple[np.ndarray, n
         tolerance=side / 300,
         offset=side / 100,
         most_ratio=1.0,
-        ink=ink if names_rooms else None,  # else by shape alone
-        letters=letters if names_rooms else None,
+        lines=lines if names_rooms else None,  # else by shape alone
     )
     confidences = confidences[parted - 1]
     named = named_labels(labels, lines, len(confidences))

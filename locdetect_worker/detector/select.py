@@ -22,7 +22,7 @@ import numpy as np
 from locdetect_worker.detector._checks import check_mask
 from locdetect_worker.detector._components import label_boxes, pieces_with_stats
 from locdetect_worker.detector.footprint import max_pool_half
-from locdetect_worker.detector.text import lines_on, text_lines
+from locdetect_worker.detector.text import lines_in, lines_on
 
 # A crossing-out X, as shares of the diagonal of the space's box: the shortest stroke
 # (spaces are rarely rectangles, the X spans the main part), the longest break in a
@@ -49,7 +49,7 @@ def select_rooms(
     min_area: int,
     min_width: float,
     shaft_area: int,
-    letters: tuple[float, float] | None = None,
+    lines: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Kept room labels and their confidences.
 
@@ -58,8 +58,8 @@ def select_rooms(
     ``ink`` (H, W) ``uint8``, all strokes (an X drawn across a space is thin).
     Returns ((H, W) ``int32`` labels renumbered 1..n, (n,) ``float64`` in 0..1).
     Rooms smaller than ``min_area`` px or thinner than ``min_width`` px go, and so do empty
-    spaces smaller than ``shaft_area`` px. Given the height range of ``letters`` (low, high)
-    px, a space at least ``NAMED`` times ``min_area`` with a line of text in it (a WC's or a
+    spaces smaller than ``shaft_area`` px. Given the page's ``lines`` of text (boxes [x, y,
+    width, height]), a space at least ``NAMED`` times ``min_area`` with one in it (a WC's or a
     cupboard's name) stays.
     """
     check_mask(walls, "walls")
@@ -91,7 +91,7 @@ def select_rooms(
         mask = here.view(np.uint8)
         area = cv2.countNonZero(mask)
         if area < min_area and (
-            letters is None or area < NAMED * min_area or not _has_name(mask, ink[box], letters)
+            lines is None or area < NAMED * min_area or not _has_name(mask, box, lines)
         ):
             continue  # too small, unless named (a WC, a cupboard)
         if cv2.countNonZero(cv2.bitwise_and(inside[box], mask)) < 0.6 * area:
@@ -107,10 +107,12 @@ def select_rooms(
     return kept, np.array(confidences, np.float64)
 
 
-def _has_name(mask: np.ndarray, ink: np.ndarray, letters: tuple[float, float]) -> bool:
-    """Whether a line of text ``letters`` (low, high) px high stands mostly on the space
-    (``mask``, 0/1 ``uint8`` crop; ``ink`` the same crop)."""
-    return len(lines_on(mask, text_lines(ink, *letters))) > 0
+def _has_name(mask: np.ndarray, box: tuple[slice, slice], lines: np.ndarray) -> bool:
+    """Whether one of the page's ``lines`` of text stands on the space (``mask``, 0/1 ``uint8``,
+    the page's ``box`` crop)."""
+    height, width = mask.shape
+    names = lines_in(lines, box[1].start, box[0].start, width, height)
+    return len(lines_on(mask, names)) > 0
 
 
 def _building_walls(walls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -67,3 +67,15 @@ def named_labels(labels: np.ndarray, lines: np.ndarray, count: int) -> np.ndarra
         named[found[pixels >= ON * width * height]] = True
     named[0] = False
     return named
+
+
+def lines_in(lines: np.ndarray, x: int, y: int, width: int, height: int) -> np.ndarray:
+    """The lines of text (boxes [x, y, width, height]) wholly inside the box ``x``, ``y``,
+    ``width``, ``height``, in the box's own coordinates (to read a crop's names)."""
+    inside = (
+        (lines[:, 0] >= x)
+        & (lines[:, 1] >= y)
+        & (lines[:, 0] + lines[:, 2] <= x + width)
+        & (lines[:, 1] + lines[:, 3] <= y + height)
+    )
+    return lines[inside] - np.array([x, y, 0, 0], lines.dtype)
