@@ -35,7 +35,7 @@ def text_lines(ink: np.ndarray, low: float, high: float) -> np.ndarray:
     glyph[0] = False
     if not glyph.any():
         return np.zeros((0, 4), np.int64)
-    glyphs = glyph.astype(np.uint8)[labels]
+    glyphs = np.take(glyph.astype(np.uint8), labels)  # faster than indexing by an array
     gap = max(1, int(GAP * high))
     # room on the right for the run-on past a line's last glyph, even at the crop's edge
     glyphs = cv2.copyMakeBorder(glyphs, 0, 0, 0, gap, cv2.BORDER_CONSTANT, value=0)
