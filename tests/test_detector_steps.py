@@ -939,3 +939,17 @@ def test_text_lines_finds_a_name_that_ends_at_the_right_edge_of_a_crop():
 def test_lines_in_keeps_the_lines_wholly_inside_a_box_in_its_coordinates():
     lines = np.array([[10, 10, 20, 5], [5, 10, 20, 5], [40, 40, 10, 5]])
     np.testing.assert_array_equal(lines_in(lines, 8, 8, 30, 10), [[2, 2, 20, 5]])
+
+
+def test_absorb_scraps_gives_no_wall_that_another_room_is_near():
+    # room 1 | a 3 px wall | room 2, which has a scrap fenced off by a 1 px rim beside the wall
+    regions = np.zeros((20, 31), np.int32)
+    regions[:, :10] = 1
+    regions[:, 13:] = 2
+    regions[4:11, 13:17] = 0  # the rim round the scrap
+    regions[5:10, 13:16] = 3  # the scrap, 4 px from room 1
+    rooms = np.where(regions <= 2, regions, 0).astype(np.int32)
+    grown = absorb_scraps(rooms, regions, reach=2, max_area=50)
+    assert (grown[5:10, 13:16] == 2).all()  # the scrap joins room 2
+    assert grown[5, 12] == grown[9, 12] == 2  # wall near the scrap and room 2 only joins too
+    assert (grown[:, 10:12] == 0).all()  # the wall room 1 is near stays wall
