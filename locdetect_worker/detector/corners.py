@@ -6,11 +6,12 @@ straight across from each other the space narrows like a wide doorway and
 drafters read two rooms, parted along the line between the corners. A room
 is parted there when the line runs horizontally or vertically inside it and
 is shorter than the smaller part is wide (the square root of its area), and
-both parts are room-sized. One wall corner facing a plain wall is not
-enough: an L-shaped room has such a corner and is one room. But drafters
-name every room, an L-shaped one once: where a line of text stands clear on
-each side, the wall edge carried on from the corner across the space (the
-same length rule) parts two rooms, a kitchen open to a dining room.
+both parts are room-sized. Drafters name every room, an L-shaped one once,
+so in a drawing that names its rooms each part must hold a name of its own,
+clear of the line. One wall corner facing a plain wall is not enough by its
+shape (an L-shaped room has such a corner), but where the parts are named,
+the wall edge carried on from the corner across the space (the same length
+rule) parts two rooms, a kitchen open to a dining room.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import cv2
 import numpy as np
 
 from locdetect_worker.detector._components import label_boxes
-from locdetect_worker.detector.text import ON, lines_in, lines_on
+from locdetect_worker.detector.text import lines_in, lines_on
 
 INSIDE = 0.95  # least share of a parting line's pixels inside the room
 AXIS = 0.15  # most slope (across / along) of a wall edge carried on along an axis
@@ -46,9 +47,9 @@ def part_at_corners(
 
     Given the page's ``lines`` of text (boxes [x, y, width, height]; give them
     when the drawing names its rooms), parts must each have a name of its own:
-    a line of text clear of the parting line. Drafters name each room, and an
-    L-shaped room once. A room with no such pair is then also parted along a wall edge
-    carried on from one inward corner across the room, between named parts.
+    a line of text clear of the parting line. A room with no such pair is then
+    also parted along a wall edge carried on from one inward corner across the
+    room, between named parts.
     """
     if labels.ndim != 2 or labels.dtype != np.int32:
         raise ValueError(f"labels must be an int32 (H, W) array, got {labels.dtype} {labels.shape}")
@@ -231,14 +232,11 @@ def _part_named(part: np.ndarray, lines: np.ndarray, start: np.ndarray, end: np.
     """Whether a line of text (boxes [x, y, width, height]) stands on the bool ``part``,
     at least ``CLEAR`` letter heights from the parting line ``start``..``end`` (x, y)."""
     low, high = np.minimum(start, end), np.maximum(start, end)
-    for x, y, width, height in lines.tolist():
-        gap_x = max(low[0] - (x + width), x - high[0], 0)
-        gap_y = max(low[1] - (y + height), y - high[1], 0)
-        if max(gap_x, gap_y) < CLEAR * height:
-            continue
-        if np.count_nonzero(part[y : y + height, x : x + width]) >= ON * width * height:
-            return True
-    return False
+    x, y, width, height = lines.T
+    gap_x = np.maximum.reduce([low[0] - (x + width), x - high[0], np.zeros_like(x)])
+    gap_y = np.maximum.reduce([low[1] - (y + height), y - high[1], np.zeros_like(y)])
+    clear = np.maximum(gap_x, gap_y) >= CLEAR * height
+    return len(lines_on(part.view(np.uint8), lines[clear])) > 0
 
 
 def _carried_edges(outline: np.ndarray, tolerance: float) -> tuple[np.ndarray, np.ndarray]:

@@ -22,6 +22,7 @@ from locdetect_worker.detector.arcs import ANGLES, ARC_COVER
 from locdetect_worker.detector.jambs import Jamb, ahead_of, run_box_sums
 
 SOLID = 0.9  # share of a row across the stub (or across stub and flanks at its base) that is wall
+SLACK = 3  # px added to a stub's width to read past its own ragged edges (flanks, probes)
 
 
 def door_leaves(
@@ -44,7 +45,7 @@ def door_leaves(
         side = _arc_side(near, end, int(length)) if length >= min_length else 0
         if side:
             # with its flanks and a little past its end: a speck left there parts as much
-            flank = end.high - end.low + 3
+            flank = end.high - end.low + SLACK
             wide = Jamb(end.axis, -end.ahead, end.tip, end.low - flank, end.high + flank)
             ahead_of(leaves, wide, -flank, int(length))[:] = 1
             _sweep(leaves, end, int(length), flank, side)
@@ -59,20 +60,20 @@ def _whole_bands(walls: np.ndarray, ends: list[Jamb], reach: int) -> list[Jamb]:
     of the leaf beside such a piece as a wall flanking it. A band stays as it was when it
     would widen past ``reach`` px on either side (a wall's end), or when wall lies across the
     widened band as far past the tip as the band is wide (a wall that a leaf stands along); the
-    probe back from the tip lies as far as the band was wide before. Both add 3 px to clear
-    the leaf's own ragged end.
+    probe back from the tip lies as far as the band was wide before. Both add ``SLACK`` px to
+    clear the leaf's own ragged end.
     """
     if not ends:
         return ends
     axis, ahead, tip, low, high = np.array(ends, np.int64).T
     middle = (low + high) // 2
     # px in an unbroken run of wall from the middle, towards lower and higher across
-    wall = _across(walls, axis, tip - ahead * (high - low + 3), middle, reach)
+    wall = _across(walls, axis, tip - ahead * (high - low + SLACK), middle, reach)
     below = np.cumprod(wall[:, reach::-1], axis=1).sum(axis=1)
     above = np.cumprod(wall[:, reach:], axis=1).sum(axis=1)
     wide_low = np.minimum(low, middle - below + 1)
     wide_high = np.maximum(high, middle + above - 1)
-    past = _across(walls, axis, tip + ahead * (wide_high - wide_low + 3), middle, reach)
+    past = _across(walls, axis, tip + ahead * (wide_high - wide_low + SLACK), middle, reach)
     offsets = np.arange(-reach, reach + 1)
     inside = (middle[:, None] + offsets >= wide_low[:, None]) & (
         middle[:, None] + offsets <= wide_high[:, None]
@@ -118,11 +119,11 @@ def _stub_lengths(walls: np.ndarray, ends: list[Jamb], max_length: int) -> np.nd
     it; 0 when the run is no stub (flanked by wall, or meeting none within ``max_length``).
 
     The run is read one px-wide slice at a time, across its band widened on each side by
-    its width + 2 px, from one summed-area table for every end at once.
+    its width + ``SLACK`` - 1 px, from one summed-area table for every end at once.
     """
     table = cv2.integral(walls, sdepth=cv2.CV_32S)
     axis, ahead, tip, low, high = np.array(ends, np.int64).reshape(-1, 5).T[:, :, None]
-    flank = high - low + 3
+    flank = high - low + SLACK
     along = tip - ahead * np.arange(max_length + 1)  # (ends, slices)
     height, width = walls.shape
     size = np.choose(axis, [width, height])  # the page's length along each run

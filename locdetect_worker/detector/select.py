@@ -31,6 +31,7 @@ X_STROKE, X_BREAK, X_REACH = 0.4, 0.1, 0.1
 X_MIDDLE = 0.2  # strokes cross this near their middles (share of their lengths)
 X_CENTRE = 0.2  # and this near the space's centre of mass (share of the diagonal)
 X_SKEW = 12.0  # degrees: at most this unlike mirror images (a rectangle's diagonals are)
+X_OFF_AXIS = 15.0  # degrees: the least a diagonal stroke lies off both axes
 # The X test's quick first look, at half size on the space's own ink: how much shorter and
 # more broken its strokes may be and how many degrees further from the diagonal, so the look
 # misses no X the full test finds
@@ -99,9 +100,9 @@ def select_rooms(
         if area < shaft_area and cv2.countNonZero(cv2.bitwise_and(ink[box], mask)) <= EMPTY * area:
             continue  # a shaft or a duct
         score = _room_score(mask, walls[box], area, min_width)
-        if score > 0 and _off_building(mask, pieces[box], building):
-            continue  # walled by a title block, a legend, a compass: not the building's walls
-        if score > 0 and not _crossed_out(mask, ink[box]):
+        if score <= 0 or _off_building(mask, pieces[box], building):
+            continue  # not a room, or walled by a title block, a legend, a compass
+        if not _crossed_out(mask, ink[box]):
             confidences.append(score)
             kept[box][here] = len(confidences)
     return kept, np.array(confidences, np.float64)
@@ -193,7 +194,7 @@ def _crossed_out(mask: np.ndarray, ink: np.ndarray) -> bool:
     for segment in found.reshape(-1, 4).astype(np.float64):
         start, end = segment[:2], segment[2:]
         angle = np.degrees(np.arctan2(end[1] - start[1], end[0] - start[0])) % 180
-        if 15 < angle < 75 or 105 < angle < 165:  # diagonal: 15 degrees or more off the axes
+        if X_OFF_AXIS < angle % 90 < 90 - X_OFF_AXIS:
             if _ends_at_walls(mask, start, end, X_REACH * diagonal):
                 (rising if angle < 90 else falling).append((start, end - start, angle))
     if not rising or not falling:
@@ -233,8 +234,8 @@ def _diagonals_both_ways(mask: np.ndarray, ink: np.ndarray, diagonal: float) -> 
         return False
     start_x, start_y, end_x, end_y = found.reshape(-1, 4).astype(np.float64).T
     angle = np.degrees(np.arctan2(end_y - start_y, end_x - start_x)) % 180
-    off = np.abs(angle - 90)  # 0 upright, 90 flat: diagonals lie 15..75 off upright
-    slanted = (off > 15 - SCREEN_ANGLE) & (off < 75 + SCREEN_ANGLE)
+    off = np.abs(angle - 90)  # 0 upright, 90 flat
+    slanted = (off > X_OFF_AXIS - SCREEN_ANGLE) & (off < 90 - X_OFF_AXIS + SCREEN_ANGLE)
     return bool((slanted & (angle < 90)).any() and (slanted & (angle > 90)).any())
 
 
