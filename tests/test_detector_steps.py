@@ -16,6 +16,7 @@ from locdetect_worker.detector._components import (
     fill_runs,
     label_boxes,
     label_runs,
+    piece_boxes,
     pieces_with_stats,
     run_starts,
 )
@@ -756,6 +757,17 @@ def test_pieces_with_stats_match_opencv_on_odd_sides_but_for_the_background(shap
     assert count == want_count and labels.shape == shape
     assert np.array_equal(labels, want_labels)
     assert np.array_equal(stats[1:], want_stats[1:])
+
+
+def test_piece_boxes_are_the_pieces_boxes_with_pieces_in_holes_too():
+    mask = (np.random.default_rng(3).random((40, 60)) < 0.2).astype(np.uint8)
+    mask[5:20, 40:55] = 1
+    mask[7:18, 42:53] = 0  # a ring
+    mask[11:13, 46:48] = 1  # and a piece in its hole
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    boxes = sorted(map(tuple, piece_boxes(mask).tolist()))
+    assert boxes == sorted(map(tuple, stats[1:, :4].tolist())) and len(boxes) == count - 1
+    assert piece_boxes(np.zeros((4, 4), np.uint8)).shape == (0, 4)
 
 
 def test_label_runs_stay_in_their_row_and_fill_back_into_the_image():
