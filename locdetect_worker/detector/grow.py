@@ -67,8 +67,8 @@ def _blocks(image: np.ndarray, reduce: np.ufunc, paper: int) -> np.ndarray:
 
 def _fill_from_neighbours(labels: np.ndarray, free: np.ndarray) -> None:
     """Give, in place, the free pixels (``free``, 0/1) that ``labels`` holds at 0 the highest
-    label among their four neighbours, ``FILL_STEPS`` times over; both arrays have a border
-    of one px that is not free."""
+    label among their four neighbours, ``FILL_STEPS`` times over; both arrays share a border,
+    at least one px wide, that is not free."""
     stride = labels.shape[1]
     flat = labels.ravel()
     empty = cv2.bitwise_and(cv2.inRange(labels, 0, 0), free)  # 0/1: a bool view
@@ -86,18 +86,21 @@ def _fill_from_neighbours(labels: np.ndarray, free: np.ndarray) -> None:
 def _flood(seeds: np.ndarray, free: np.ndarray) -> np.ndarray:
     """(H, W) ``int32``: the rooms of one watershed of ``seeds`` over ``free``, on free pixels;
     -1 on the lines where floods meet, 0 on walls and void."""
-    # Everything is built one pixel larger than the page: watershed needs a labelled border.
+    # Everything is built one pixel larger than the grid: watershed needs a labelled border.
+    # Temporaries are let go before the flood: a lower peak saves fresh pages (page faults).
     padded = cv2.copyMakeBorder(free, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
     inner = (slice(1, -1), slice(1, -1))
     markers = cv2.copyMakeBorder(seeds, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
-    markers[inner] *= free
+    markers[inner] *= free  # in place: a grid-sized temporary costs more than the product
     void = int(seeds.max()) + 1
     markers[_reached(padded, markers) == 1] = void
-    relief = cv2.cvtColor(
-        cv2.threshold(padded, 0, 255, cv2.THRESH_BINARY_INV)[1], cv2.COLOR_GRAY2BGR
-    )
+    walls_white = cv2.threshold(padded, 0, 255, cv2.THRESH_BINARY_INV)[1]
+    relief = cv2.cvtColor(walls_white, cv2.COLOR_GRAY2BGR)
+    del padded, walls_white
     cv2.watershed(relief, markers)
+    del relief
     regions = np.ascontiguousarray(markers[inner])
+    del markers
     regions[(free == 0) | (regions == void)] = 0
     return regions
 
