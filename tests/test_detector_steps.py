@@ -12,7 +12,14 @@ from scipy import ndimage
 from locdetect_worker.detector import grow as grow_module
 from locdetect_worker.detector import select as select_module
 from locdetect_worker.detector import walls as walls_module
-from locdetect_worker.detector._components import fill_runs, label_boxes, label_runs, run_starts
+from locdetect_worker.detector._components import (
+    fill_runs,
+    label_boxes,
+    label_runs,
+    piece_boxes,
+    pieces_with_stats,
+    run_starts,
+)
 from locdetect_worker.detector._lines import (
     close_box,
     close_line,
@@ -738,6 +745,29 @@ def test_label_boxes_match_scipy_find_objects_and_absent_labels_are_empty():
         else:
             rows, cols = found
             assert (y, y + height, x, x + width) == (rows.start, rows.stop, cols.start, cols.stop)
+
+
+@pytest.mark.parametrize("shape", [(40, 50), (41, 50), (40, 51), (41, 51)])
+def test_pieces_with_stats_match_opencv(shape):
+    """Boxes and areas are read from runs, not from OpenCV: the same labels and stats."""
+    mask = (np.random.default_rng(2).random(shape) < 0.4).astype(np.uint8)
+    mask[-1, :] = mask[:, -1] = 1  # pieces on the last row and column
+    count, labels, stats = pieces_with_stats(mask)
+    want_count, want_labels, want_stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    assert count == want_count
+    assert np.array_equal(labels, want_labels)
+    assert np.array_equal(stats, want_stats) and stats.dtype == np.int32
+
+
+def test_piece_boxes_are_the_pieces_boxes_with_pieces_in_holes_too():
+    mask = (np.random.default_rng(3).random((40, 60)) < 0.2).astype(np.uint8)
+    mask[5:20, 40:55] = 1
+    mask[7:18, 42:53] = 0  # a ring
+    mask[11:13, 46:48] = 1  # and a piece in its hole
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    boxes = sorted(map(tuple, piece_boxes(mask).tolist()))
+    assert boxes == sorted(map(tuple, stats[1:, :4].tolist())) and len(boxes) == count - 1
+    assert piece_boxes(np.zeros((4, 4), np.uint8)).shape == (0, 4)
 
 
 def test_label_runs_stay_in_their_row_and_fill_back_into_the_image():

@@ -17,13 +17,32 @@ def pieces_with_stats(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
     """(count, (H, W) ``int32`` labels, (count, 5) ``int32`` stats) of a mask's 8-connected
     pieces, as ``connectedComponentsWithStats`` gives them.
 
-    Grana's algorithm gives the same labels and stats as OpenCV's default (Spaghetti) in
-    about a third of the time on our masks.
+    Grana's algorithm gives the same labels as OpenCV's default (Spaghetti) in about a third
+    of the time on our masks. Its statistics cost twice the labelling (every background pixel
+    is counted; on a page of odd height or width, more), so boxes and areas are read from the
+    label image's runs instead.
     """
-    count, labels, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(
-        mask, 8, cv2.CV_32S, cv2.CCL_GRANA
-    )
+    count, labels = cv2.connectedComponentsWithAlgorithm(mask, 8, cv2.CV_32S, cv2.CCL_GRANA)
+    runs = label_runs(labels)
+    starts, stops, found = runs
+    areas = np.bincount(found, stops - starts, count)
+    stats = np.column_stack([label_boxes(labels, count, runs), areas]).astype(np.int32)
     return count, labels, stats
+
+
+def piece_boxes(mask: np.ndarray) -> np.ndarray:
+    """(n, 4) ``int64`` [x, y, width, height] boxes of a mask's 8-connected pieces, top to
+    bottom (then left to right): the boxes of their outer outlines.
+
+    On a sparse mask a few outlines cost far less than labelling every pixel. Two levels of
+    outlines list the pieces that lie in another's hole among the outer ones too.
+    """
+    outlines, nesting = cv2.findContours(mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if not outlines:
+        return np.zeros((0, 4), np.int64)
+    outer = [cv2.boundingRect(c) for c, up in zip(outlines, nesting[0, :, 3]) if up < 0]
+    boxes = np.array(outer, np.int64)
+    return boxes[np.lexsort((boxes[:, 0], boxes[:, 1]))]
 
 
 def label_runs(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

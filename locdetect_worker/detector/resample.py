@@ -44,16 +44,12 @@ def _block_minima(grey: np.ndarray, count: int) -> np.ndarray:
     """(count, W): the darkest px down each column of each of ``count`` even blocks of rows.
 
     The blocks start at floor(i * H / count), so they are ``n`` or ``n + 1`` rows long: one
-    erosion anchored at a block's first row reads ``n`` of them, and the longer blocks take
-    their last row too.
+    erosion anchored at a block's first row reads ``n`` of them, and the block's last row
+    completes the longer ones (in the shorter ones it is one of those ``n``).
     """
     height = grey.shape[0]
     starts = np.floor(np.arange(count + 1) * height / count).astype(np.int64)
     starts[-1] = height
-    lengths = np.diff(starts)
-    shortest = int(lengths.min())
-    run = cv2.erode(grey, np.ones((shortest, 1), np.uint8), anchor=(0, 0))
-    picked = run[starts[:-1]]
-    longer = np.flatnonzero(lengths > shortest)
-    picked[longer] = np.minimum(picked[longer], grey[starts[longer] + shortest])
-    return picked
+    shortest = int(np.diff(starts).min())
+    run = cv2.erode(grey, np.ones((shortest, 1), np.uint8), anchor=(0, 0)) if shortest > 1 else grey
+    return cv2.min(np.take(run, starts[:-1], axis=0), np.take(grey, starts[1:] - 1, axis=0))

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from locdetect_worker.detector._checks import check_mask
-from locdetect_worker.detector._components import pieces_with_stats
+from locdetect_worker.detector._components import piece_boxes, pieces_with_stats
 
 FILL = 0.7  # most share of its box a glyph (a letter or touching letters) fills
 GAP = 0.6  # widest gap between glyphs of one line, in the highest letter height asked for
@@ -40,8 +40,7 @@ def text_lines(ink: np.ndarray, low: float, high: float) -> np.ndarray:
     # room on the right for the run-on past a line's last glyph, even at the crop's edge
     glyphs = cv2.copyMakeBorder(glyphs, 0, 0, 0, gap, cv2.BORDER_CONSTANT, value=0)
     joined = cv2.dilate(glyphs, np.ones((1, gap + 1), np.uint8), anchor=(gap, 0))
-    _, _, lines = pieces_with_stats(joined)
-    boxes = lines[1:, :4].astype(np.int64)
+    boxes = piece_boxes(joined)
     boxes[:, 2] -= gap  # the dilation ran on past the last glyph
     tall = boxes[:, 3]
     return boxes[(tall >= low) & (tall <= high) & (boxes[:, 2] >= LONG * tall)]
