@@ -22,6 +22,7 @@ from locdetect_worker.detector._lines import (
     erode_line,
     open_line,
 )
+from locdetect_worker.detector.apart import apart_rooms, nearest_gaps
 from locdetect_worker.detector.arcs import door_bridges
 from locdetect_worker.detector.binarise import ink_mask, unknown_mask
 from locdetect_worker.detector.corners import part_at_corners
@@ -953,3 +954,29 @@ def test_absorb_scraps_gives_no_wall_that_another_room_is_near():
     assert (grown[5:10, 13:16] == 2).all()  # the scrap joins room 2
     assert grown[5, 12] == grown[9, 12] == 2  # wall near the scrap and room 2 only joins too
     assert (grown[:, 10:12] == 0).all()  # the wall room 1 is near stays wall
+
+
+def row_of_rooms_and_a_yard() -> np.ndarray:
+    """Three rooms 2 px apart (one wall) and a fourth space 12 px beyond the last one."""
+    labels = np.zeros((20, 80), np.int32)
+    labels[2:18, 2:14], labels[2:18, 16:28], labels[2:18, 30:42] = 1, 2, 3
+    labels[2:18, 54:66] = 4
+    return labels
+
+
+def test_nearest_gaps_measure_each_label_to_its_nearest_neighbour():
+    gaps = nearest_gaps(row_of_rooms_and_a_yard(), 4)
+    assert gaps[0] == np.inf
+    np.testing.assert_allclose(gaps[1:4], 2, atol=2)  # read at half size: to 2 px
+    np.testing.assert_allclose(gaps[4], 12, atol=2)
+    alone = np.zeros((10, 10), np.int32)
+    alone[2:8, 2:8] = 1
+    assert nearest_gaps(alone, 1).tolist() == [np.inf, np.inf]
+
+
+def test_apart_rooms_flags_a_space_far_beyond_the_walls_between_rooms():
+    labels = row_of_rooms_and_a_yard()
+    assert apart_rooms(labels, 4, min_gap=6).tolist() == [False, False, False, False, True]
+    assert not apart_rooms(labels, 4, min_gap=16).any()  # not beyond a thick wall
+    labels[(labels == 2) | (labels == 3)] = 0  # two spaces 40 px apart: no walls to compare
+    assert not apart_rooms(labels, 4, min_gap=6).any()

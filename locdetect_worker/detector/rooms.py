@@ -13,8 +13,10 @@ back the scraps that fixtures and lettering drawn as thin walls cut off; cut
 rooms at the building's envelope (a door swinging out closes a pocket of the
 outside onto its room); part open plans between wall corners that face each
 other across them, or from one corner across, when each part bears a name of
-its own (by shape alone in a drawing with no names); trust a room less when no
-name is written in it; simplify outlines; map them back to source pixels.
+its own (by shape alone in a drawing with no names); drop a space with no name
+that stands far further from every room than rooms stand from one another (a
+yard, a balcony, a strip by the outline); trust a room less when no name is
+written in it; simplify outlines; map them back to source pixels.
 Lengths are fractions of the working page's long side, so the same drawing
 gives the same rooms at any resolution.
 """
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from locdetect_worker.detector.apart import apart_rooms
 from locdetect_worker.detector.arcs import door_bridges
 from locdetect_worker.detector.binarise import ink_mask, paper_and_ink_levels, unknown_mask
 from locdetect_worker.detector.corners import part_at_corners
@@ -156,5 +159,12 @@ def _rooms(walls: np.ndarray, ink: np.ndarray, side: int) -> tuple[np.ndarray, n
         lines=lines if names_rooms else None,  # else by shape alone
     )
     confidences = confidences[parted - 1]
-    named = named_labels(labels, lines, len(confidences))
-    return labels, np.where(named[1:], confidences, UNNAMED * confidences)
+    named = named_labels(labels, lines, len(confidences))[1:]
+    # far from every other room and with no name: a yard, a balcony, a strip by the outline
+    kept = named | ~apart_rooms(labels, len(confidences), min_gap=side / 110)[1:]
+    if not kept.all():
+        renumbered = np.zeros(len(kept) + 1, np.int32)
+        renumbered[1:][kept] = np.arange(1, np.count_nonzero(kept) + 1)
+        labels = np.take(renumbered, labels)
+        confidences, named = confidences[kept], named[kept]
+    return labels, np.where(named, confidences, UNNAMED * confidences)
