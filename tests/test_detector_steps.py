@@ -37,7 +37,7 @@ from locdetect_worker.detector.openings import facing_bridges
 from locdetect_worker.detector.polygons import label_polygons, snap_rectilinear
 from locdetect_worker.detector.resample import shrink_keeping_lines
 from locdetect_worker.detector.rotate import rotate_page
-from locdetect_worker.detector.scraps import absorb_scraps
+from locdetect_worker.detector.scraps import absorb_pieces, absorb_scraps
 from locdetect_worker.detector.seeds import room_seeds
 from locdetect_worker.detector.select import select_rooms
 from locdetect_worker.detector.skew import skew_angle
@@ -980,3 +980,17 @@ def test_apart_rooms_flags_a_space_far_beyond_the_walls_between_rooms():
     assert not apart_rooms(labels, 4, min_gap=16).any()  # not beyond a thick wall
     labels[(labels == 2) | (labels == 3)] = 0  # two spaces 40 px apart: no walls to compare
     assert not apart_rooms(labels, 4, min_gap=6).any()
+
+
+def test_absorb_pieces_gives_a_room_a_small_space_a_thin_line_cut_off_but_keeps_walled_ones():
+    # room 1 | a 1 px line | space 2 (140 px) | a 4 px wall | space 3 (160 px)
+    rooms = np.zeros((20, 40), np.int32)
+    rooms[:, :20], rooms[:, 21:28], rooms[:, 32:] = 1, 2, 3
+    pieces = np.array([False, False, True, True])
+    grown = absorb_pieces(rooms, rooms, pieces, reach=2, max_area=200)
+    assert (grown[:, :28] == 1).all()  # space 2 and the line join room 1
+    assert (grown[:, 32:] == 3).all()  # no room within reach of space 3: it stays a room
+    assert (grown[:, 28:32] == 0).all()
+    assert (absorb_pieces(rooms, rooms, pieces, reach=2, max_area=100) == rooms).all()  # large
+    unmarked = np.array([False, False, False, True])  # space 2 is no piece (it bears a name)
+    assert (absorb_pieces(rooms, rooms, unmarked, reach=2, max_area=200) == rooms).all()
