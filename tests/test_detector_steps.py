@@ -29,6 +29,7 @@ from locdetect_worker.detector._lines import (
     erode_line,
     open_line,
 )
+from locdetect_worker.detector.apart import apart_rooms, nearest_gaps
 from locdetect_worker.detector.arcs import door_bridges
 from locdetect_worker.detector.binarise import ink_mask, unknown_mask
 from locdetect_worker.detector.corners import part_at_corners
@@ -43,7 +44,7 @@ from locdetect_worker.detector.openings import facing_bridges
 from locdetect_worker.detector.polygons import label_polygons, snap_rectilinear
 from locdetect_worker.detector.resample import shrink_keeping_lines
 from locdetect_worker.detector.rotate import rotate_page
-from locdetect_worker.detector.scraps import absorb_scraps
+from locdetect_worker.detector.scraps import absorb_pieces, absorb_scraps
 from locdetect_worker.detector.seeds import room_seeds
 from locdetect_worker.detector.select import select_rooms
 from locdetect_worker.detector.skew import skew_angle
@@ -983,3 +984,43 @@ def test_absorb_scraps_gives_no_wall_that_another_room_is_near():
     assert (grown[5:10, 13:16] == 2).all()  # the scrap joins room 2
     assert grown[5, 12] == grown[9, 12] == 2  # wall near the scrap and room 2 only joins too
     assert (grown[:, 10:12] == 0).all()  # the wall room 1 is near stays wall
+
+
+def row_of_rooms_and_a_yard() -> np.ndarray:
+    """Three rooms 2 px apart (one wall) and a fourth space 12 px beyond the last one."""
+    labels = np.zeros((20, 80), np.int32)
+    labels[2:18, 2:14], labels[2:18, 16:28], labels[2:18, 30:42] = 1, 2, 3
+    labels[2:18, 54:66] = 4
+    return labels
+
+
+def test_nearest_gaps_measure_each_label_to_its_nearest_neighbour():
+    gaps = nearest_gaps(row_of_rooms_and_a_yard(), 4)
+    assert gaps[0] == np.inf
+    np.testing.assert_allclose(gaps[1:4], 2, atol=2)  # read at half size: to 2 px
+    np.testing.assert_allclose(gaps[4], 12, atol=2)
+    alone = np.zeros((10, 10), np.int32)
+    alone[2:8, 2:8] = 1
+    assert nearest_gaps(alone, 1).tolist() == [np.inf, np.inf]
+
+
+def test_apart_rooms_flags_a_space_far_beyond_the_walls_between_rooms():
+    labels = row_of_rooms_and_a_yard()
+    assert apart_rooms(labels, 4, min_gap=6).tolist() == [False, False, False, False, True]
+    assert not apart_rooms(labels, 4, min_gap=16).any()  # not beyond a thick wall
+    labels[(labels == 2) | (labels == 3)] = 0  # two spaces 40 px apart: no walls to compare
+    assert not apart_rooms(labels, 4, min_gap=6).any()
+
+
+def test_absorb_pieces_gives_a_room_a_small_space_a_thin_line_cut_off_but_keeps_walled_ones():
+    # room 1 | a 1 px line | space 2 (140 px) | a 4 px wall | space 3 (160 px)
+    rooms = np.zeros((20, 40), np.int32)
+    rooms[:, :20], rooms[:, 21:28], rooms[:, 32:] = 1, 2, 3
+    pieces = np.array([False, False, True, True])
+    grown = absorb_pieces(rooms, rooms, pieces, reach=2, max_area=200)
+    assert (grown[:, :28] == 1).all()  # space 2 and the line join room 1
+    assert (grown[:, 32:] == 3).all()  # no room within reach of space 3: it stays a room
+    assert (grown[:, 28:32] == 0).all()
+    assert (absorb_pieces(rooms, rooms, pieces, reach=2, max_area=100) == rooms).all()  # large
+    unmarked = np.array([False, False, False, True])  # space 2 is no piece (it bears a name)
+    assert (absorb_pieces(rooms, rooms, unmarked, reach=2, max_area=200) == rooms).all()

@@ -9,12 +9,15 @@ line; take out door leaves drawn as heavily as walls; seed rooms where the
 free space's distance hills stand out (rooms part at their doors); flood the
 seeds back over the free space; drop the outside, slivers, scraps (small
 spaces with no name), empty shafts and spaces crossed out as voids; give rooms
-back the scraps that fixtures and lettering drawn as thin walls cut off; cut
+back the scraps that fixtures and lettering drawn as thin walls cut off, and
+the small spaces with no name that lie so (a closet's or an alcove's floor); cut
 rooms at the building's envelope (a door swinging out closes a pocket of the
 outside onto its room); part open plans between wall corners that face each
 other across them, or from one corner across, when each part bears a name of
-its own (by shape alone in a drawing with no names); trust a room less when no
-name is written in it; simplify outlines; map them back to source pixels.
+its own (by shape alone in a drawing with no names); drop a space with no name
+that stands far further from every room than rooms stand from one another (a
+yard, a balcony, a strip by the outline); trust a room less when no name is
+written in it; simplify outlines; map them back to source pixels.
 Lengths are fractions of the working page's long side, so the same drawing
 gives the same rooms at any resolution.
 """
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from locdetect_worker.detector.apart import apart_rooms
 from locdetect_worker.detector.arcs import door_bridges
 from locdetect_worker.detector.binarise import ink_mask, paper_and_ink_levels, unknown_mask
 from locdetect_worker.detector.corners import part_at_corners
@@ -38,7 +42,7 @@ from locdetect_worker.detector.openings import facing_bridges
 from locdetect_worker.detector.polygons import label_polygons
 from locdetect_worker.detector.resample import shrink_keeping_lines
 from locdetect_worker.detector.rotate import rotate_page
-from locdetect_worker.detector.scraps import absorb_scraps
+from locdetect_worker.detector.scraps import absorb_pieces, absorb_scraps
 from locdetect_worker.detector.seeds import room_seeds
 from locdetect_worker.detector.select import select_rooms
 from locdetect_worker.detector.skew import skew_angle
@@ -50,6 +54,9 @@ WORKING_SIDE = 1400
 # a room's confidence without a name written in it, as a share of its score: drafters name
 # rooms, and most unnamed spaces we find are yards, landings or pieces of a room
 UNNAMED = 0.7
+# a space with no name smaller than this many smallest rooms is a piece of the one room it lies
+# a thin line from, if there is one
+PIECE = 2.0
 
 
 def detect_rooms(image: np.ndarray) -> list[DetectedRoom]:
@@ -143,7 +150,16 @@ def _rooms(walls: np.ndarray, ink: np.ndarray, side: int) -> tuple[np.ndarray, n
         lines=lines,
     )
     # a scrap lies a thin wall's width from its room: a line pair that the hatch closing fused
-    labels = absorb_scraps(labels, regions, reach=max(2, side // 350), max_area=min_area)
+    reach = max(2, side // 350)
+    labels = absorb_scraps(labels, regions, reach=reach, max_area=min_area)
+    count = len(confidences)
+    pieces = np.bincount(labels.ravel(), minlength=count + 1) < PIECE * min_area
+    pieces &= ~named_labels(labels, lines, count)
+    if pieces[1:].any():  # small and with no name: a closet's or an alcove's floor
+        pieces[0] = False
+        labels = absorb_pieces(labels, regions, pieces, reach, int(PIECE * min_area))
+        kept = np.bincount(labels.ravel(), minlength=count + 1)[1:] > 0
+        labels, confidences = _renumbered(labels, kept), confidences[kept]
     labels *= inside  # a room that leaked out through its entrance ends at the envelope
     # names stand in the rooms, not only in a title block or a legend: part between names
     names_rooms = bool(named_labels(labels, lines, len(confidences))[1:].any())
@@ -156,5 +172,17 @@ def _rooms(walls: np.ndarray, ink: np.ndarray, side: int) -> tuple[np.ndarray, n
         lines=lines if names_rooms else None,  # else by shape alone
     )
     confidences = confidences[parted - 1]
-    named = named_labels(labels, lines, len(confidences))
-    return labels, np.where(named[1:], confidences, UNNAMED * confidences)
+    named = named_labels(labels, lines, len(confidences))[1:]
+    # far from every other room and with no name: a yard, a balcony, a strip by the outline
+    kept = named | ~apart_rooms(labels, len(confidences), min_gap=side / 110)[1:]
+    if not kept.all():
+        labels, confidences, named = _renumbered(labels, kept), confidences[kept], named[kept]
+    return labels, np.where(named, confidences, UNNAMED * confidences)
+
+
+def _renumbered(labels: np.ndarray, kept: np.ndarray) -> np.ndarray:
+    """(H, W) ``int32`` labels 1..n of the rooms that ``kept`` ((count,) ``bool``, rooms 1..count)
+    keeps, in their order; 0 elsewhere."""
+    numbers = np.zeros(len(kept) + 1, np.int32)
+    numbers[1:][kept] = np.arange(1, np.count_nonzero(kept) + 1)
+    return np.take(numbers, labels)

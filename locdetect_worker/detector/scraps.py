@@ -7,7 +7,9 @@ counter) is too small to be a room and is dropped, so the room it belongs to
 comes out short of its real outline. A scrap that lies within a thin line of
 one room, and of no other, is part of that room: it joins the room together
 with the ink between them. Scraps beside two rooms, or beyond a thicker wall,
-stay out, so neighbouring rooms never merge.
+stay out, so neighbouring rooms never merge. A small kept space with no name
+that lies so (a closet's or an alcove's floor, the floor behind a counter) is
+such a piece of its room too.
 """
 
 from __future__ import annotations
@@ -74,4 +76,20 @@ def absorb_scraps(rooms: np.ndarray, regions: np.ndarray, reach: int, max_area: 
     owners[joins] = here[joins]
     between = (pieces_here == 0) & (highest == lowest) & (cv2.dilate(owners, kernel) == highest)
     here[between] = highest[between]
+    return grown
+
+
+def absorb_pieces(
+    rooms: np.ndarray, regions: np.ndarray, pieces: np.ndarray, reach: int, max_area: int
+) -> np.ndarray:
+    """(H, W) ``int32`` room labels where each room that ``pieces`` ((count + 1,) ``bool``)
+    marks joins the one room it lies within ``reach`` px of, as a scrap would
+    (:func:`absorb_scraps`, up to ``max_area`` px); a piece that no one room takes stays a
+    room. Labels keep their numbers: a piece taken leaves its label with no pixels."""
+    if pieces.shape != (int(rooms.max(initial=0)) + 1,) or pieces[0]:
+        raise ValueError(f"pieces must be one bool per label 0..max, 0 False, got {pieces.shape}")
+    marked = np.take(pieces, rooms)
+    grown = absorb_scraps(np.where(marked, 0, rooms).astype(np.int32), regions, reach, max_area)
+    left = marked & (grown == 0)
+    grown[left] = rooms[left]
     return grown
