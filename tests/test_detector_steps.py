@@ -147,6 +147,18 @@ def test_wall_mask_keeps_a_double_line_wall_whose_lines_step_by_a_pixel():
     assert walls[12:16, 10:70].all()
 
 
+def test_wall_mask_does_not_pair_a_dashed_line_with_a_solid_one():
+    ink = np.zeros((40, 80), np.uint8)
+    ink[10, 5:75] = 1  # a solid line (a counter's front)
+    for start in range(5, 75, 6):  # a dashed line 5 px beside it (an edge overhead): 4 on, 2 off
+        ink[15, start : start + 4] = 1
+    ink[25, 5:75] = 1  # the same pair with both lines solid is a double-line wall
+    ink[30, 5:75] = 1
+    walls = wall_mask(ink, thin_width=1, line_length=20, hatch_gap=1, pair_gap=8)
+    assert not walls[11:15, 10:70].any()
+    assert walls[25:31, 10:70].all()
+
+
 def test_rotate_page_keeps_a_one_pixel_line_whole():
     grey = np.full((100, 200), 255, np.uint8)
     grey[5:35, 5:35] = 0  # a black block sets the ink level
