@@ -889,6 +889,25 @@ def test_part_at_corners_parts_at_one_corner_only_between_named_parts():
     assert part_at_corners(no_text, 500, 1.0, 2.0, 1.0).tolist() == [1]
 
 
+def test_part_at_corners_parts_a_named_part_open_along_its_whole_width_at_one_corner():
+    def open_plan() -> np.ndarray:
+        plan = np.zeros((120, 140), np.int32)
+        plan[10:60, 30:130] = 1  # a dining area 100 x 50 px
+        plan[60:110, 10:130] = 1  # open along its whole width to a wider living room below
+        return plan
+
+    ink = np.zeros((120, 140), np.uint8)
+    write_word(ink, 60, 25)  # the dining area's name
+    write_word(ink, 60, 90)  # the living room's
+    lines = text_lines(ink, 5, 12)
+    plan = open_plan()  # the 100 px line is 1.4 times the square root of the dining area
+    assert part_at_corners(plan, 500, 1.0, 2.0, 1.0, lines).tolist() == [1, 1]
+    assert len(np.unique(plan[12:58, 32:128])) == 1 and len(np.unique(plan[62:108, 12:128])) == 1
+    assert plan[30, 80] != plan[80, 80]
+    no_names = open_plan()  # by its shape alone an L, one room
+    assert part_at_corners(no_names, 500, 1.0, 2.0, 1.0).tolist() == [1]
+
+
 def test_select_keeps_a_space_below_the_smallest_room_when_it_bears_a_name():
     regions, walls, inside, ink = two_spaces_with_strokes([])  # 90 x 60 and 85 x 60 px
     write_word(ink, 130, 30)  # the right space's name
