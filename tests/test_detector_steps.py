@@ -908,6 +908,21 @@ def test_part_at_corners_parts_a_named_part_open_along_its_whole_width_at_one_co
     assert part_at_corners(no_names, 500, 1.0, 2.0, 1.0).tolist() == [1]
 
 
+def test_select_keeps_a_small_space_whose_name_runs_on_past_its_walls():
+    regions, walls, inside, ink = two_spaces_with_strokes([])  # the right one x 105..189
+    small = 6000  # both spaces are smaller than the smallest room, not half as small
+    runs_on = np.array([[165, 30, 33, 8]])  # an area figure wider than the space's end
+    labels, _ = select_rooms(
+        regions, walls, inside, ink, small, min_width=3, shaft_area=0, lines=runs_on
+    )
+    assert labels.max() == 1 and (labels[10:70, 105:190] == 1).all()
+    mostly_beyond = np.array([[186, 30, 33, 8]])  # a word beside the space, not on it
+    labels, _ = select_rooms(
+        regions, walls, inside, ink, small, min_width=3, shaft_area=0, lines=mostly_beyond
+    )
+    assert labels.max() == 0
+
+
 def test_select_keeps_a_space_below_the_smallest_room_when_it_bears_a_name():
     regions, walls, inside, ink = two_spaces_with_strokes([])  # 90 x 60 and 85 x 60 px
     write_word(ink, 130, 30)  # the right space's name
