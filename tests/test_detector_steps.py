@@ -155,6 +155,18 @@ def test_wall_mask_keeps_a_double_line_wall_whose_lines_step_by_a_pixel():
     assert walls[12:16, 10:70].all()
 
 
+def test_wall_mask_does_not_pair_a_dashed_line_with_a_solid_one():
+    ink = np.zeros((40, 80), np.uint8)
+    ink[10, 5:75] = 1  # a solid line (a counter's front)
+    for start in range(5, 75, 6):  # a dashed line 5 px beside it (an edge overhead): 4 on, 2 off
+        ink[15, start : start + 4] = 1
+    ink[25, 5:75] = 1  # the same pair with both lines solid is a double-line wall
+    ink[30, 5:75] = 1
+    walls = wall_mask(ink, thin_width=1, line_length=20, hatch_gap=1, pair_gap=8)
+    assert not walls[11:15, 10:70].any()
+    assert walls[25:31, 10:70].all()
+
+
 def test_rotate_page_keeps_a_one_pixel_line_whole():
     grey = np.full((100, 200), 255, np.uint8)
     grey[5:35, 5:35] = 0  # a black block sets the ink level
@@ -906,6 +918,40 @@ def test_part_at_corners_parts_at_one_corner_only_between_named_parts():
     assert plan[30, 40] != plan[30, 120]  # parted where the arm meets the tall space
     no_text = ell()
     assert part_at_corners(no_text, 500, 1.0, 2.0, 1.0).tolist() == [1]
+
+
+def test_part_at_corners_parts_a_named_part_open_along_its_whole_width_at_one_corner():
+    def open_plan() -> np.ndarray:
+        plan = np.zeros((120, 140), np.int32)
+        plan[10:60, 30:130] = 1  # a dining area 100 x 50 px
+        plan[60:110, 10:130] = 1  # open along its whole width to a wider living room below
+        return plan
+
+    ink = np.zeros((120, 140), np.uint8)
+    write_word(ink, 60, 25)  # the dining area's name
+    write_word(ink, 60, 90)  # the living room's
+    lines = text_lines(ink, 5, 12)
+    plan = open_plan()  # the 100 px line is 1.4 times the square root of the dining area
+    assert part_at_corners(plan, 500, 1.0, 2.0, 1.0, lines).tolist() == [1, 1]
+    assert len(np.unique(plan[12:58, 32:128])) == 1 and len(np.unique(plan[62:108, 12:128])) == 1
+    assert plan[30, 80] != plan[80, 80]
+    no_names = open_plan()  # by its shape alone an L, one room
+    assert part_at_corners(no_names, 500, 1.0, 2.0, 1.0).tolist() == [1]
+
+
+def test_select_keeps_a_small_space_whose_name_runs_on_past_its_walls():
+    regions, walls, inside, ink = two_spaces_with_strokes([])  # the right one x 105..189
+    small = 6000  # both spaces are smaller than the smallest room, not half as small
+    runs_on = np.array([[165, 30, 33, 8]])  # an area figure wider than the space's end
+    labels, _ = select_rooms(
+        regions, walls, inside, ink, small, min_width=3, shaft_area=0, lines=runs_on
+    )
+    assert labels.max() == 1 and (labels[10:70, 105:190] == 1).all()
+    mostly_beyond = np.array([[186, 30, 33, 8]])  # a word beside the space, not on it
+    labels, _ = select_rooms(
+        regions, walls, inside, ink, small, min_width=3, shaft_area=0, lines=mostly_beyond
+    )
+    assert labels.max() == 0
 
 
 def test_select_keeps_a_space_below_the_smallest_room_when_it_bears_a_name():

@@ -10,8 +10,11 @@ both parts are room-sized. Drafters name every room, an L-shaped one once,
 so in a drawing that names its rooms each part must hold a name of its own,
 clear of the line. One wall corner facing a plain wall is not enough by its
 shape (an L-shaped room has such a corner), but where the parts are named,
-the wall edge carried on from the corner across the space (the same length
-rule) parts two rooms, a kitchen open to a dining room.
+the wall edge carried on from the corner across the space parts two rooms, a
+kitchen open to a dining room. Such a part often opens to the other along its
+whole width (a dining area across the end of a living room), so that line may
+be half as long again as the smaller part is wide: the two names, not the
+narrowing, say there are two rooms.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from locdetect_worker.detector.text import lines_in, lines_on
 INSIDE = 0.95  # least share of a parting line's pixels inside the room
 AXIS = 0.15  # most slope (across / along) of a wall edge carried on along an axis
 CLEAR = 3.0  # least distance of a part's name from the parting line, in letter heights
+NAMED_RATIO = 1.5  # how much longer than ``most_ratio`` allows a line from one corner may be
 
 
 def part_at_corners(
@@ -49,7 +53,7 @@ def part_at_corners(
     when the drawing names its rooms), parts must each have a name of its own:
     a line of text clear of the parting line. A room with no such pair is then
     also parted along a wall edge carried on from one inward corner across the
-    room, between named parts.
+    room, between named parts, up to ``NAMED_RATIO`` times ``most_ratio``.
     """
     if labels.ndim != 2 or labels.dtype != np.int32:
         raise ValueError(f"labels must be an int32 (H, W) array, got {labels.dtype} {labels.shape}")
@@ -156,7 +160,7 @@ def _named_part(
     smaller = _smaller_part(swept, first, second, corners, ends)
     ratio = runs / np.sqrt(np.maximum(smaller, 1))
     for cut in np.argsort(ratio):
-        if ratio[cut] > most_ratio:
+        if ratio[cut] > NAMED_RATIO * most_ratio:
             break
         if smaller[cut] < min_part:
             continue

@@ -22,7 +22,7 @@ import numpy as np
 from locdetect_worker.detector._checks import check_mask
 from locdetect_worker.detector._components import label_boxes, pieces_with_stats
 from locdetect_worker.detector.footprint import max_pool_half
-from locdetect_worker.detector.text import lines_in, lines_on
+from locdetect_worker.detector.text import lines_on, lines_over
 
 # A crossing-out X, as shares of the diagonal of the space's box: the shortest stroke
 # (spaces are rarely rectangles, the X spans the main part), the longest break in a
@@ -112,7 +112,7 @@ def _has_name(mask: np.ndarray, box: tuple[slice, slice], lines: np.ndarray) -> 
     """Whether one of the page's ``lines`` of text stands on the space (``mask``, 0/1 ``uint8``,
     the page's ``box`` crop)."""
     height, width = mask.shape
-    names = lines_in(lines, box[1].start, box[0].start, width, height)
+    names = lines_over(lines, box[1].start, box[0].start, width, height)
     return len(lines_on(mask, names)) > 0
 
 

@@ -7,7 +7,8 @@ leftovers and dimension text. Long straight horizontal and vertical lines
 that have a parallel partner close by, nearer than the paper on either
 side, are kept whatever their width with the paper between, because thin
 double-line walls and window glass close rooms too, while a lone thin line
-(a dimension, a table rule) and the corridor between two walls do not.
+(a dimension, a table rule), a dashed or dotted line (an edge overhead, a
+hidden outline) and the corridor between two walls do not.
 Walls drawn as closed outlines (at any angle) are filled. A drawing with
 hardly any of these (a plain map in one-pixel lines) has no clutter to tell
 apart: all its ink may be wall.
@@ -43,6 +44,7 @@ CELL_LENGTH = 3  # longest paper between hatching strokes, in pair gaps (wide wa
 CELL_SLANT = 0.6  # least correlation of x and y over such paper's pixels (slanted strips)
 CELL_ROW = 5  # fewest such strips side by side in a hatched wall
 NETWORK_SPAN = 13  # least box diagonal of a blank strip of uneven width, in its greatest depths
+SOLID_LINE = 0.8  # least share of a line's length that is ink: less is a dashed line
 LONE_BAND = 4  # px beyond the thin width from which a straight band with no partner is a wall
 CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
 
@@ -356,9 +358,32 @@ def _paired_lines(ink: np.ndarray, length: int, gap: int, thin_width: int) -> np
     stepped = cv2.dilate(ink, np.ones((3, 1), np.uint8))
     bridged = cv2.morphologyEx(stepped, cv2.MORPH_CLOSE, np.ones((1, 5), np.uint8))
     lines = open_line(bridged, length, axis=1)
+    lines = _solid(lines, stepped)
     bands = lines | cv2.transpose(_narrowest_gaps(cv2.transpose(lines), gap))  # numpy's is slow
     across = 2 + min(thin_width + LONE_BAND, gap // 2)  # 2: the rows the thickening added
     return cv2.morphologyEx(bands, cv2.MORPH_OPEN, np.ones((across, 1), np.uint8))
+
+
+def _solid(lines: np.ndarray, stepped: np.ndarray) -> np.ndarray:
+    """The ``lines`` (0/1) less their runs along rows that are less than ``SOLID_LINE`` ink in
+    ``stepped``, before breaks were bridged: a dashed or dotted line (an edge overhead, a hidden
+    outline) is no wall."""
+    found = cv2.findNonZero(cv2.subtract(lines, stepped))
+    if found is None:
+        return lines
+    rows = np.unique(found.reshape(-1, 2)[:, 1])  # rows with no bridged break are solid
+    # each row padded with paper at both ends, so that the runs' edges alternate start, stop
+    pad = ((0, 0), (1, 1))
+    line = np.pad(lines[rows], pad).ravel()
+    breaks = np.pad(lines[rows] > stepped[rows], pad).ravel()
+    edges = np.flatnonzero(line[1:] != line[:-1]) + 1
+    starts, stops = edges[::2], edges[1::2]
+    broken = np.r_[0, np.cumsum(breaks)]
+    dashed = broken[stops] - broken[starts] > (1 - SOLID_LINE) * (stops - starts)
+    fill_runs(line, starts[dashed], stops[dashed], 0)
+    solid = lines.copy()
+    solid[rows] = line.reshape(len(rows), -1)[:, 1:-1]
+    return solid
 
 
 def _narrowest_gaps(rows: np.ndarray, gap: int) -> np.ndarray:
