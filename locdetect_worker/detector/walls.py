@@ -30,7 +30,7 @@ from locdetect_worker.detector._components import (
 )
 from locdetect_worker.detector._lines import open_line
 
-HOLLOW_WIDTH = 2.0  # widest outline wall, in double-line pair gaps
+HOLLOW_WIDTH = 2.5  # widest outline wall, in double-line pair gaps
 OUTLINED_WIDTH = 1.5  # outline walls wider than this (pair gaps) have mostly thin lines beside
 THICK_BESIDE = 0.35  # the most of such a wall's edge that thick strokes may line
 EVEN = 0.45  # most a strip's width may vary (std / mean) to be a wall's inside
