@@ -17,10 +17,11 @@ import numpy as np
 from locdetect_worker.detector._checks import check_mask
 from locdetect_worker.detector._components import pieces_with_stats
 
-FILL = 0.7  # most share of its box a glyph (a letter or touching letters) fills
+FILL = 0.9  # most share of its box a glyph (a letter or touching letters, bold ones too) fills
 GAP = 0.6  # widest gap between glyphs of one line, in the highest letter height asked for
 LONG = 1.8  # least length of a line of text, in its height
 ON = 0.3  # least share of a line's box on a space for the line to stand on (name) that space
+WRITTEN = 0.7  # least share of a wall piece's pixels in lines of text for the piece to be text
 
 
 def text_lines(ink: np.ndarray, low: float, high: float) -> np.ndarray:
@@ -45,6 +46,27 @@ def text_lines(ink: np.ndarray, low: float, high: float) -> np.ndarray:
     boxes[:, 2] -= gap  # the dilation ran on past the last glyph
     tall = boxes[:, 3]
     return boxes[(tall >= low) & (tall <= high) & (boxes[:, 2] >= LONG * tall)]
+
+
+def without_text(walls: np.ndarray, lines: np.ndarray) -> np.ndarray:
+    """A 0/1 ``walls`` mask without its pieces that lie mostly (``WRITTEN``) in ``lines`` of text
+    (boxes [x, y, width, height]).
+
+    Bold letters read as thick strokes, and a long word's tops and bottoms as a pair of long
+    lines: such a piece stands alone in its room, while a wall that a name touches runs on.
+    """
+    if not len(lines):
+        return walls
+    written = np.zeros_like(walls)
+    for x, y, width, height in lines.tolist():
+        written[y : y + height, x : x + width] = 1
+    count, labels, stats = pieces_with_stats(walls)
+    inside = np.bincount(labels[(written & walls) != 0], minlength=count)
+    text = inside >= WRITTEN * stats[:, cv2.CC_STAT_AREA]
+    text[0] = False
+    if not text.any():
+        return walls
+    return walls & (1 - np.take(text.astype(np.uint8), labels))
 
 
 def lines_on(mask: np.ndarray, lines: np.ndarray) -> np.ndarray:
