@@ -41,7 +41,7 @@ from locdetect_worker.detector.seeds import room_seeds
 from locdetect_worker.detector.select import select_rooms
 from locdetect_worker.detector.skew import skew_angle
 from locdetect_worker.detector.stroke import stroke_width_histogram, thin_line_width
-from locdetect_worker.detector.text import lines_in, named_labels, text_lines
+from locdetect_worker.detector.text import lines_in, named_labels, text_lines, without_text
 from locdetect_worker.detector.walls import wall_mask
 
 
@@ -855,6 +855,30 @@ def test_text_lines_finds_a_row_of_letters_not_a_block_a_stroke_or_a_lone_letter
     cv2.rectangle(ink, (80, 10), (85, 17), 1, 1)  # a lone letter
     write_word(ink, 60, 30, letters=2)  # a short name (WC)
     np.testing.assert_array_equal(text_lines(ink, 5, 12), [[10, 10, 33, 8], [60, 30, 15, 8]])
+
+
+def write_bold_word(ink: np.ndarray, x: int, y: int, letters: int = 6) -> None:
+    """Draw a row of 6 x 8 px letters with 2 px strokes (0.83 of their boxes) at (x, y)."""
+    for k in range(letters):
+        ink[y : y + 8, x + 9 * k : x + 9 * k + 6] = 1
+        ink[y + 2 : y + 6, x + 9 * k + 2 : x + 9 * k + 4] = 0
+
+
+def test_text_lines_finds_a_row_of_bold_letters():
+    ink = np.zeros((30, 80), np.uint8)
+    write_bold_word(ink, 10, 10)
+    np.testing.assert_array_equal(text_lines(ink, 5, 12), [[10, 10, 51, 8]])
+
+
+def test_without_text_drops_a_bold_name_read_as_wall_but_not_a_wall_it_touches():
+    ink = np.zeros((60, 120), np.uint8)
+    write_bold_word(ink, 10, 10)  # stands alone: text
+    ink[40:50, 5:115] = 1  # a wall
+    write_bold_word(ink, 40, 32)  # a name standing on the wall: one piece with it
+    walls = ink.copy()
+    kept = without_text(walls, text_lines(ink, 5, 12))
+    assert not kept[5:25].any()
+    np.testing.assert_array_equal(kept[25:], walls[25:])
 
 
 def test_part_at_corners_parts_at_one_corner_only_between_named_parts():
