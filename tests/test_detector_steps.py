@@ -517,6 +517,28 @@ def test_select_drops_a_small_space_with_nothing_in_it_as_a_shaft():
     assert labels.max() == 2  # empty, but larger than a shaft
 
 
+def test_select_drops_a_long_thin_unnamed_strip_but_not_a_named_or_a_wider_one():
+    walls = np.zeros((100, 140), np.uint8)
+    cv2.rectangle(walls, (5, 5), (134, 94), 1, 2)
+    walls[15:17, 5:135] = 1  # the strip (rows 7-14, 127 px long) above the room
+    regions = np.zeros(walls.shape, np.int32)
+    regions[7:15, 7:133] = 1
+    regions[17:93, 7:133] = 2
+    inside = np.zeros_like(walls)
+    inside[5:95, 5:135] = 1
+
+    def kept(min_width: float, lines: np.ndarray | None = None) -> int:
+        labels, _ = select_rooms(
+            regions, walls, inside, walls, 20, min_width, shaft_area=0, lines=lines
+        )
+        return int(labels.max())
+
+    no_names = np.zeros((0, 4), np.int64)
+    assert kept(5, no_names) == 1  # 8 px: less than two least widths
+    assert kept(5, np.array([[20, 8, 30, 6]])) == 2  # named
+    assert kept(4, no_names) == 2  # two least widths wide: a corridor
+
+
 def test_label_polygons_give_rectangles_in_pixel_coordinates():
     labels = np.zeros((20, 30), np.int32)
     labels[2:10, 3:20] = 1
