@@ -44,7 +44,7 @@ PIECE_SHARE = 0.25  # a piece of the walls this share of the largest one's size 
 EMPTY = 0.003  # most ink, as a share of its area, that a space with nothing in it shows (specks)
 # an unnamed space whose box is this many times as long as wide, and narrower than this many
 # least room widths, is a strip (a corridor is wider)
-STRIP_LENGTH, STRIP_WIDTH = 8.0, 2.0
+STRIP_LENGTH, STRIP_WIDTH = 6.0, 2.0
 
 
 def select_rooms(
