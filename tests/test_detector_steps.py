@@ -718,9 +718,27 @@ def test_hollow_walls_measured_in_boxes_and_pieces_equal_the_page_wide_reading(f
     page_wide = long & walls_module._even_strips(labels[ridge], half[ridge], count, 12.0)
     expected = np.isin(labels, np.flatnonzero(page_wide)).view(np.uint8)
     no_thick = np.zeros_like(ink)
-    hollow = walls_module._hollow_walls(walls_module._paper_parts(ink), 12.0, 9, no_thick, 12.0)
+    hollow = walls_module._hollow_walls(
+        walls_module._paper_parts(ink), 12.0, 9, no_thick, 12.0, 12.0
+    )
     assert np.array_equal(hollow, expected)
     assert expected[60, 100] == 1 and expected[80, 300] == 1 and expected[10:290, 5].all() == framed
+
+
+def test_hollow_walls_wider_than_usual_only_where_outlines_are_the_walls():
+    ink = np.zeros((200, 260), np.uint8)
+    cv2.rectangle(ink, (20, 20), (221, 37), 1, 1)  # an outline wall 16 px wide inside
+    thick = np.zeros_like(ink)
+
+    def hollow() -> bool:
+        walls = walls_module._hollow_walls(
+            walls_module._paper_parts(ink), 20.0, 9, thick, 20.0, 12.0
+        )
+        return bool(walls[28, 100])
+
+    assert hollow()  # the drawing's walls are outlines
+    thick[60:160, 60:160] = 1  # solid walls, more than twice the strip's pixels
+    assert not hollow()
 
 
 @pytest.mark.parametrize("piece", [3, 16, 64])
