@@ -49,7 +49,7 @@ from locdetect_worker.detector.seeds import room_seeds
 from locdetect_worker.detector.select import select_rooms
 from locdetect_worker.detector.skew import skew_angle
 from locdetect_worker.detector.stroke import stroke_width_histogram, thin_line_width
-from locdetect_worker.detector.text import lines_in, named_labels, text_lines
+from locdetect_worker.detector.text import lines_in, named_labels, text_lines, without_text
 from locdetect_worker.detector.walls import wall_mask
 
 
@@ -537,6 +537,28 @@ def test_select_drops_a_small_space_with_nothing_in_it_as_a_shaft():
     assert labels.max() == 2  # empty, but larger than a shaft
 
 
+def test_select_drops_a_long_thin_unnamed_strip_but_not_a_named_or_a_wider_one():
+    walls = np.zeros((100, 140), np.uint8)
+    cv2.rectangle(walls, (5, 5), (134, 94), 1, 2)
+    walls[15:17, 5:135] = 1  # the strip (rows 7-14, 127 px long) above the room
+    regions = np.zeros(walls.shape, np.int32)
+    regions[7:15, 7:133] = 1
+    regions[17:93, 7:133] = 2
+    inside = np.zeros_like(walls)
+    inside[5:95, 5:135] = 1
+
+    def kept(min_width: float, lines: np.ndarray | None = None) -> int:
+        labels, _ = select_rooms(
+            regions, walls, inside, walls, 20, min_width, shaft_area=0, lines=lines
+        )
+        return int(labels.max())
+
+    no_names = np.zeros((0, 4), np.int64)
+    assert kept(5, no_names) == 1  # 8 px: less than two least widths
+    assert kept(5, np.array([[20, 8, 30, 6]])) == 2  # named
+    assert kept(4, no_names) == 2  # two least widths wide: a corridor
+
+
 def test_label_polygons_give_rectangles_in_pixel_coordinates():
     labels = np.zeros((20, 30), np.int32)
     labels[2:10, 3:20] = 1
@@ -716,9 +738,27 @@ def test_hollow_walls_measured_in_boxes_and_pieces_equal_the_page_wide_reading(f
     page_wide = long & walls_module._even_strips(labels[ridge], half[ridge], count, 12.0)
     expected = np.isin(labels, np.flatnonzero(page_wide)).view(np.uint8)
     no_thick = np.zeros_like(ink)
-    hollow = walls_module._hollow_walls(walls_module._paper_parts(ink), 12.0, 9, no_thick, 12.0)
+    hollow = walls_module._hollow_walls(
+        walls_module._paper_parts(ink), 12.0, 9, no_thick, 12.0, 12.0
+    )
     assert np.array_equal(hollow, expected)
     assert expected[60, 100] == 1 and expected[80, 300] == 1 and expected[10:290, 5].all() == framed
+
+
+def test_hollow_walls_wider_than_usual_only_where_outlines_are_the_walls():
+    ink = np.zeros((200, 260), np.uint8)
+    cv2.rectangle(ink, (20, 20), (221, 37), 1, 1)  # an outline wall 16 px wide inside
+    thick = np.zeros_like(ink)
+
+    def hollow() -> bool:
+        walls = walls_module._hollow_walls(
+            walls_module._paper_parts(ink), 20.0, 9, thick, 20.0, 12.0
+        )
+        return bool(walls[28, 100])
+
+    assert hollow()  # the drawing's walls are outlines
+    thick[60:160, 60:160] = 1  # solid walls, more than twice the strip's pixels
+    assert not hollow()
 
 
 @pytest.mark.parametrize("piece", [3, 16, 64])
@@ -898,6 +938,30 @@ def test_text_lines_finds_a_row_of_letters_not_a_block_a_stroke_or_a_lone_letter
     cv2.rectangle(ink, (80, 10), (85, 17), 1, 1)  # a lone letter
     write_word(ink, 60, 30, letters=2)  # a short name (WC)
     np.testing.assert_array_equal(text_lines(ink, 5, 12), [[10, 10, 33, 8], [60, 30, 15, 8]])
+
+
+def write_bold_word(ink: np.ndarray, x: int, y: int, letters: int = 6) -> None:
+    """Draw a row of 6 x 8 px letters with 2 px strokes (0.83 of their boxes) at (x, y)."""
+    for k in range(letters):
+        ink[y : y + 8, x + 9 * k : x + 9 * k + 6] = 1
+        ink[y + 2 : y + 6, x + 9 * k + 2 : x + 9 * k + 4] = 0
+
+
+def test_text_lines_finds_a_row_of_bold_letters():
+    ink = np.zeros((30, 80), np.uint8)
+    write_bold_word(ink, 10, 10)
+    np.testing.assert_array_equal(text_lines(ink, 5, 12), [[10, 10, 51, 8]])
+
+
+def test_without_text_drops_a_bold_name_read_as_wall_but_not_a_wall_it_touches():
+    ink = np.zeros((60, 120), np.uint8)
+    write_bold_word(ink, 10, 10)  # stands alone: text
+    ink[40:50, 5:115] = 1  # a wall
+    write_bold_word(ink, 40, 32)  # a name standing on the wall: one piece with it
+    walls = ink.copy()
+    kept = without_text(walls, text_lines(ink, 5, 12))
+    assert not kept[5:25].any()
+    np.testing.assert_array_equal(kept[25:], walls[25:])
 
 
 def test_part_at_corners_parts_at_one_corner_only_between_named_parts():

@@ -47,7 +47,7 @@ from locdetect_worker.detector.seeds import room_seeds
 from locdetect_worker.detector.select import select_rooms
 from locdetect_worker.detector.skew import skew_angle
 from locdetect_worker.detector.stroke import stroke_width_histogram, thin_line_width
-from locdetect_worker.detector.text import named_labels, text_lines
+from locdetect_worker.detector.text import named_labels, text_lines, without_text
 from locdetect_worker.detector.walls import wall_mask
 
 WORKING_SIDE = 1400
@@ -64,8 +64,8 @@ def detect_rooms(image: np.ndarray) -> list[DetectedRoom]:
     # Each phase is a function of its own, so its page-sized temporaries are freed when it
     # returns: a lower peak keeps the allocator from handing fresh pages (page faults) to
     # every run.
-    walls, ink, side, back, scale = _closed_walls(image)
-    labels, confidences = _rooms(walls, ink, side)
+    walls, ink, lines, side, back, scale = _closed_walls(image)
+    labels, confidences = _rooms(walls, ink, lines, side)
     polygons = label_polygons(labels, tolerance=max(1.0, side / 800))
     height, width = image.shape[:2]
     rooms = []
@@ -80,10 +80,13 @@ def detect_rooms(image: np.ndarray) -> list[DetectedRoom]:
     return rooms
 
 
-def _closed_walls(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, np.ndarray, float]:
+def _closed_walls(
+    image: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, np.ndarray, float]:
     """(walls with door gaps, doorways and openings closed, on the upright working page; its
-    ink; the long side of the working page before it was turned, which sets every length;
-    (2, 3) map from the upright page to the working one; shrink scale)."""
+    ink; its lines of text (the rooms' names); the long side of the working page before it was
+    turned, which sets every length; (2, 3) map from the upright page to the working one;
+    shrink scale)."""
     ink, unknown, side, back, scale = _upright_ink(image)
     thin = thin_line_width(stroke_width_histogram(ink))
     walls = wall_mask(
@@ -93,6 +96,8 @@ def _closed_walls(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, np.nd
         hatch_gap=max(3, side // 400),
         pair_gap=max(4, side // 100),
     )
+    lines = text_lines(ink, side / 200, side / 60)  # the rooms' names, read once
+    walls = without_text(walls, lines)
     gap, min_run = max(4, side // 36), max(3, side // 200)
     flank = max(min_run, side // 40)  # a door's wall runs on at least half the widest door
     sealed = close_door_gaps(walls | unknown, gap, min_run, flank)  # unknown: never a room
@@ -106,7 +111,7 @@ def _closed_walls(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, np.nd
     walls = sealed | doors | facing_bridges(sealed, ends, max_gap=door, min_length=side // 60)
     # a leaf hinged at a wall end stands on the bridge across its doorway
     walls &= 1 - door_leaves(walls, ink, ends, min_length=max(3, side // 60), max_length=door)
-    return walls, ink, side, back, scale
+    return walls, ink, lines, side, back, scale
 
 
 def _upright_ink(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, np.ndarray, float]:
@@ -127,9 +132,11 @@ def _upright_ink(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, np.nda
     return ink, unknown, side, back, scale
 
 
-def _rooms(walls: np.ndarray, ink: np.ndarray, side: int) -> tuple[np.ndarray, np.ndarray]:
-    """(room labels, confidences) of the closed walls; ``ink``, ``side`` as :func:`_closed_walls`
-    has them."""
+def _rooms(
+    walls: np.ndarray, ink: np.ndarray, lines: np.ndarray, side: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(room labels, confidences) of the closed walls; ``ink``, ``lines``, ``side`` as
+    :func:`_closed_walls` has them."""
     free = 1 - walls
     min_area = max(16, int(0.002 * walls.shape[0] * walls.shape[1]))
     radii = [float(r) for r in np.unique(np.geomspace(1, side / 8, 16).round())[::-1]] + [0.0]
@@ -138,7 +145,6 @@ def _rooms(walls: np.ndarray, ink: np.ndarray, side: int) -> tuple[np.ndarray, n
     del seeds, free  # before the footprint's and selection's temporaries
     inside = building_footprint(walls, opening=max(3, side // 10))
     shaft_area = int(0.006 * walls.shape[0] * walls.shape[1])  # a few times the smallest room
-    lines = text_lines(ink, side / 200, side / 60)  # the rooms' names, read once
     labels, confidences = select_rooms(
         regions,
         walls,

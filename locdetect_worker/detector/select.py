@@ -7,7 +7,9 @@ a drawn X (two diagonals from wall to wall, crossing half-way) is a void by
 drafting convention (a shaft, a stair or lift well, a space open to the floor
 below), not a room. So is a small space with nothing drawn or written in it
 (no name, no area, no fixture, no door leaf): a shaft or a duct. A space too
-small for a room is one still when a name is written in it. A space walled
+small for a room is one still when a name is written in it. So is a long,
+thin strip with no name: the paper between a dimension chain and the outer wall,
+closed by the chain's ticks (a corridor is wider, and named). A space walled
 mostly by lines apart from the building's walls (a title block's cell, a
 legend box, a compass, the margin inside a sheet frame that a turned scan
 left whole) is part of the sheet, not a room. The confidence grows with how
@@ -40,6 +42,9 @@ NAMED = 0.5  # least area of a room with a name of its own, in the smallest room
 OFF_BUILDING = 0.5  # least share of a room's walls around it that are the building's
 PIECE_SHARE = 0.25  # a piece of the walls this share of the largest one's size is the building's
 EMPTY = 0.003  # most ink, as a share of its area, that a space with nothing in it shows (specks)
+# an unnamed space whose box is this many times as long as wide, and narrower than this many
+# least room widths, is a strip (a corridor is wider)
+STRIP_LENGTH, STRIP_WIDTH = 6.0, 2.0
 
 
 def select_rooms(
@@ -99,6 +104,13 @@ def select_rooms(
             continue
         if area < shaft_area and cv2.countNonZero(cv2.bitwise_and(ink[box], mask)) <= EMPTY * area:
             continue  # a shaft or a duct
+        across = min(box_width, box_height)
+        if (
+            across < STRIP_WIDTH * min_width
+            and max(box_width, box_height) >= STRIP_LENGTH * across
+            and (lines is None or not _has_name(mask, box, lines))
+        ):
+            continue  # between a dimension chain and the building
         score = _room_score(mask, walls[box], area, min_width)
         if score <= 0 or _off_building(mask, pieces[box], building):
             continue  # not a room, or walled by a title block, a legend, a compass

@@ -17,10 +17,11 @@ import numpy as np
 from locdetect_worker.detector._checks import check_mask
 from locdetect_worker.detector._components import piece_boxes, pieces_with_stats
 
-FILL = 0.7  # most share of its box a glyph (a letter or touching letters) fills
+FILL = 0.9  # most share of its box a glyph (a letter or touching letters, bold ones too) fills
 GAP = 0.6  # widest gap between glyphs of one line, in the highest letter height asked for
 LONG = 1.8  # least length of a line of text, in its height
 ON = 0.3  # least share of a line's box on a space for the line to stand on (name) that space
+WRITTEN = 0.7  # least share of a wall piece's pixels in lines of text for the piece to be text
 
 
 def text_lines(ink: np.ndarray, low: float, high: float) -> np.ndarray:
@@ -44,6 +45,41 @@ def text_lines(ink: np.ndarray, low: float, high: float) -> np.ndarray:
     boxes[:, 2] -= gap  # the dilation ran on past the last glyph
     tall = boxes[:, 3]
     return boxes[(tall >= low) & (tall <= high) & (boxes[:, 2] >= LONG * tall)]
+
+
+def without_text(walls: np.ndarray, lines: np.ndarray) -> np.ndarray:
+    """A 0/1 ``walls`` mask without its pieces that lie near a line of text (boxes [x, y, width,
+    height]), within its height of its box, and mostly (``WRITTEN``) on the box.
+
+    Bold letters read as thick strokes, and a long word's tops and bottoms as a pair of long
+    lines: such a piece stands alone in its room, while a wall that a name touches runs on.
+    Each line is read in its own small crop: labelling the page costs several times more.
+    """
+    kept = walls
+    page_height, page_width = walls.shape
+    for x, y, width, height in lines.tolist():
+        top, left = max(0, y - height), max(0, x - height)
+        bottom, right = min(page_height, y + 2 * height), min(page_width, x + width + height)
+        crop = walls[top:bottom, left:right]
+        count, labels, stats = pieces_with_stats(crop)
+        on_box = labels[y - top : y - top + height, x - left : x - left + width]
+        inside = np.bincount(on_box.ravel(), minlength=count)
+        ends_x = stats[:, cv2.CC_STAT_LEFT] + stats[:, cv2.CC_STAT_WIDTH]
+        ends_y = stats[:, cv2.CC_STAT_TOP] + stats[:, cv2.CC_STAT_HEIGHT]
+        # a piece that reaches the crop's edge runs on beyond it
+        within = (
+            (stats[:, cv2.CC_STAT_LEFT] > 0)
+            & (stats[:, cv2.CC_STAT_TOP] > 0)
+            & (ends_x < right - left)
+            & (ends_y < bottom - top)
+        )
+        text = within & (inside >= WRITTEN * stats[:, cv2.CC_STAT_AREA])
+        text[0] = False
+        if text.any():
+            if kept is walls:
+                kept = walls.copy()
+            kept[top:bottom, left:right][text[labels]] = 0
+    return kept
 
 
 def lines_on(mask: np.ndarray, lines: np.ndarray) -> np.ndarray:

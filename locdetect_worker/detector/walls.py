@@ -31,7 +31,9 @@ from locdetect_worker.detector._components import (
 )
 from locdetect_worker.detector._lines import open_line
 
-HOLLOW_WIDTH = 2.0  # widest outline wall, in double-line pair gaps
+HOLLOW_WIDTH = 2.5  # widest outline wall, in double-line pair gaps
+USUAL_WIDTH = 2.0  # widest outline wall in a drawing whose walls are mostly not outlines
+OUTLINE_SHARE = 0.5  # least pixels of outline walls wider than usual, in thick strokes' pixels
 OUTLINED_WIDTH = 1.5  # outline walls wider than this (pair gaps) have mostly thin lines beside
 THICK_BESIDE = 0.35  # the most of such a wall's edge that thick strokes may line
 EVEN = 0.45  # most a strip's width may vary (std / mean) to be a wall's inside
@@ -74,7 +76,12 @@ def wall_mask(
     # numpy's transpose, and OR-ing a transposed view, cost several times OpenCV's transpose
     vertical = cv2.transpose(_paired_lines(cv2.transpose(ink), run, pair_gap, thin_width))
     hollow = _hollow_walls(
-        parts, HOLLOW_WIDTH * pair_gap, hatch_gap**2, thick, OUTLINED_WIDTH * pair_gap
+        parts,
+        HOLLOW_WIDTH * pair_gap,
+        hatch_gap**2,
+        thick,
+        OUTLINED_WIDTH * pair_gap,
+        USUAL_WIDTH * pair_gap,
     )
 
     walls = thick | horizontal | vertical | hollow
@@ -169,7 +176,12 @@ def _slants(parts: _PaperParts, chosen: np.ndarray) -> np.ndarray:
 
 
 def _hollow_walls(
-    parts: _PaperParts, max_width: float, speck: int, thick: np.ndarray, outlined: float
+    parts: _PaperParts,
+    max_width: float,
+    speck: int,
+    thick: np.ndarray,
+    outlined: float,
+    usual: float,
 ) -> np.ndarray:
     """The enclosed paper strips of an ink mask that are long, thin and evenly wide or blank.
 
@@ -183,7 +195,10 @@ def _hollow_walls(
     A strip wider than ``outlined`` px must be three times as long as wide and
     lie between thin lines, hardly any of the ``thick`` mask beside it: the
     paper between a solid wall and a dimension line drawn along it is as even.
-    Filling such strips makes outline walls solid, at any angle.
+    Filling such strips makes outline walls solid, at any angle. Strips wider than
+    ``usual`` px are walls only in a drawing whose walls are outlines (together at least
+    ``OUTLINE_SHARE`` of the thick strokes' pixels): elsewhere they are a car's windows or a
+    table's rim, drawn beside solid walls.
     """
     count, _, paper, labels, runs, boxes = parts
     long = boxes[:, 2:].max(axis=1) >= 3 * outlined
@@ -226,6 +241,9 @@ def _hollow_walls(
             beside = cv2.dilate(mine, np.ones((3, 3), np.uint8)) - mine
             thick_beside = np.count_nonzero(beside & thick[rows, cols])
             strip[label] = thick_beside <= THICK_BESIDE * np.count_nonzero(beside)
+    wide = strip & (deepest > usual / 2)
+    if pixels[wide].sum() < OUTLINE_SHARE * np.count_nonzero(thick):
+        strip &= ~wide
     return _paint_runs(np.zeros(labels.shape, np.uint8), runs, strip, 1)
 
 
