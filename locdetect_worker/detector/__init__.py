@@ -7,8 +7,11 @@ array of shape (H, W, 3) BGR or (H, W) grey, and each room's polygon is an
 No I/O happens here.
 """
 
+from locdetect_worker.detector._pages import keep_freed_pages
 from locdetect_worker.detector.model import DetectedRoom
 from locdetect_worker.detector.rooms import detect_rooms
+
+keep_freed_pages()  # a detection's page-sized temporaries are reused, not faulted in afresh
 
 DETECTOR_NAME = "opencv-rooms"
 DETECTOR_VERSION = "2.4.0"

@@ -61,8 +61,9 @@ def _blocks(image: np.ndarray, reduce: np.ufunc, paper: int) -> np.ndarray:
         image = cv2.copyMakeBorder(
             image, 0, height % 2, 0, width % 2, cv2.BORDER_CONSTANT, value=paper
         )
-    top = reduce(image[0::2, 0::2], image[0::2, 1::2])
-    return reduce(top, reduce(image[1::2, 0::2], image[1::2, 1::2]))
+    # rows first: whole rows of each pair are read in order, at about half the cost
+    pairs = reduce(image[0::2], image[1::2])
+    return reduce(pairs[:, 0::2], pairs[:, 1::2])
 
 
 def _fill_from_neighbours(labels: np.ndarray, free: np.ndarray) -> None:

@@ -180,9 +180,11 @@ def _rooms(
     confidences = confidences[parted - 1]
     named = named_labels(labels, lines, len(confidences))[1:]
     # far from every other room and with no name: a yard, a balcony, a strip by the outline
-    kept = named | ~apart_rooms(labels, len(confidences), min_gap=side / 110)[1:]
-    if not kept.all():
-        labels, confidences, named = _renumbered(labels, kept), confidences[kept], named[kept]
+    # (no need to measure the gaps when every room bears a name)
+    if not named.all():
+        kept = named | ~apart_rooms(labels, len(confidences), min_gap=side / 110)[1:]
+        if not kept.all():
+            labels, confidences, named = _renumbered(labels, kept), confidences[kept], named[kept]
     return labels, np.where(named, confidences, UNNAMED * confidences)
 
 
