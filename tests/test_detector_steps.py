@@ -1114,23 +1114,36 @@ def test_nearest_gaps_measure_each_label_to_its_nearest_neighbour():
     assert nearest_gaps(alone, 1).tolist() == [np.inf, np.inf]
 
 
-def test_apart_rooms_flags_a_space_far_beyond_the_walls_between_rooms():
+def test_apart_rooms_flags_an_unnamed_space_far_beyond_the_walls_between_rooms():
     labels = row_of_rooms_and_a_yard()
-    assert apart_rooms(labels, 4, min_gap=6).tolist() == [False, False, False, False, True]
-    assert not apart_rooms(labels, 4, min_gap=16).any()  # not beyond a thick wall
+    unnamed = np.zeros(5, bool)
+    assert apart_rooms(labels, 4, 6, unnamed).tolist() == [False, False, False, False, True]
+    assert not apart_rooms(labels, 4, 16, unnamed).any()  # not beyond a thick wall
+    named = np.array([False, False, False, False, True])  # a named terrace is a room
+    assert not apart_rooms(labels, 4, 6, named).any()
     labels[(labels == 2) | (labels == 3)] = 0  # two spaces 40 px apart: no walls to compare
-    assert not apart_rooms(labels, 4, min_gap=6).any()
+    assert not apart_rooms(labels, 4, 6, unnamed).any()
 
 
 def test_absorb_pieces_gives_a_room_a_small_space_a_thin_line_cut_off_but_keeps_walled_ones():
     # room 1 | a 1 px line | space 2 (140 px) | a 4 px wall | space 3 (160 px)
     rooms = np.zeros((20, 40), np.int32)
     rooms[:, :20], rooms[:, 21:28], rooms[:, 32:] = 1, 2, 3
-    pieces = np.array([False, False, True, True])
-    grown = absorb_pieces(rooms, rooms, pieces, reach=2, max_area=200)
+    unnamed = np.zeros(4, bool)
+    grown = absorb_pieces(rooms, rooms, unnamed, reach=2, max_area=200)
     assert (grown[:, :28] == 1).all()  # space 2 and the line join room 1
     assert (grown[:, 32:] == 3).all()  # no room within reach of space 3: it stays a room
     assert (grown[:, 28:32] == 0).all()
-    assert (absorb_pieces(rooms, rooms, pieces, reach=2, max_area=100) == rooms).all()  # large
-    unmarked = np.array([False, False, False, True])  # space 2 is no piece (it bears a name)
-    assert (absorb_pieces(rooms, rooms, unmarked, reach=2, max_area=200) == rooms).all()
+    assert (absorb_pieces(rooms, rooms, unnamed, reach=2, max_area=100) == rooms).all()  # large
+    named = np.array([False, False, True, False])  # space 2 bears a name
+    assert (absorb_pieces(rooms, rooms, named, reach=2, max_area=200) == rooms).all()
+
+
+def test_absorb_pieces_moves_a_piece_whole_with_the_scrap_it_took():
+    # room 1 | line | piece 2: its own region, a line and a scrap it took (region 3)
+    rooms = np.zeros((20, 40), np.int32)
+    rooms[:, :20], rooms[:, 21:] = 1, 2
+    regions = np.zeros((20, 40), np.int32)
+    regions[:, :20], regions[:, 21:30], regions[:, 31:] = 1, 2, 3
+    grown = absorb_pieces(rooms, regions, np.zeros(3, bool), reach=2, max_area=400)
+    assert (grown == 1).all()  # no stray bit of the piece is left behind as a room

@@ -13,3 +13,9 @@ def check_mask(array: np.ndarray, name: str = "mask") -> None:
         raise ValueError(f"{name} must be a uint8 (H, W) array, got {dtype} {shape}")
     if array.size == 0:
         raise ValueError(f"{name} is empty: shape {array.shape}")
+
+
+def check_labels(labels: np.ndarray) -> None:
+    """Raise ``ValueError`` unless ``labels`` is a 2-D ``int32`` label image."""
+    if labels.ndim != 2 or labels.dtype != np.int32:
+        raise ValueError(f"labels must be an int32 (H, W) array, got {labels.dtype} {labels.shape}")

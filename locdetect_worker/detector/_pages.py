@@ -6,6 +6,10 @@ start low), and every new one then costs fresh zeroed pages: about 6000 page fau
 the time, per 3 MP plan. Fixed thresholds above the working page's arrays keep that memory in
 the heap for reuse; pages of 40 MP decode into blocks larger than ``MMAP_THRESHOLD``, which
 still come from, and go back to, the kernel at once.
+
+It is set when the detector package is imported, so it reaches the whole process on purpose:
+the worker's detector processes, the inference container's server and the command line all
+run detection again and again.
 """
 
 from __future__ import annotations
@@ -20,16 +24,15 @@ MMAP_THRESHOLD = 32 * 1024 * 1024  # glibc's own ceiling for its sliding thresho
 TRIM_THRESHOLD = 64 * 1024 * 1024  # free heap kept at its top before it is given back
 
 
-def keep_freed_pages() -> bool:
-    """Set glibc's thresholds as above; whether it was done (not on other C libraries)."""
+def keep_freed_pages() -> None:
+    """Set glibc's thresholds as above (nothing on other C libraries)."""
     if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
-        return False
+        return
     name = ctypes.util.find_library("c")
     if name is None:
-        return False
+        return
     mallopt = ctypes.CDLL(name).mallopt
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     mallopt.restype = ctypes.c_int
-    return bool(
-        mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) and mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD)
-    )
+    mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+    mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD)

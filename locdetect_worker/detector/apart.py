@@ -4,14 +4,15 @@ Rooms adjoin one another across a single wall, so a room's gap to its nearest
 neighbour is about one wall's thickness, much the same all over a drawing. A
 space set far further from every room than that lies beyond the building's
 outer wall (a yard, a balcony, a strip between the outline and its dimension
-lines) or in another drawing on the sheet: the rooms pipeline drops such a
-space unless a name is written in it.
+lines) or in another drawing on the sheet, unless a name is written in it.
 """
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
+
+from locdetect_worker.detector._checks import check_labels
 
 # rooms that meet at a door's bridge lie a px or two apart, so the walls between rooms are read
 # from the upper quartile of the rooms' gaps to their nearest neighbours; a space further than
@@ -27,8 +28,7 @@ def nearest_gaps(labels: np.ndarray, count: int) -> np.ndarray:
     Every free pixel belongs to its nearest label; where two such cells meet, the labels lie
     the two pixels' distances (plus the step between them) apart.
     """
-    if labels.ndim != 2 or labels.dtype != np.int32:
-        raise ValueError(f"labels must be an int32 (H, W) array, got {labels.dtype} {labels.shape}")
+    check_labels(labels)
     gaps = np.full(count + 1, np.inf)
     half = np.ascontiguousarray(labels[::2, ::2])  # a gap is a wall's width: 2 px will do
     rooms = half > 0
@@ -53,13 +53,14 @@ def nearest_gaps(labels: np.ndarray, count: int) -> np.ndarray:
     return gaps
 
 
-def apart_rooms(labels: np.ndarray, count: int, min_gap: float) -> np.ndarray:
-    """(count + 1,) ``bool``: which labels 1..count of an (H, W) ``int32`` image lie further
-    than ``min_gap`` px and than ``FAR`` times the labels' upper quartile gap
-    (:func:`nearest_gaps`) from every other label. A label alone, and label 0, are not apart."""
+def apart_rooms(labels: np.ndarray, count: int, min_gap: float, named: np.ndarray) -> np.ndarray:
+    """(count + 1,) ``bool``: which labels 1..count of an (H, W) ``int32`` image with no name
+    (``named``: (count + 1,) ``bool``) lie further than ``min_gap`` px and than ``FAR`` times
+    the labels' upper quartile gap (:func:`nearest_gaps`) from every other label. A label
+    alone, and label 0, are not apart; a named balcony or terrace is a room."""
     gaps = nearest_gaps(labels, count)
     known = np.isfinite(gaps)
     if not known.any():
         return np.zeros(count + 1, bool)
     typical = float(np.percentile(gaps[known], QUARTILE))
-    return known & (gaps > FAR * typical) & (gaps > min_gap)
+    return known & (gaps > FAR * typical) & (gaps > min_gap) & ~named

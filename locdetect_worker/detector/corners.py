@@ -22,13 +22,14 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from locdetect_worker.detector._checks import check_labels
 from locdetect_worker.detector._components import label_boxes
 from locdetect_worker.detector.text import lines_in, lines_on
 
 INSIDE = 0.95  # least share of a parting line's pixels inside the room
 AXIS = 0.15  # most slope (across / along) of a wall edge carried on along an axis
 CLEAR = 3.0  # least distance of a part's name from the parting line, in letter heights
-NAMED_RATIO = 1.5  # how much longer than ``most_ratio`` allows a line from one corner may be
+NAMED_RATIO = 1.5  # ``most_ratio``'s multiplier for a line from one inward corner between names
 
 
 def part_at_corners(
@@ -55,8 +56,7 @@ def part_at_corners(
     also parted along a wall edge carried on from one inward corner across the
     room, between named parts, up to ``NAMED_RATIO`` times ``most_ratio``.
     """
-    if labels.ndim != 2 or labels.dtype != np.int32:
-        raise ValueError(f"labels must be an int32 (H, W) array, got {labels.dtype} {labels.shape}")
+    check_labels(labels)
     if min_part < 1 or tolerance <= 0 or offset < 0 or most_ratio <= 0:
         raise ValueError(
             f"need min_part >= 1, tolerance > 0, offset >= 0, most_ratio > 0; "

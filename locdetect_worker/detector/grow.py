@@ -37,8 +37,8 @@ def grow_seeds(seeds: np.ndarray, free: np.ndarray) -> np.ndarray:
     if seeds.shape != free.shape or seeds.dtype != np.int32:
         raise ValueError(f"seeds must be int32 {free.shape}, got {seeds.dtype} {seeds.shape}")
     height, width = free.shape
-    blocks = _blocks(free, np.minimum, paper=1)
-    highest = _blocks(seeds, np.maximum, paper=0)
+    blocks = _blocks(free, np.minimum, pad=1)
+    highest = _blocks(seeds, np.maximum, pad=0)
     coarse = cv2.copyMakeBorder(_flood(highest, blocks), 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
     # each pixel takes its block's label, on a page with a border of one block (flat offsets to
     # a pixel's neighbours never wrap)
@@ -53,13 +53,13 @@ def grow_seeds(seeds: np.ndarray, free: np.ndarray) -> np.ndarray:
     return regions
 
 
-def _blocks(image: np.ndarray, reduce: np.ufunc, paper: int) -> np.ndarray:
+def _blocks(image: np.ndarray, reduce: np.ufunc, pad: int) -> np.ndarray:
     """(ceil(H / 2), ceil(W / 2)): ``reduce`` over each 2 x 2 block of an (H, W) image (an odd
-    page's last blocks padded with ``paper``)."""
+    page's last blocks padded with ``pad``)."""
     height, width = image.shape
     if height % 2 or width % 2:
         image = cv2.copyMakeBorder(
-            image, 0, height % 2, 0, width % 2, cv2.BORDER_CONSTANT, value=paper
+            image, 0, height % 2, 0, width % 2, cv2.BORDER_CONSTANT, value=pad
         )
     # rows first: whole rows of each pair are read in order, at about half the cost
     pairs = reduce(image[0::2], image[1::2])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from locdetect_worker.detector._checks import check_labels
 from locdetect_worker.detector._components import label_boxes
 
 SNAP_DEGREES = 8.0
@@ -22,8 +23,7 @@ def label_polygons(labels: np.ndarray, tolerance: float) -> list[np.ndarray]:
     A label with no pixels gives an empty (0, 2) array. ``tolerance`` is the
     simplification distance in px.
     """
-    if labels.ndim != 2 or labels.dtype != np.int32:
-        raise ValueError(f"labels must be an int32 (H, W) array, got {labels.dtype} {labels.shape}")
+    check_labels(labels)
     polygons = []
     boxes = label_boxes(labels, int(labels.max()) + 1)
     for label in range(1, len(boxes)):

@@ -3,12 +3,14 @@
 Steps (each a pure function in its own module): normalise the sheet to dark
 ink on light paper; work at a bounded resolution; threshold; turn a skewed
 scan upright; set flat grey "unknown" areas aside (no room, but a barrier);
-estimate the thin-line width; keep walls; drop the sheet frame; bridge door
+estimate the thin-line width; keep walls; read the lines of text and drop wall
+pieces that are lettering (bold names); drop the sheet frame; bridge door
 gaps, doorways whose swing arc is drawn and openings between wall ends in
 line; take out door leaves drawn as heavily as walls; seed rooms where the
 free space's distance hills stand out (rooms part at their doors); flood the
 seeds back over the free space; drop the outside, slivers, scraps (small
-spaces with no name), empty shafts and spaces crossed out as voids; give rooms
+spaces with no name), empty shafts, unnamed strips between a dimension chain
+and the building, and spaces crossed out as voids; give rooms
 back the scraps that fixtures and lettering drawn as thin walls cut off, and
 the small spaces with no name that lie so (a closet's or an alcove's floor); cut
 rooms at the building's envelope (a door swinging out closes a pocket of the
@@ -158,13 +160,13 @@ def _rooms(
     # a scrap lies a thin wall's width from its room: a line pair that the hatch closing fused
     reach = max(2, side // 350)
     labels = absorb_scraps(labels, regions, reach=reach, max_area=min_area)
+    # small and with no name: a closet's or an alcove's floor
     count = len(confidences)
-    pieces = np.bincount(labels.ravel(), minlength=count + 1) < PIECE * min_area
-    pieces &= ~named_labels(labels, lines, count)
-    if pieces[1:].any():  # small and with no name: a closet's or an alcove's floor
-        pieces[0] = False
-        labels = absorb_pieces(labels, regions, pieces, reach, int(PIECE * min_area))
-        kept = np.bincount(labels.ravel(), minlength=count + 1)[1:] > 0
+    labels = absorb_pieces(
+        labels, regions, named_labels(labels, lines, count), reach, int(PIECE * min_area)
+    )
+    kept = np.bincount(labels.ravel(), minlength=count + 1)[1:] > 0
+    if not kept.all():
         labels, confidences = _renumbered(labels, kept), confidences[kept]
     labels *= inside  # a room that leaked out through its entrance ends at the envelope
     # names stand in the rooms, not only in a title block or a legend: part between names
@@ -178,14 +180,15 @@ def _rooms(
         lines=lines if names_rooms else None,  # else by shape alone
     )
     confidences = confidences[parted - 1]
-    named = named_labels(labels, lines, len(confidences))[1:]
+    named = named_labels(labels, lines, len(confidences))
     # far from every other room and with no name: a yard, a balcony, a strip by the outline
     # (no need to measure the gaps when every room bears a name)
-    if not named.all():
-        kept = named | ~apart_rooms(labels, len(confidences), min_gap=side / 110)[1:]
+    if not named[1:].all():
+        kept = ~apart_rooms(labels, len(confidences), side / 110, named)[1:]
         if not kept.all():
-            labels, confidences, named = _renumbered(labels, kept), confidences[kept], named[kept]
-    return labels, np.where(named, confidences, UNNAMED * confidences)
+            labels, confidences = _renumbered(labels, kept), confidences[kept]
+            named = named[np.r_[True, kept]]
+    return labels, np.where(named[1:], confidences, UNNAMED * confidences)
 
 
 def _renumbered(labels: np.ndarray, kept: np.ndarray) -> np.ndarray:

@@ -80,16 +80,22 @@ def absorb_scraps(rooms: np.ndarray, regions: np.ndarray, reach: int, max_area: 
 
 
 def absorb_pieces(
-    rooms: np.ndarray, regions: np.ndarray, pieces: np.ndarray, reach: int, max_area: int
+    rooms: np.ndarray, regions: np.ndarray, named: np.ndarray, reach: int, max_area: int
 ) -> np.ndarray:
-    """(H, W) ``int32`` room labels where each room that ``pieces`` ((count + 1,) ``bool``)
-    marks joins the one room it lies within ``reach`` px of, as a scrap would
-    (:func:`absorb_scraps`, up to ``max_area`` px); a piece that no one room takes stays a
-    room. Labels keep their numbers: a piece taken leaves its label with no pixels."""
-    if pieces.shape != (int(rooms.max(initial=0)) + 1,) or pieces[0]:
-        raise ValueError(f"pieces must be one bool per label 0..max, 0 False, got {pieces.shape}")
+    """(H, W) ``int32`` room labels where each room under ``max_area`` px with no name
+    (``named``: (count + 1,) ``bool``, label 0 first) joins the one room it lies within
+    ``reach`` px of, whole, as a scrap would (:func:`absorb_scraps`); a piece that no one
+    room takes stays a room. Labels keep their numbers: a piece taken leaves its label with
+    no pixels."""
+    count = int(rooms.max(initial=0))
+    if named.shape != (count + 1,):
+        raise ValueError(f"named must be one bool per label 0..{count}, got {named.shape}")
+    pieces = (np.bincount(rooms.ravel(), minlength=count + 1) < max_area) & ~named
+    pieces[0] = False
     marked = np.take(pieces, rooms)
-    grown = absorb_scraps(np.where(marked, 0, rooms).astype(np.int32), regions, reach, max_area)
+    # a piece goes whole: as one region, with the scraps it took and the ink between them
+    whole = np.where(marked, int(regions.max(initial=0)) + rooms, regions).astype(np.int32)
+    grown = absorb_scraps(np.where(marked, 0, rooms).astype(np.int32), whole, reach, max_area)
     left = marked & (grown == 0)
     grown[left] = rooms[left]
     return grown

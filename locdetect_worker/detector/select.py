@@ -24,7 +24,7 @@ import numpy as np
 from locdetect_worker.detector._checks import check_mask
 from locdetect_worker.detector._components import label_boxes, pieces_with_stats
 from locdetect_worker.detector.footprint import max_pool_half
-from locdetect_worker.detector.text import lines_on, lines_over
+from locdetect_worker.detector.text import named_labels
 
 # A crossing-out X, as shares of the diagonal of the space's box: the shortest stroke
 # (spaces are rarely rectangles, the X spans the main part), the longest break in a
@@ -66,7 +66,9 @@ def select_rooms(
     Rooms smaller than ``min_area`` px or thinner than ``min_width`` px go, and so do empty
     spaces smaller than ``shaft_area`` px. Given the page's ``lines`` of text (boxes [x, y,
     width, height]), a space at least ``NAMED`` times ``min_area`` with one in it (a WC's or a
-    cupboard's name) stays.
+    cupboard's name) stays, and an unnamed strip narrower than ``STRIP_WIDTH`` times
+    ``min_width`` and ``STRIP_LENGTH`` times as long (the paper between a dimension chain and
+    the outer wall, closed by the chain's ticks) goes.
     """
     check_mask(walls, "walls")
     check_mask(inside, "inside")
@@ -81,6 +83,11 @@ def select_rooms(
     pad = 3
     boxes = label_boxes(regions, int(regions.max()) + 1)
     pieces, building = _building_walls(walls)
+    named = (
+        np.zeros(len(boxes), bool)
+        if lines is None
+        else named_labels(regions, lines, len(boxes) - 1)
+    )
     for label in np.flatnonzero(boxes[1:, 2]) + 1:
         x, y, box_width, box_height = boxes[label]
         rows, cols = slice(y, y + box_height), slice(x, x + box_width)
@@ -96,9 +103,7 @@ def select_rooms(
         here = regions[box] == label
         mask = here.view(np.uint8)
         area = cv2.countNonZero(mask)
-        if area < min_area and (
-            lines is None or area < NAMED * min_area or not _has_name(mask, box, lines)
-        ):
+        if area < min_area and (area < NAMED * min_area or not named[label]):
             continue  # too small, unless named (a WC, a cupboard)
         if cv2.countNonZero(cv2.bitwise_and(inside[box], mask)) < 0.6 * area:
             continue
@@ -108,7 +113,7 @@ def select_rooms(
         if (
             across < STRIP_WIDTH * min_width
             and max(box_width, box_height) >= STRIP_LENGTH * across
-            and (lines is None or not _has_name(mask, box, lines))
+            and not named[label]
         ):
             continue  # between a dimension chain and the building
         score = _room_score(mask, walls[box], area, min_width)
@@ -118,14 +123,6 @@ def select_rooms(
             confidences.append(score)
             kept[box][here] = len(confidences)
     return kept, np.array(confidences, np.float64)
-
-
-def _has_name(mask: np.ndarray, box: tuple[slice, slice], lines: np.ndarray) -> bool:
-    """Whether one of the page's ``lines`` of text stands on the space (``mask``, 0/1 ``uint8``,
-    the page's ``box`` crop)."""
-    height, width = mask.shape
-    names = lines_over(lines, box[1].start, box[0].start, width, height)
-    return len(lines_on(mask, names)) > 0
 
 
 def _building_walls(walls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -6,7 +6,8 @@ component, so a line of text is a row of components of a letter's height,
 each no denser than a letter, joined across gaps narrower than a letter,
 that runs about twice as long as it is high or more (a two-letter name, a
 WC's, counts). Furniture is larger, door sills and leaves are thinner, walls
-are long and solid.
+are long and solid. Bold letters fill most of their box and come out of the
+wall step as walls: the wall pieces that stand in a line of text are dropped.
 """
 
 from __future__ import annotations
@@ -83,11 +84,10 @@ def without_text(walls: np.ndarray, lines: np.ndarray) -> np.ndarray:
 
 
 def lines_on(mask: np.ndarray, lines: np.ndarray) -> np.ndarray:
-    """The lines of text (boxes [x, y, width, height], may run past the mask's sides) that
-    stand on a 0/1 ``mask`` (``ON`` of each box)."""
+    """The lines of text (boxes [x, y, width, height]) that stand on a 0/1 ``mask`` (``ON`` of
+    each box)."""
     on = [
-        cv2.countNonZero(mask[max(0, y) : max(0, y + height), max(0, x) : max(0, x + width)])
-        >= ON * width * height
+        cv2.countNonZero(mask[y : y + height, x : x + width]) >= ON * width * height
         for x, y, width, height in lines.tolist()
     ]
     return lines[np.array(on, bool)] if on else lines
@@ -115,16 +115,3 @@ def lines_in(lines: np.ndarray, x: int, y: int, width: int, height: int) -> np.n
         & (lines[:, 1] + lines[:, 3] <= y + height)
     )
     return lines[inside] - np.array([x, y, 0, 0], lines.dtype)
-
-
-def lines_over(lines: np.ndarray, x: int, y: int, width: int, height: int) -> np.ndarray:
-    """The lines of text (boxes [x, y, width, height]) that reach into the box ``x``, ``y``,
-    ``width``, ``height``, in the box's own coordinates: a small room's name or area often runs
-    on past its walls (a WC narrower than "1,23 m2")."""
-    over = (
-        (lines[:, 0] < x + width)
-        & (lines[:, 1] < y + height)
-        & (lines[:, 0] + lines[:, 2] > x)
-        & (lines[:, 1] + lines[:, 3] > y)
-    )
-    return lines[over] - np.array([x, y, 0, 0], lines.dtype)

@@ -196,9 +196,9 @@ def _hollow_walls(
     lie between thin lines, hardly any of the ``thick`` mask beside it: the
     paper between a solid wall and a dimension line drawn along it is as even.
     Filling such strips makes outline walls solid, at any angle. Strips wider than
-    ``usual`` px are walls only in a drawing whose walls are outlines (together at least
-    ``OUTLINE_SHARE`` of the thick strokes' pixels): elsewhere they are a car's windows or a
-    table's rim, drawn beside solid walls.
+    ``usual`` px are walls only in a drawing whose walls are outlines (such strips hold
+    together at least ``OUTLINE_SHARE`` of the thick strokes' pixels): elsewhere they are
+    a car's windows or a table's rim, drawn beside solid walls.
     """
     count, _, paper, labels, runs, boxes = parts
     long = boxes[:, 2:].max(axis=1) >= 3 * outlined
@@ -243,9 +243,9 @@ def _hollow_walls(
             beside = cv2.dilate(mine, np.ones((3, 3), np.uint8)) - mine
             thick_beside = np.count_nonzero(beside & thick[rows, cols])
             strip[label] = thick_beside <= THICK_BESIDE * np.count_nonzero(beside)
-    wide = strip & (deepest > usual / 2)
-    if pixels[wide].sum() < OUTLINE_SHARE * np.count_nonzero(thick):
-        strip &= ~wide
+    beyond_usual = strip & (deepest > usual / 2)
+    if pixels[beyond_usual].sum() < OUTLINE_SHARE * np.count_nonzero(thick):
+        strip &= ~beyond_usual
     return _paint_runs(np.zeros(labels.shape, np.uint8), runs, strip, 1)
 
 
