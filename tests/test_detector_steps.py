@@ -1125,6 +1125,18 @@ def test_apart_rooms_flags_an_unnamed_space_far_beyond_the_walls_between_rooms()
     assert not apart_rooms(labels, 4, 6, unnamed).any()
 
 
+def test_apart_rooms_flags_a_space_half_again_beyond_the_walls_between_rooms():
+    """Five rooms 8 px apart and a space 14 px beyond them: beyond one wall and a strip."""
+    labels = np.zeros((20, 130), np.int32)
+    for room in range(5):
+        labels[2:18, 2 + 20 * room : 14 + 20 * room] = room + 1
+    labels[2:18, 108:120] = 6
+    assert apart_rooms(labels, 6, min_gap=6).tolist() == [False] * 6 + [True]
+    labels[labels == 6] = 0
+    labels[2:18, 104:116] = 6  # 10 px beyond: about one wall
+    assert not apart_rooms(labels, 6, min_gap=6).any()
+
+
 def test_absorb_pieces_gives_a_room_a_small_space_a_thin_line_cut_off_but_keeps_walled_ones():
     # room 1 | a 1 px line | space 2 (140 px) | a 4 px wall | space 3 (160 px)
     rooms = np.zeros((20, 40), np.int32)

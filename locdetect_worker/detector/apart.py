@@ -15,9 +15,10 @@ import numpy as np
 from locdetect_worker.detector._checks import check_labels
 
 # rooms that meet at a door's bridge lie a px or two apart, so the walls between rooms are read
-# from the upper quartile of the rooms' gaps to their nearest neighbours; a space further than
-# FAR times that from every room stands apart
-QUARTILE, FAR = 75.0, 2.0
+# from the upper quartile of the rooms' gaps to their nearest neighbours (the outer walls among
+# them); a space further than FAR times that from every room lies beyond more than a wall (an
+# attic's or a yard's outline drawn beside the plan)
+QUARTILE, FAR = 75.0, 1.5
 
 
 def nearest_gaps(labels: np.ndarray, count: int) -> np.ndarray:
