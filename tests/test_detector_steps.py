@@ -1131,10 +1131,10 @@ def test_apart_rooms_flags_a_space_half_again_beyond_the_walls_between_rooms():
     for room in range(5):
         labels[2:18, 2 + 20 * room : 14 + 20 * room] = room + 1
     labels[2:18, 108:120] = 6
-    assert apart_rooms(labels, 6, min_gap=6).tolist() == [False] * 6 + [True]
+    assert apart_rooms(labels, 6, 6, np.zeros(7, bool)).tolist() == [False] * 6 + [True]
     labels[labels == 6] = 0
     labels[2:18, 104:116] = 6  # 10 px beyond: about one wall
-    assert not apart_rooms(labels, 6, min_gap=6).any()
+    assert not apart_rooms(labels, 6, 6, np.zeros(7, bool)).any()
 
 
 def test_absorb_pieces_gives_a_room_a_small_space_a_thin_line_cut_off_but_keeps_walled_ones():
