@@ -559,6 +559,22 @@ def test_select_drops_a_long_thin_unnamed_strip_but_not_a_named_or_a_wider_one()
     assert kept(4, no_names) == 2  # two least widths wide: a corridor
 
 
+@pytest.mark.parametrize(("length", "rooms"), [(44, 2), (52, 1)])
+def test_select_drops_an_unnamed_strip_from_six_times_as_long_as_wide(length, rooms):
+    walls = np.zeros((100, 140), np.uint8)
+    cv2.rectangle(walls, (5, 5), (134, 94), 1, 2)
+    walls[15:17, 5:135] = 1
+    walls[7:15, 7 + length : 9 + length] = 1  # the strip (8 px wide) ends at a wall
+    regions = np.zeros(walls.shape, np.int32)
+    regions[7:15, 7 : 7 + length] = 1  # 5.5 and 6.5 times as long as wide
+    regions[17:93, 7:133] = 2
+    inside = np.zeros_like(walls)
+    inside[5:95, 5:135] = 1
+    no_names = np.zeros((0, 4), np.int64)
+    labels, _ = select_rooms(regions, walls, inside, walls, 20, 5, shaft_area=0, lines=no_names)
+    assert int(labels.max()) == rooms
+
+
 def test_label_polygons_give_rectangles_in_pixel_coordinates():
     labels = np.zeros((20, 30), np.int32)
     labels[2:10, 3:20] = 1

@@ -100,3 +100,11 @@ def fill_runs(flat: np.ndarray, starts: np.ndarray, stops: np.ndarray, value: in
     lengths = stops - starts
     offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
     flat[np.arange(int(lengths.sum())) + offsets] = value
+
+
+def kept_labels(labels: np.ndarray, kept: np.ndarray) -> np.ndarray:
+    """(H, W) ``int32`` labels 1..n of the labels 1..count that ``kept`` ((count,) ``bool``)
+    keeps, in their order; 0 elsewhere."""
+    numbers = np.zeros(len(kept) + 1, np.int32)
+    numbers[1:][kept] = np.arange(1, np.count_nonzero(kept) + 1)
+    return np.take(numbers, labels)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from locdetect_worker.detector._components import kept_labels
 from locdetect_worker.detector.apart import apart_rooms
 from locdetect_worker.detector.arcs import door_bridges
 from locdetect_worker.detector.binarise import ink_mask, paper_and_ink_levels, unknown_mask
@@ -167,7 +168,7 @@ def _rooms(
     )
     kept = np.bincount(labels.ravel(), minlength=count + 1)[1:] > 0
     if not kept.all():
-        labels, confidences = _renumbered(labels, kept), confidences[kept]
+        labels, confidences = kept_labels(labels, kept), confidences[kept]
     labels *= inside  # a room that leaked out through its entrance ends at the envelope
     # names stand in the rooms, not only in a title block or a legend: part between names
     names_rooms = bool(named_labels(labels, lines, len(confidences))[1:].any())
@@ -186,14 +187,6 @@ def _rooms(
     if not named[1:].all():
         kept = ~apart_rooms(labels, len(confidences), side / 110, named)[1:]
         if not kept.all():
-            labels, confidences = _renumbered(labels, kept), confidences[kept]
+            labels, confidences = kept_labels(labels, kept), confidences[kept]
             named = named[np.r_[True, kept]]
     return labels, np.where(named[1:], confidences, UNNAMED * confidences)
-
-
-def _renumbered(labels: np.ndarray, kept: np.ndarray) -> np.ndarray:
-    """(H, W) ``int32`` labels 1..n of the rooms that ``kept`` ((count,) ``bool``, rooms 1..count)
-    keeps, in their order; 0 elsewhere."""
-    numbers = np.zeros(len(kept) + 1, np.int32)
-    numbers[1:][kept] = np.arange(1, np.count_nonzero(kept) + 1)
-    return np.take(numbers, labels)

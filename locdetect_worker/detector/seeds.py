@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from locdetect_worker.detector._checks import check_mask
+from locdetect_worker.detector._components import kept_labels
 
 
 def room_seeds(
@@ -99,7 +100,7 @@ def room_seeds(
             seeds[labels == comp] = paint[comp]
         seeds.ravel()[ring] = np.take(paint, ring_labels)
         previous_core, node_of_previous, pixel_of_previous = core, node_of, pixel_of
-    return _renumber(seeds)
+    return kept_labels(seeds, np.bincount(seeds.ravel())[1:] > 0)
 
 
 def _children(
@@ -116,10 +117,3 @@ def _children(
     nodes = node_of_previous[1:]
     order = np.lexsort((nodes, comps))
     return comps[order], nodes[order], pixels[order]
-
-
-def _renumber(seeds: np.ndarray) -> np.ndarray:
-    present = np.flatnonzero(np.bincount(seeds.ravel()))
-    lookup = np.zeros(int(present.max()) + 1, np.int32)
-    lookup[present] = np.arange(len(present), dtype=np.int32)  # 0 stays 0
-    return np.take(lookup, seeds)
