@@ -1,10 +1,13 @@
 """Detector speed and memory on plans of 1, 3, 10 and 40 megapixels, in one run.
 
     python benchmarks/bench_detector.py [--repeat N] [--sizes 1,3,10,40] [--seed S] [--plans N]
+                                        [--images DIR]
 
 For each size ``--plans`` synthetic plans (locdetect_worker.synthetic, seeds
 ``seed`` .. ``seed + plans - 1``) are drawn at that many pixels and encoded as
-PNG; for each, a fresh process (so peak memory is its own) decodes it with
+PNG; with ``--images DIR`` the first ``--plans`` pictures in DIR (by name,
+label images ``*.gt.png`` left out) are scaled to that many pixels instead, to
+time your own scans. For each plan, a fresh process (so peak memory is its own) decodes it with
 ``decode_pages`` and runs ``detect_rooms`` ``--repeat`` times on one core
 (OpenCV threads = 1), timed in the process's CPU time: on one thread that is
 the time on one core, and it does not count the waits while other work shares
@@ -43,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="1,3,10,40", help="megapixels, comma-separated")
     parser.add_argument("--seed", type=int, default=5, help="first plan's seed")
     parser.add_argument("--plans", type=int, default=5, help="plans per size (seeds from --seed)")
+    parser.add_argument("--images", type=Path, help="scale these pictures instead of drawing plans")
     args = parser.parse_args(argv)
     sizes = [float(s) for s in args.sizes.split(",")]
     context = multiprocessing.get_context("spawn")
@@ -50,14 +54,19 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as folder:
         for megapixels in sizes:
             count = args.plans if megapixels <= MANY_PLANS_UP_TO else 1
+            sources: list[int | Path] = (
+                list(_pictures(args.images, count))
+                if args.images
+                else list(range(args.seed, args.seed + count))
+            )
             plans = []
-            for seed in range(args.seed, args.seed + count):
-                path = Path(folder) / f"plan_{megapixels:g}mp_{seed}.png"
-                _write_plan(path, megapixels, seed)
+            for number, source in enumerate(sources):
+                path = Path(folder) / f"plan_{megapixels:g}mp_{number}.png"
+                _write_plan(path, megapixels, source)
                 with context.Pool(1) as pool:
                     plans.append(pool.apply(_measure, (str(path), args.repeat)))
                 path.unlink()
-            row = _summary(megapixels, args.seed, plans)
+            row = _summary(megapixels, [str(source) for source in sources], plans)
             rows.append(row)
             print(
                 f"{megapixels:>5g} MP {row['width']}x{row['height']} x {count} plans:"
@@ -71,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _summary(megapixels: float, seed: int, plans: list[dict]) -> dict:
+def _summary(megapixels: float, sources: list[str], plans: list[dict]) -> dict:
     """One size's row: medians over plans of their median times, the worst plan's ratio and
     the largest memory."""
     decode_ms = statistics.median(plan["decode_ms"] for plan in plans)
@@ -80,7 +89,7 @@ def _summary(megapixels: float, seed: int, plans: list[dict]) -> dict:
         "megapixels": megapixels,
         "width": plans[0]["width"],
         "height": plans[0]["height"],
-        "seeds": list(range(seed, seed + len(plans))),
+        "plans": sources,
         "decode_ms": round(decode_ms, 1),
         "detect_ms": round(detect_ms, 1),
         "ratio": round(detect_ms / decode_ms, 2),
@@ -92,14 +101,34 @@ def _summary(megapixels: float, seed: int, plans: list[dict]) -> dict:
     }
 
 
-def _write_plan(path: Path, megapixels: float, seed: int) -> None:
+def _pictures(folder: Path, count: int) -> list[Path]:
+    pictures = sorted(
+        path
+        for path in folder.iterdir()
+        if path.suffix.lower() in {".png", ".jpg", ".jpeg", ".tif", ".tiff"}
+        and not path.name.endswith(".gt.png")
+    )
+    if not pictures:
+        raise SystemExit(f"no pictures in {folder}")
+    return pictures[:count]
+
+
+def _write_plan(path: Path, megapixels: float, source: int | Path) -> None:
+    """A synthetic plan (an int seed) drawn at ``megapixels``, or a picture scaled to it."""
     import cv2
 
     from locdetect_worker.synthetic import generate_plan
 
-    long_side = int(round(math.sqrt(megapixels * 1e6 * ASPECT)))
-    plan = generate_plan(seed, size=long_side, aspect=ASPECT)
-    if not cv2.imwrite(str(path), plan.image):
+    if isinstance(source, Path):
+        picture = cv2.imread(str(source), cv2.IMREAD_UNCHANGED)
+        if picture is None:
+            raise SystemExit(f"cannot read {source}")
+        scale = math.sqrt(megapixels * 1e6 / (picture.shape[0] * picture.shape[1]))
+        image = cv2.resize(picture, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    else:
+        long_side = int(round(math.sqrt(megapixels * 1e6 * ASPECT)))
+        image = generate_plan(source, size=long_side, aspect=ASPECT).image
+    if not cv2.imwrite(str(path), image):
         raise RuntimeError(f"could not write {path}")
 
 
