@@ -676,6 +676,12 @@ def test_a_frame_askew_with_a_corner_lost_is_told_by_the_building_standing_free(
     building[20:120, 20:140] = box_walls(100, 120, 4)  # an outer wall spanning the drawing
     building[20:120, 78:82] = building[68:72, 20:140] = 1  # four rooms hang on it
     assert not stands_free(building, drop_frame_lines(building))
+    wings = np.zeros((140, 160), np.uint8)
+    wings[20:120, 20:50] = box_walls(100, 30, 2)  # a long wing spanning the drawing's height
+    wings[60:120, 60:140] = box_walls(60, 80, 4)  # the main block, its walls broken off it
+    unwinged = drop_frame_lines(wings)
+    assert not unwinged[:, :50].any() and unwinged[60:120, 60:140].all(axis=0).any()
+    assert not stands_free(wings, unwinged)
 
 
 @pytest.mark.parametrize("degrees", [0.0, 3.3, -7.6])

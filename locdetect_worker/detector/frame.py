@@ -59,8 +59,13 @@ def frames_a_margin(sealed: np.ndarray) -> bool:
 
 def stands_free(walls: np.ndarray, unframed: np.ndarray) -> bool:
     """Whether at least ``STANDING`` of the (H, W) ``uint8`` walls stay in ``unframed``, their
-    :func:`drop_frame_lines`: the long lines were a frame around the building, not its wall."""
-    return cv2.countNonZero(unframed) >= STANDING * cv2.countNonZero(walls)
+    :func:`drop_frame_lines`, and what went spans the drawing both ways: the long lines were a
+    frame around the building, not the wall of one wing of it broken off the rest."""
+    if cv2.countNonZero(unframed) < STANDING * cv2.countNonZero(walls):
+        return False
+    _, _, width, height = cv2.boundingRect(walls)
+    _, _, gone_width, gone_height = cv2.boundingRect(walls - unframed)
+    return gone_width >= FRAME_SHARE * width and gone_height >= FRAME_SHARE * height
 
 
 def drop_frame_lines(walls: np.ndarray, share: float = FRAME_SHARE) -> np.ndarray:
