@@ -35,7 +35,7 @@ from locdetect_worker.detector.binarise import ink_mask, unknown_mask
 from locdetect_worker.detector.corners import part_at_corners
 from locdetect_worker.detector.doors import close_door_gaps
 from locdetect_worker.detector.footprint import building_footprint, max_pool_half
-from locdetect_worker.detector.frame import drop_frame_lines, frames_a_margin
+from locdetect_worker.detector.frame import drop_frame_lines, frames_a_margin, stands_free
 from locdetect_worker.detector.grow import grow_seeds
 from locdetect_worker.detector.jambs import Jamb, ahead_of, ahead_sums, wall_ends
 from locdetect_worker.detector.leaves import door_leaves
@@ -659,6 +659,29 @@ def test_a_frame_is_told_from_a_building_cropped_tight():
     cropped[48:52, :] = cropped[:, 48:52] = 1  # four rooms
     assert frames_a_margin(framed)
     assert not frames_a_margin(cropped)
+
+
+def test_a_frame_askew_with_a_corner_lost_is_told_by_the_building_standing_free():
+    walls = np.zeros((140, 160), np.uint8)
+    walls[20:120, 20:140] = box_walls(100, 120, 1)  # the frame, blank paper round it
+    walls[20:40, 20] = walls[20, 20:45] = 0  # its corner lost past the scan's edge
+    walls[50:90, 50:100] = box_walls(40, 50, 3)  # the building
+    walls[50:90, 73:76] = 1  # two rooms
+    kept = drop_frame_lines(walls)  # its lines span the drawing, not 90% of the page
+    assert not kept[:, 119:].any() and not kept[119:].any()
+    assert (kept[50:90, 50:100] == walls[50:90, 50:100]).all()
+    assert not frames_a_margin(walls)  # the margin reaches the page's edge at the lost corner
+    assert stands_free(walls, kept)
+    building = np.zeros((140, 160), np.uint8)
+    building[20:120, 20:140] = box_walls(100, 120, 4)  # an outer wall spanning the drawing
+    building[20:120, 78:82] = building[68:72, 20:140] = 1  # four rooms hang on it
+    assert not stands_free(building, drop_frame_lines(building))
+    wings = np.zeros((140, 160), np.uint8)
+    wings[20:120, 20:50] = box_walls(100, 30, 2)  # a long wing spanning the drawing's height
+    wings[60:120, 60:140] = box_walls(60, 80, 4)  # the main block, its walls broken off it
+    unwinged = drop_frame_lines(wings)
+    assert not unwinged[:, :50].any() and unwinged[60:120, 60:140].all(axis=0).any()
+    assert not stands_free(wings, unwinged)
 
 
 @pytest.mark.parametrize("degrees", [0.0, 3.3, -7.6])

@@ -9,7 +9,12 @@ box) goes with them: its cells are paper of the sheet, not rooms.
 
 The margin is what tells a frame from the outer wall of a plan cropped tight
 to its building, which runs as far but encloses rooms; so lines are dropped
-only when :func:`frames_a_margin` finds a margin.
+only when :func:`frames_a_margin` finds a margin. A sheet scanned askew loses
+a frame's corner past the scan's edge, and turned upright it has blank corners
+besides: the margin then reaches the page's edge, and the frame's lines run
+short of the page. So lines are measured against the box of what is drawn, and
+:func:`stands_free` tells such a frame by what hangs on its lines: a frame
+carries only its title block, a building's outer wall carries all its walls.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from locdetect_worker.detector._components import run_starts
 
 FRAME_SHARE = 0.9
 MARGIN_SPAN = 0.85  # the free space inside a frame spans at least this share of the page
+STANDING = 0.5  # least share of the walls that stands once a frame's lines and all on them go
 
 
 def frames_a_margin(sealed: np.ndarray) -> bool:
@@ -51,16 +57,29 @@ def frames_a_margin(sealed: np.ndarray) -> bool:
     return False
 
 
+def stands_free(walls: np.ndarray, unframed: np.ndarray) -> bool:
+    """Whether at least ``STANDING`` of the (H, W) ``uint8`` walls stay in ``unframed``, their
+    :func:`drop_frame_lines`, and what went spans the drawing both ways: the long lines were a
+    frame around the building, not the wall of one wing of it broken off the rest."""
+    if cv2.countNonZero(unframed) < STANDING * cv2.countNonZero(walls):
+        return False
+    _, _, width, height = cv2.boundingRect(walls)
+    _, _, gone_width, gone_height = cv2.boundingRect(walls - unframed)
+    return gone_width >= FRAME_SHARE * width and gone_height >= FRAME_SHARE * height
+
+
 def drop_frame_lines(walls: np.ndarray, share: float = FRAME_SHARE) -> np.ndarray:
-    """(H, W) ``uint8`` walls without runs longer than ``share`` of the page's width or height."""
+    """(H, W) ``uint8`` walls without runs longer than ``share`` of the drawing's width or height
+    (the box of the walls), nor what hangs on them."""
     check_mask(walls, "walls")
     if not 0.0 < share <= 1.0:
         raise ValueError(f"share must be in (0, 1], got {share}")
-    kept = walls.copy()
+    unframed = walls.copy()
+    kept = _drawn(unframed)  # a view: cleared in place
     _clear_long_runs(kept, share, _counts(kept, along_rows=True))
     # a view: clears the columns in place
     _clear_long_runs(kept.T, share, _counts(kept, along_rows=False))
-    frame = cv2.dilate(walls - kept, np.ones((3, 3), np.uint8))
+    frame = cv2.dilate(_drawn(walls) - kept, np.ones((3, 3), np.uint8))
     # What hangs on the frame is filled from the kept pixels beside it: few or none, so this
     # costs far less than labelling every component of the walls.
     height, width = kept.shape
@@ -73,7 +92,13 @@ def drop_frame_lines(walls: np.ndarray, share: float = FRAME_SHARE) -> np.ndarra
             cv2.floodFill(kept, hanging, (col, row), 1, flags=flags)
     if beside.size:
         kept[hanging[1:-1, 1:-1] != 0] = 0
-    return kept
+    return unframed
+
+
+def _drawn(mask: np.ndarray) -> np.ndarray:
+    """The view of a mask inside the box of its nonzero pixels (all of it when blank)."""
+    x, y, width, height = cv2.boundingRect(mask)
+    return mask[y : y + height, x : x + width] if width else mask
 
 
 def _counts(mask: np.ndarray, along_rows: bool) -> np.ndarray:

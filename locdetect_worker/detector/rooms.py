@@ -35,7 +35,7 @@ from locdetect_worker.detector.binarise import ink_mask, paper_and_ink_levels, u
 from locdetect_worker.detector.corners import part_at_corners
 from locdetect_worker.detector.doors import close_door_gaps
 from locdetect_worker.detector.footprint import building_footprint
-from locdetect_worker.detector.frame import drop_frame_lines, frames_a_margin
+from locdetect_worker.detector.frame import drop_frame_lines, frames_a_margin, stands_free
 from locdetect_worker.detector.grow import grow_seeds
 from locdetect_worker.detector.jambs import wall_ends
 from locdetect_worker.detector.leaves import door_leaves
@@ -106,7 +106,9 @@ def _closed_walls(
     sealed = close_door_gaps(walls | unknown, gap, min_run, flank)  # unknown: never a room
     unframed = drop_frame_lines(walls)
     # no line runs as long as a frame's: nothing to drop, so no need to look for a margin
-    if not np.array_equal(unframed, walls) and frames_a_margin(sealed):
+    if not np.array_equal(unframed, walls) and (
+        frames_a_margin(sealed) or stands_free(walls, unframed)
+    ):
         sealed = close_door_gaps(unframed | unknown, gap, min_run, flank)
     door = max(4, side // 20)  # the widest leaf, and the widest opening between facing walls
     ends = wall_ends(sealed, min_run, thickest=door // 3)
