@@ -68,19 +68,19 @@ def clutter_rooms(
         gx, gy, group_width, group_height, area = stats[group]
         if min(group_width, group_height) < STRIP_WIDTH * min_width:
             continue
-        gx, gy = gx + left, gy + top
-        if gx == 0 or gy == 0 or gx + group_width == page_width or gy + group_height == page_height:
+        right, bottom = left + gx + group_width, top + gy + group_height
+        if left + gx == 0 or top + gy == 0 or right == page_width or bottom == page_height:
             continue  # reaches the sheet's edge: the outside
-        here = (
+        # the group padded by a few px, in the box and on the page
+        near = (
             slice(max(0, gy - 3), gy + group_height + 3),
             slice(max(0, gx - 3), gx + group_width + 3),
         )
-        mask = (
-            groups[
-                here[0].start - top : here[0].stop - top, here[1].start - left : here[1].stop - left
-            ]
-            == group
-        ).view(np.uint8)
+        here = (
+            slice(top + near[0].start, top + near[0].stop),
+            slice(left + near[1].start, left + near[1].stop),
+        )
+        mask = (groups[near] == group).view(np.uint8)
         if cv2.countNonZero(mask & walls[here]) > CLUTTER * area:
             continue
         if cv2.countNonZero(mask & inside[here]) < INSIDE * area:
