@@ -32,6 +32,7 @@ from locdetect_worker.detector._lines import (
 from locdetect_worker.detector.apart import apart_rooms, nearest_gaps
 from locdetect_worker.detector.arcs import door_bridges
 from locdetect_worker.detector.binarise import ink_mask, unknown_mask
+from locdetect_worker.detector.clutter import clutter_rooms
 from locdetect_worker.detector.corners import part_at_corners
 from locdetect_worker.detector.doors import close_door_gaps
 from locdetect_worker.detector.footprint import building_footprint, max_pool_half
@@ -1188,6 +1189,51 @@ def test_absorb_pieces_gives_a_room_a_small_space_a_thin_line_cut_off_but_keeps_
     assert (absorb_pieces(rooms, rooms, unnamed, reach=2, max_area=100) == rooms).all()  # large
     named = np.array([False, False, True, False])  # space 2 bears a name
     assert (absorb_pieces(rooms, rooms, named, reach=2, max_area=200) == rooms).all()
+
+
+def _cluttered_room(line: int, step: int) -> tuple[np.ndarray, np.ndarray]:
+    """(walls, regions) of a 100 px square room walled 5 px thick, its floor cut by clutter
+    lines ``line`` px thick every ``step`` px each way: each piece a region of its own."""
+    walls = np.ones((100, 100), np.uint8)
+    walls[5:95, 5:95] = 0
+    for at in range(5 + step, 95 - line, step):
+        walls[at : at + line, 5:95] = 1
+        walls[5:95, at : at + line] = 1
+    _, regions = cv2.connectedComponents(1 - walls, connectivity=4)
+    return walls, regions.astype(np.int32)
+
+
+def test_clutter_rooms_join_the_pieces_of_a_small_room_that_clutter_cut_up():
+    walls, regions = _cluttered_room(line=2, step=45)  # four pieces of ~1,900 px
+    rooms, inside = np.zeros_like(regions), np.ones_like(walls)
+    joined, scores = clutter_rooms(rooms, regions, walls, inside, 3, min_area=2500, min_width=10)
+    assert len(scores) == 1 and scores[0] > 0
+    assert (joined[regions > 0] == 1).all()  # every piece
+    assert (joined[50:52, 10:40] == 1).all()  # and the clutter between them
+    assert (joined[:5] == 0).all() and (joined[:, 95:] == 0).all()  # not the walls round it
+
+
+@pytest.mark.parametrize(
+    "line, step, min_width",
+    [
+        (6, 45, 10),  # pieces parted by walls thicker than the reach: closets in a row
+        (2, 8, 10),  # clutter over much of the floor: a stair's treads, a shaft's grid
+        (2, 45, 50),  # narrower than a strip may be: a corridor's pieces
+    ],
+)
+def test_clutter_rooms_leave_walled_pieces_treads_and_strips_apart(line, step, min_width):
+    walls, regions = _cluttered_room(line, step)
+    rooms, inside = np.zeros_like(regions), np.ones_like(walls)
+    joined, scores = clutter_rooms(rooms, regions, walls, inside, 3, 2500, min_width)
+    assert len(scores) == 0 and (joined == 0).all()
+
+
+def test_clutter_rooms_leave_pieces_a_room_holds():
+    walls, regions = _cluttered_room(line=2, step=45)
+    rooms = np.where(regions == 1, 1, 0).astype(np.int32)  # one piece a room kept
+    joined, scores = clutter_rooms(rooms, regions, walls, np.ones_like(walls), 3, 2500, 10)
+    assert len(scores) == 1 and (joined[regions == 1] == 1).all()
+    assert (joined[regions > 1] == 2).all()  # the other three join, round the kept room
 
 
 def test_absorb_pieces_moves_a_piece_whole_with_the_scrap_it_took():

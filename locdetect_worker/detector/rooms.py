@@ -12,7 +12,9 @@ seeds back over the free space; drop the outside, slivers, scraps (small
 spaces with no name), empty shafts, unnamed strips between a dimension chain
 and the building, and spaces crossed out as voids; give rooms
 back the scraps that fixtures and lettering drawn as thin walls cut off, and
-the small spaces with no name that lie so (a closet's or an alcove's floor); cut
+the small spaces with no name that lie so (a closet's or an alcove's floor); join the
+pieces that no room took, a small letter's height apart, into a room when together they make
+one (a bathroom whose fixtures and lettering cut its floor into pieces); cut
 rooms at the building's envelope (a door swinging out closes a pocket of the
 outside onto its room); part open plans between wall corners that face each
 other across them, or from one corner across, when each part bears a name of
@@ -32,6 +34,7 @@ from locdetect_worker.detector._components import kept_labels
 from locdetect_worker.detector.apart import apart_rooms
 from locdetect_worker.detector.arcs import door_bridges
 from locdetect_worker.detector.binarise import ink_mask, paper_and_ink_levels, unknown_mask
+from locdetect_worker.detector.clutter import clutter_rooms
 from locdetect_worker.detector.corners import part_at_corners
 from locdetect_worker.detector.doors import close_door_gaps
 from locdetect_worker.detector.footprint import building_footprint
@@ -168,6 +171,12 @@ def _rooms(
     labels = absorb_pieces(
         labels, regions, named_labels(labels, lines, count), reach, int(PIECE * min_area)
     )
+    # a small room whose fixtures and lettering cut its floor into pieces too small for rooms
+    labels, joined = clutter_rooms(
+        labels, regions, walls, inside, max(2, side // 200), min_area, side / 60
+    )
+    confidences = np.concatenate([confidences, joined])
+    count = len(confidences)
     kept = np.bincount(labels.ravel(), minlength=count + 1)[1:] > 0
     if not kept.all():
         labels, confidences = kept_labels(labels, kept), confidences[kept]

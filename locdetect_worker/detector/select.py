@@ -116,7 +116,7 @@ def select_rooms(
             and not named[label]
         ):
             continue  # between a dimension chain and the building
-        score = _room_score(mask, walls[box], area, min_width)
+        score = room_score(mask, walls[box], area, min_width)
         if score <= 0 or _off_building(mask, pieces[box], building):
             continue  # not a room, or walled by a title block, a legend, a compass
         if not _crossed_out(mask, ink[box]):
@@ -158,7 +158,7 @@ def _off_building(mask: np.ndarray, pieces: np.ndarray, building: np.ndarray) ->
     return bool(np.count_nonzero(building[around]) < OFF_BUILDING * len(around))
 
 
-def _room_score(mask: np.ndarray, walls: np.ndarray, area: float, min_width: float) -> float:
+def room_score(mask: np.ndarray, walls: np.ndarray, area: float, min_width: float) -> float:
     """0 for a non-room, else a 0..1 confidence from enclosure and compactness.
 
     ``mask`` is the region (0/1 ``uint8``) in a crop padded by a few px, ``walls`` the same crop.

@@ -1,0 +1,92 @@
+"""Small rooms crowded with fixtures and lettering: pieces of floor that join into a room.
+
+A bathroom's fixtures, a kitchen's counters, and a name or a table of figures written small
+come out of the wall step as walls when they are drawn heavily, and they cut a small room's
+floor into pieces each too small for a room, so that none is kept. Pieces that lie within
+a small letter's height of one another, and that no room took, are one room with the ink
+between them when together they are room-sized and enclosed, the ink covers little of the
+joined floor, and it is no strip: a row of closets, a stair's treads or a shaft beside a
+room lie in a narrow strip or are parted by walls that fill more of it.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from locdetect_worker.detector._components import fill_runs, label_runs
+from locdetect_worker.detector.select import STRIP_WIDTH, room_score
+
+INSIDE = 0.6  # least share of a room inside the building's footprint, as for any room
+CLUTTER = 0.15  # most share of a joined room's floor that its clutter (walls) covers
+
+
+def clutter_rooms(
+    rooms: np.ndarray,
+    regions: np.ndarray,
+    walls: np.ndarray,
+    inside: np.ndarray,
+    reach: int,
+    min_area: int,
+    min_width: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(room labels with the joined rooms added after the others, (m,) ``float64`` scores of
+    the m joined rooms).
+
+    ``rooms`` (H, W) ``int32`` kept room labels; ``regions`` (H, W) ``int32`` the free-space
+    regions they were chosen from; ``walls`` and ``inside`` (the building's footprint) (H, W)
+    ``uint8``. Regions smaller than ``min_area`` px that no room holds join across ``reach``
+    px; a joined room holds at least ``min_area`` px of them and is at least ``STRIP_WIDTH``
+    times ``min_width`` px across.
+    """
+    count = int(rooms.max(initial=0))
+    starts, stops, found = label_runs(regions)
+    small = np.bincount(found, stops - starts) < min_area
+    small[0] = False  # walls
+    pieces = np.zeros(regions.shape, np.uint8)
+    fill_runs(pieces.ravel(), starts[small[found]], stops[small[found]], 1)
+    pieces[rooms != 0] = 0
+    if cv2.countNonZero(pieces) < min_area:
+        return rooms, np.zeros(0, np.float64)
+    # the joining reads the box round the pieces, with room for the closing
+    x, y, width, height = cv2.boundingRect(pieces)
+    margin = reach + 1
+    box = (
+        slice(max(0, y - margin), y + height + margin),
+        slice(max(0, x - margin), x + width + margin),
+    )
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach | 1, reach | 1))
+    free = (rooms[box] == 0).view(np.uint8)
+    joined = cv2.morphologyEx(pieces[box], cv2.MORPH_CLOSE, disc) & free
+    total, groups, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=4)
+    own = np.bincount(groups[pieces[box] != 0], minlength=total)
+    out = rooms.copy()
+    scores: list[float] = []
+    page_height, page_width = rooms.shape
+    top, left = box[0].start, box[1].start
+    for group in np.flatnonzero(own >= min_area):
+        gx, gy, group_width, group_height, area = stats[group]
+        if min(group_width, group_height) < STRIP_WIDTH * min_width:
+            continue
+        right, bottom = left + gx + group_width, top + gy + group_height
+        if left + gx == 0 or top + gy == 0 or right == page_width or bottom == page_height:
+            continue  # reaches the sheet's edge: the outside
+        # the group padded by a few px, in the box and on the page
+        near = (
+            slice(max(0, gy - 3), gy + group_height + 3),
+            slice(max(0, gx - 3), gx + group_width + 3),
+        )
+        here = (
+            slice(top + near[0].start, top + near[0].stop),
+            slice(left + near[1].start, left + near[1].stop),
+        )
+        mask = (groups[near] == group).view(np.uint8)
+        if cv2.countNonZero(mask & walls[here]) > CLUTTER * area:
+            continue
+        if cv2.countNonZero(mask & inside[here]) < INSIDE * area:
+            continue
+        score = room_score(mask, walls[here], float(area), min_width)
+        if score > 0:
+            scores.append(score)
+            out[here][mask != 0] = count + len(scores)
+    return out, np.array(scores, np.float64)
