@@ -576,6 +576,25 @@ def test_select_drops_an_unnamed_strip_from_six_times_as_long_as_wide(length, ro
     assert int(labels.max()) == rooms
 
 
+@pytest.mark.parametrize(
+    ("width", "length", "rooms"),
+    [(8, 40, 1), (16, 20, 2), (8, 60, 2)],  # wardrobes; a closet; a strip of 2.4 least rooms
+)
+def test_select_drops_a_small_named_space_as_long_and_shallow_as_wardrobes(width, length, rooms):
+    walls = np.zeros((100, 140), np.uint8)
+    cv2.rectangle(walls, (5, 5), (134, 94), 1, 2)
+    walls[7 + width : 9 + width, 5:135] = 1  # the wall in front of the space
+    walls[7 : 7 + width, 7 + length : 9 + length] = 1  # its end
+    regions = np.zeros(walls.shape, np.int32)
+    regions[7 : 7 + width, 7 : 7 + length] = 1  # 320 px (1.6 least rooms) or 480 px
+    regions[9 + width : 93, 7:133] = 2
+    inside = np.zeros_like(walls)
+    inside[5:95, 5:135] = 1
+    name = np.array([[10, 8, 12, width - 2]])
+    labels, _ = select_rooms(regions, walls, inside, walls, 200, 3, shaft_area=0, lines=name)
+    assert int(labels.max()) == rooms
+
+
 def test_label_polygons_give_rectangles_in_pixel_coordinates():
     labels = np.zeros((20, 30), np.int32)
     labels[2:10, 3:20] = 1

@@ -7,7 +7,8 @@ a drawn X (two diagonals from wall to wall, crossing half-way) is a void by
 drafting convention (a shaft, a stair or lift well, a space open to the floor
 below), not a room. So is a small space with nothing drawn or written in it
 (no name, no area, no fixture, no door leaf): a shaft or a duct. A space too
-small for a room is one still when a name is written in it. So is a long,
+small for a room is one still when a name is written in it, unless it is long
+and shallow: a row of wardrobes along a wall, named as cupboards are. So is a long,
 thin strip with no name: the paper between a dimension chain and the outer wall,
 closed by the chain's ticks (a corridor is wider, and named). A space walled
 mostly by lines apart from the building's walls (a title block's cell, a
@@ -45,6 +46,10 @@ EMPTY = 0.003  # most ink, as a share of its area, that a space with nothing in 
 # an unnamed space whose box is this many times as long as wide, and narrower than this many
 # least room widths, is a strip (a corridor is wider)
 STRIP_LENGTH, STRIP_WIDTH = 6.0, 2.0
+# a named space smaller than this many smallest rooms, its box this many times as long as wide,
+# is built-in furniture (wardrobes as deep as a hanger, along a wall): a closet one walks into
+# is compact
+WARDROBE_AREA, WARDROBE_LENGTH = 2.0, 3.5
 
 
 def select_rooms(
@@ -66,7 +71,9 @@ def select_rooms(
     Rooms smaller than ``min_area`` px or thinner than ``min_width`` px go, and so do empty
     spaces smaller than ``shaft_area`` px. Given the page's ``lines`` of text (boxes [x, y,
     width, height]), a space at least ``NAMED`` times ``min_area`` with one in it (a WC's or a
-    cupboard's name) stays, and an unnamed strip narrower than ``STRIP_WIDTH`` times
+    cupboard's name) stays, unless smaller than ``WARDROBE_AREA`` times ``min_area`` and
+    ``WARDROBE_LENGTH`` times as long as wide (wardrobes), and an unnamed strip narrower than
+    ``STRIP_WIDTH`` times
     ``min_width`` and ``STRIP_LENGTH`` times as long (the paper between a dimension chain and
     the outer wall, closed by the chain's ticks) goes.
     """
@@ -116,6 +123,12 @@ def select_rooms(
             and not named[label]
         ):
             continue  # between a dimension chain and the building
+        if (
+            named[label]
+            and area < WARDROBE_AREA * min_area
+            and max(box_width, box_height) >= WARDROBE_LENGTH * across
+        ):
+            continue  # a row of wardrobes along a wall, its name written in
         score = room_score(mask, walls[box], area, min_width)
         if score <= 0 or _off_building(mask, pieces[box], building):
             continue  # not a room, or walled by a title block, a legend, a compass
