@@ -14,10 +14,13 @@ from locdetect_worker.detector import select as select_module
 from locdetect_worker.detector import walls as walls_module
 from locdetect_worker.detector._components import (
     fill_runs,
+    kept_labels,
+    label_areas,
     label_boxes,
     label_runs,
     piece_boxes,
     pieces_with_stats,
+    remapped,
     run_starts,
 )
 from locdetect_worker.detector._lines import (
@@ -847,6 +850,18 @@ def test_label_runs_stay_in_their_row_and_fill_back_into_the_image():
     for value in (1, 2):
         fill_runs(rebuilt.ravel(), starts[found == value], stops[found == value], value)
     assert np.array_equal(rebuilt, labels)
+
+
+@pytest.mark.parametrize("shape", [(30, 40), (1, 7), (7, 1)])
+def test_run_read_areas_and_remaps_equal_pixel_by_pixel_ones(shape):
+    """Areas and look-ups are read once per run: the same as per pixel, absent labels too."""
+    labels = np.random.default_rng(4).integers(0, 5, shape).astype(np.int32)
+    labels[labels == 3] = 0
+    assert label_areas(labels, 6).tolist() == np.bincount(labels.ravel(), minlength=6).tolist()
+    numbers = np.array([0.5, 2.0, -1.0, 7.0, 3.0])
+    assert np.array_equal(remapped(labels, numbers), numbers[labels])
+    kept = np.array([True, False, True, True])
+    assert np.array_equal(kept_labels(labels, kept), np.array([0, 1, 0, 2, 3])[labels])
 
 
 def test_run_starts_are_the_first_pixels_of_each_run_of_a_row():

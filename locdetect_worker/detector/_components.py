@@ -102,9 +102,23 @@ def fill_runs(flat: np.ndarray, starts: np.ndarray, stops: np.ndarray, value: in
     flat[np.arange(int(lengths.sum())) + offsets] = value
 
 
+def label_areas(labels: np.ndarray, count: int) -> np.ndarray:
+    """(count,) ``int64`` pixels of each label 0..count-1 of an (H, W) label image (labels
+    must lie in 0..count-1): summed over the runs, a few times faster than counting pixels."""
+    starts, stops, found = label_runs(labels)
+    return np.bincount(found, stops - starts, count).astype(np.int64)
+
+
 def kept_labels(labels: np.ndarray, kept: np.ndarray) -> np.ndarray:
     """(H, W) ``int32`` labels 1..n of the labels 1..count that ``kept`` ((count,) ``bool``)
     keeps, in their order; 0 elsewhere."""
     numbers = np.zeros(len(kept) + 1, np.int32)
     numbers[1:][kept] = np.arange(1, np.count_nonzero(kept) + 1)
-    return np.take(numbers, labels)
+    return remapped(labels, numbers)
+
+
+def remapped(labels: np.ndarray, numbers: np.ndarray) -> np.ndarray:
+    """(H, W) ``numbers[labels]`` of an (H, W) label image: one look-up per run, written run by
+    run, a few times faster than a look-up per pixel."""
+    starts, stops, found = label_runs(labels)
+    return np.repeat(numbers[found], stops - starts).reshape(labels.shape)

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from locdetect_worker.detector._components import kept_labels
+from locdetect_worker.detector._components import kept_labels, label_areas
 from locdetect_worker.detector.apart import apart_rooms
 from locdetect_worker.detector.arcs import door_bridges
 from locdetect_worker.detector.binarise import ink_mask, paper_and_ink_levels, unknown_mask
@@ -166,7 +166,7 @@ def _rooms(
     labels = absorb_pieces(
         labels, regions, named_labels(labels, lines, count), reach, int(PIECE * min_area)
     )
-    kept = np.bincount(labels.ravel(), minlength=count + 1)[1:] > 0
+    kept = label_areas(labels, count + 1)[1:] > 0
     if not kept.all():
         labels, confidences = kept_labels(labels, kept), confidences[kept]
     labels *= inside  # a room that leaked out through its entrance ends at the envelope

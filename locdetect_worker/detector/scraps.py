@@ -17,7 +17,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from locdetect_worker.detector._components import fill_runs, label_runs
+from locdetect_worker.detector._components import fill_runs, label_areas, label_runs, remapped
 
 
 def absorb_scraps(rooms: np.ndarray, regions: np.ndarray, reach: int, max_area: int) -> np.ndarray:
@@ -90,9 +90,11 @@ def absorb_pieces(
     count = int(rooms.max(initial=0))
     if named.shape != (count + 1,):
         raise ValueError(f"named must be one bool per label 0..{count}, got {named.shape}")
-    pieces = (np.bincount(rooms.ravel(), minlength=count + 1) < max_area) & ~named
+    pieces = (label_areas(rooms, count + 1) < max_area) & ~named
     pieces[0] = False
-    marked = np.take(pieces, rooms)
+    if not pieces.any():  # most pages: spare the page-sized copies below
+        return absorb_scraps(rooms, regions, reach, max_area)
+    marked = remapped(rooms, pieces)
     # a piece goes whole: as one region, with the scraps it took and the ink between them
     whole = np.where(marked, int(regions.max(initial=0)) + rooms, regions).astype(np.int32)
     grown = absorb_scraps(np.where(marked, 0, rooms).astype(np.int32), whole, reach, max_area)

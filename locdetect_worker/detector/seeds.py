@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from locdetect_worker.detector._checks import check_mask
-from locdetect_worker.detector._components import kept_labels
+from locdetect_worker.detector._components import kept_labels, label_areas
 
 
 def room_seeds(
@@ -100,7 +100,7 @@ def room_seeds(
             seeds[labels == comp] = paint[comp]
         seeds.ravel()[ring] = np.take(paint, ring_labels)
         previous_core, node_of_previous, pixel_of_previous = core, node_of, pixel_of
-    return kept_labels(seeds, np.bincount(seeds.ravel())[1:] > 0)
+    return kept_labels(seeds, label_areas(seeds, int(seeds.max(initial=0)) + 1)[1:] > 0)
 
 
 def _children(
