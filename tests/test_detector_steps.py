@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 
 import cv2
@@ -879,6 +880,30 @@ def test_two_line_dilations_are_one_of_both_lengths_when_the_second_is_odd(first
         for second, axis in itertools.product((1, 7, 79), (0, 1)):
             twice = dilate_line(dilate_line(mask, first, axis), second, axis)
             assert np.array_equal(twice, dilate_line(mask, first + second - 1, axis))
+
+
+def _line_kernel(length: int, axis: int) -> np.ndarray:
+    return np.ones((1, length) if axis else (length, 1), np.uint8)
+
+
+@pytest.mark.parametrize("min_run", [3, 4])
+def test_close_door_gaps_on_packed_lines_equals_opencv_morphology(min_run):
+    """The bridges are worked out on packed lines: the same walls as OpenCV's morphology."""
+    rng = np.random.default_rng(min_run)
+    for _ in range(20):
+        height, width = (int(side) for side in rng.integers(20, 70, 2))
+        walls = (rng.random((height, width)) < rng.random() / 2).astype(np.uint8)
+        gap, flank = int(rng.integers(1, 9)), min_run + int(rng.integers(0, 12))
+        want = walls.copy()
+        for axis in (1, 0):
+            line = functools.partial(_line_kernel, axis=axis)
+            pieces = cv2.morphologyEx(walls, cv2.MORPH_OPEN, line(min_run))
+            near = cv2.dilate(
+                cv2.morphologyEx(walls, cv2.MORPH_OPEN, line(flank)), line(2 * gap + 1)
+            )
+            bridged = cv2.morphologyEx(pieces, cv2.MORPH_CLOSE, line(gap + 1))
+            want |= pieces | (bridged & near)
+        assert np.array_equal(close_door_gaps(walls, gap, min_run, flank), want)
 
 
 @pytest.mark.parametrize("length", [1, 2, 5, 8, 13, 33, 60])
