@@ -1170,6 +1170,14 @@ def test_nearest_gaps_measure_each_label_to_its_nearest_neighbour():
     assert nearest_gaps(alone, 1).tolist() == [np.inf, np.inf]
 
 
+def test_opencv_numbers_each_zero_pixel_in_raster_order_as_nearest_gaps_reads_them():
+    mask = (np.random.default_rng(5).random((37, 53)) < 0.7).astype(np.uint8)
+    _, nearest = cv2.distanceTransformWithLabels(
+        mask, cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
+    )
+    assert nearest[mask == 0].tolist() == list(range(1, np.count_nonzero(mask == 0) + 1))
+
+
 def test_apart_rooms_flags_an_unnamed_space_far_beyond_the_walls_between_rooms():
     labels = row_of_rooms_and_a_yard()
     unnamed = np.zeros(5, bool)
