@@ -40,7 +40,7 @@ def nearest_gaps(labels: np.ndarray, count: int) -> np.ndarray:
     )
     # each pixel's nearest room pixel, numbered from 1 as OpenCV numbers them: in raster order
     owner_of = np.concatenate([np.zeros(1, np.int32), half[rooms]])
-    owner = np.take(owner_of, nearest)  # faster than indexing by an array
+    owner = np.take(owner_of, np.asarray(nearest, np.int32))  # faster than indexing by an array
     for first, second, near, far in (
         (owner[:, :-1], owner[:, 1:], distance[:, :-1], distance[:, 1:]),
         (owner[:-1], owner[1:], distance[:-1], distance[1:]),
