@@ -51,6 +51,9 @@ def room_seeds(
     node_of_previous = np.zeros(1, np.int64)
     pixel_of_previous = np.zeros(1, np.int64)  # a flat pixel index inside each component
     next_seed = 1
+    # Seeds that stood too low are dropped at the end: none is painted again, and a merged
+    # component painted wholly covers the ones it took in.
+    dropped: list[int] = []
     for radius in radii:
         core = np.greater(distance, radius).view(np.uint8)
         ring = np.flatnonzero(core > previous_core)  # the pixels new at this radius
@@ -64,18 +67,18 @@ def room_seeds(
         pixel_of = np.zeros(count, np.int64)
         pixel_of[comps] = pixels
         ring_labels: np.ndarray = np.take(flat, ring)
-        newborn = np.flatnonzero((kids == 0)[ring_labels])  # such a component lies in the ring
-        pixel_of[ring_labels[newborn]] = ring[newborn]
+        born = np.flatnonzero(kids == 0)[1:] if count else np.zeros(0, np.int64)
+        if len(born):  # such a component lies in the ring
+            newborn = np.flatnonzero((kids == 0)[ring_labels])
+            pixel_of[ring_labels[newborn]] = ring[newborn]
         node_of = np.zeros(count, np.int64)
         single = kids == 1
         single[0] = False
         node_of[comps[single[comps]]] = nodes[single[comps]]
-        born = np.flatnonzero(kids == 0)[1:] if count else np.zeros(0, np.int64)
         node_of[born] = np.arange(len(birth), len(birth) + len(born))
         birth = np.concatenate([birth, np.full(len(born), radius)])
         seed_of = np.concatenate([seed_of, np.arange(next_seed, next_seed + len(born))])
         next_seed += len(born)
-        dropped: list[int] = []
         merging = np.flatnonzero(kids > 1)
         for comp in merging:
             mine = nodes[comps == comp]
@@ -91,8 +94,6 @@ def room_seeds(
             birth = np.append(birth, birth[mine].max())
             seed_of = np.append(seed_of, 0 if len(strong) else next_seed)
             next_seed += 0 if len(strong) else 1
-        for seed in dropped:  # rarely more than two
-            seeds[seeds == seed] = 0
         # Each component with a seed is painted with it: a merged one wholly, the others
         # only on their new pixels, as the rest holds that seed from the level before.
         paint = seed_of[node_of].astype(np.int32)
@@ -100,7 +101,9 @@ def room_seeds(
             seeds[labels == comp] = paint[comp]
         seeds.ravel()[ring] = np.take(paint, ring_labels)
         previous_core, node_of_previous, pixel_of_previous = core, node_of, pixel_of
-    return kept_labels(seeds, label_areas(seeds, int(seeds.max(initial=0)) + 1)[1:] > 0)
+    kept = label_areas(seeds, next_seed)[1:] > 0
+    kept[np.array(dropped, np.int64) - 1] = False
+    return kept_labels(seeds, kept)
 
 
 def _children(
