@@ -980,6 +980,28 @@ def test_absorb_scraps_gives_a_room_back_what_a_thin_line_cut_off_but_never_merg
     assert (absorb_scraps(rooms, regions, reach=2, max_area=200)[3:9, 3:8] == 0).all()
 
 
+@pytest.mark.parametrize("pad", [(0, 0, 0, 0), (9, 0, 0, 9), (0, 9, 9, 0), (2, 3, 5, 7)])
+def test_absorb_scraps_reads_scraps_the_same_anywhere_on_the_page(pad):
+    """Scraps are read in a box round the small regions: the same result, page edge or not,
+    with the regions' runs given or read."""
+    regions = np.zeros((30, 50), np.int32)
+    regions[3:-3, 11:24] = regions[12:-3, 3:11] = 1
+    regions[3:11, 3:10] = 3  # a bath a 1 px rim cuts off room 1, by the page's corner
+    regions[3:-3, 28:-3] = 2
+    regions[20:27, 44:47] = 4  # a closet by room 2
+    rooms = np.where(regions <= 2, regions, 0).astype(np.int32)
+    want = absorb_scraps(rooms, regions, reach=2, max_area=200)
+    assert (want[3:11, 3:10] == 1).all() and (want[20:27, 44:47] == 2).all()
+    top, bottom, left, right = pad
+    moved_rooms, moved_regions = (
+        cv2.copyMakeBorder(a, top, bottom, left, right, cv2.BORDER_CONSTANT, value=0)
+        for a in (rooms, regions)
+    )
+    for runs in (None, label_runs(moved_regions)):
+        grown = absorb_scraps(moved_rooms, moved_regions, reach=2, max_area=200, runs=runs)
+        assert np.array_equal(grown[top : top + 30, left : left + 50], want)
+
+
 def write_word(ink: np.ndarray, x: int, y: int, letters: int = 4) -> None:
     """Draw a row of hollow 6 x 8 px letters at (x, y) on ``ink``."""
     for k in range(letters):

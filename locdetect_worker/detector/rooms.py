@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from locdetect_worker.detector._components import kept_labels, label_areas
+from locdetect_worker.detector._components import kept_labels, label_areas, label_runs
 from locdetect_worker.detector.apart import apart_rooms
 from locdetect_worker.detector.arcs import door_bridges
 from locdetect_worker.detector.binarise import ink_mask, paper_and_ink_levels, unknown_mask
@@ -160,12 +160,12 @@ def _rooms(
     )
     # a scrap lies a thin wall's width from its room: a line pair that the hatch closing fused
     reach = max(2, side // 350)
-    labels = absorb_scraps(labels, regions, reach=reach, max_area=min_area)
+    runs = label_runs(regions)  # read once for both steps
+    labels = absorb_scraps(labels, regions, reach=reach, max_area=min_area, runs=runs)
     # small and with no name: a closet's or an alcove's floor
     count = len(confidences)
-    labels = absorb_pieces(
-        labels, regions, named_labels(labels, lines, count), reach, int(PIECE * min_area)
-    )
+    named = named_labels(labels, lines, count)
+    labels = absorb_pieces(labels, regions, named, reach, int(PIECE * min_area), runs=runs)
     kept = label_areas(labels, count + 1)[1:] > 0
     if not kept.all():
         labels, confidences = kept_labels(labels, kept), confidences[kept]
