@@ -139,4 +139,9 @@ def run_box_sums(
     and across its run (``axis`` 0: the run goes along x) as half-open pixel ranges."""
     top, bottom = np.where(axis == 0, across, along), np.where(axis == 0, across_stop, along_stop)
     left, right = np.where(axis == 0, along, across), np.where(axis == 0, along_stop, across_stop)
-    return table[bottom, right] - table[top, right] - table[bottom, left] + table[top, left]
+    # flat indices into the raveled table: a few times faster than indexing by rows and columns
+    flat, stride = table.ravel(), table.shape[1]
+    top, bottom = top * stride, bottom * stride
+    return (np.take(flat, bottom + right) - np.take(flat, top + right)) - (
+        np.take(flat, bottom + left) - np.take(flat, top + left)
+    )
