@@ -95,7 +95,8 @@ def _across(
     x = np.where(vertical, across, along[:, None])
     y = np.where(vertical, along[:, None], across)
     on_page = (x >= 0) & (y >= 0) & (x < width) & (y < height)
-    return on_page & (walls[np.clip(y, 0, height - 1), np.clip(x, 0, width - 1)] != 0)
+    at = np.clip(y, 0, height - 1) * width + np.clip(x, 0, width - 1)  # flat: a faster read
+    return on_page & (np.take(walls.ravel(), at) != 0)
 
 
 def _sweep(leaves: np.ndarray, end: Jamb, length: int, reach: int, side: int) -> None:
