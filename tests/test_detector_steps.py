@@ -15,6 +15,7 @@ from locdetect_worker.detector import select as select_module
 from locdetect_worker.detector import walls as walls_module
 from locdetect_worker.detector._components import (
     fill_runs,
+    filled_pieces,
     kept_labels,
     label_areas,
     label_boxes,
@@ -830,6 +831,24 @@ def test_pieces_with_stats_match_opencv(shape):
     assert count == want_count
     assert np.array_equal(labels, want_labels)
     assert np.array_equal(stats, want_stats) and stats.dtype == np.int32
+
+
+@pytest.mark.parametrize("share", [0.05, 0.3, 0.6])
+def test_filled_pieces_are_opencvs_labels_and_stats_few_pieces_or_many(share):
+    """Few pieces are filled from their outlines (uint8 labels), many labelled: the same."""
+    rng = np.random.default_rng(int(share * 100))
+    for shape in ((40, 50), (41, 51), (90, 120)):
+        mask = (rng.random(shape) < share).astype(np.uint8)
+        mask[-1, :] = mask[:, 0] = 1  # pieces on the edges
+        mask[10:30, 10:30] = 1
+        mask[14:26, 14:26] = 0
+        mask[18:22, 18:22] = 1  # a piece in another's hole
+        count, want_labels, want_stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        labels, stats = filled_pieces(mask)
+        assert labels.dtype == (np.uint8 if count <= 255 else np.int32)
+        assert np.array_equal(labels, want_labels)
+        assert np.array_equal(stats[1:], want_stats[1:]) and not stats[0].any()
+    assert filled_pieces(np.zeros((5, 6), np.uint8))[1].shape == (1, 5)
 
 
 def test_piece_boxes_are_the_pieces_boxes_with_pieces_in_holes_too():

@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from locdetect_worker.detector._checks import check_mask
-from locdetect_worker.detector._components import label_boxes, pieces_with_stats
+from locdetect_worker.detector._components import filled_pieces, label_boxes
 from locdetect_worker.detector.footprint import max_pool_half
 from locdetect_worker.detector.text import named_labels
 
@@ -126,14 +126,15 @@ def select_rooms(
 
 
 def _building_walls(walls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """((H, W) ``int32`` labels of the walls' 8-connected pieces, 0 = none; (n,) ``bool``:
-    which labels are the building's).
+    """((H, W) labels of the walls' 8-connected pieces (:func:`filled_pieces`), 0 = none;
+    (n,) ``bool``: which labels are the building's).
 
     The largest piece is, and so is any other inside its box (a closet standing free in a
     room) or at least ``PIECE_SHARE`` of its size (walls broken by a scan), unless its box
     holds the largest's (a sheet frame around it).
     """
-    count, labels, stats = pieces_with_stats(walls)
+    labels, stats = filled_pieces(walls)
+    count = len(stats)
     if count < 2:
         return labels, np.zeros(count, bool)
     area = stats[:, cv2.CC_STAT_AREA]
