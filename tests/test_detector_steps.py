@@ -50,7 +50,7 @@ from locdetect_worker.detector.polygons import label_polygons, snap_rectilinear
 from locdetect_worker.detector.resample import shrink_keeping_lines
 from locdetect_worker.detector.rotate import rotate_page
 from locdetect_worker.detector.scraps import absorb_pieces, absorb_scraps
-from locdetect_worker.detector.seeds import room_seeds
+from locdetect_worker.detector.seeds import block_seeds, room_seeds
 from locdetect_worker.detector.select import select_rooms
 from locdetect_worker.detector.skew import skew_angle
 from locdetect_worker.detector.stroke import stroke_width_histogram, thin_line_width
@@ -391,6 +391,23 @@ def test_seeds_keep_one_room_whole():
     assert len(np.unique(seeds[seeds > 0])) == 1
 
 
+@pytest.mark.parametrize("shape", [(40, 82), (41, 83)])
+def test_block_seeds_seed_each_room_in_the_blocks_it_frees(shape):
+    """Seeds per 2 x 2 block, as the flood takes them: one per room, none in a block of wall."""
+    free = np.zeros(shape, np.uint8)
+    free[4:36, 4:38] = 1
+    free[4:36, 44:78] = 1
+    free[18:23, 38:44] = 1  # a 5 px doorway
+    seeds = block_seeds(free, [16.0, 12.0, 8.0, 6.0, 4.0, 2.0, 0.0], 4.0, 0.2)
+    assert seeds.shape == ((shape[0] + 1) // 2, (shape[1] + 1) // 2) and seeds.dtype == np.int32
+    assert seeds[10, 10] == 1 and seeds[10, 30] == 2 and set(np.unique(seeds)) == {0, 1, 2}
+    assert not seeds[
+        cv2.dilate(free, np.ones((2, 2), np.uint8), anchor=(0, 0))[::2, ::2] == 0
+    ].any()
+    regions = grow_seeds(seeds, free)
+    assert (regions[5:35, 5:37] == 1).all() and (regions[5:35, 45:77] == 2).all()
+
+
 def test_seeds_refuse_increasing_radii():
     with pytest.raises(ValueError, match="decreasing"):
         room_seeds(np.ones((4, 4), np.uint8), [1.0, 2.0], 1.0, 0.2)
@@ -399,8 +416,8 @@ def test_seeds_refuse_increasing_radii():
 def test_grow_fills_each_room_from_its_seed_and_not_across_walls():
     free = 1 - box_walls(10, 21, 1)
     free[:, 10] = 0  # a dividing wall
-    seeds = np.zeros(free.shape, np.int32)
-    seeds[5, 4], seeds[5, 15] = 1, 2
+    seeds = np.zeros((5, 11), np.int32)  # one per 2 x 2 block
+    seeds[2, 2], seeds[2, 7] = 1, 2
     regions = grow_seeds(seeds, free.astype(np.uint8))
     assert set(np.unique(regions[1:-1, 1:10])) == {1}
     assert set(np.unique(regions[1:-1, 11:20])) == {2}
@@ -410,8 +427,8 @@ def test_grow_fills_each_room_from_its_seed_and_not_across_walls():
 def test_grow_leaves_free_space_that_no_seed_reaches_empty():
     free = 1 - box_walls(10, 21, 1)
     free[:, 10] = 0  # a dividing wall; the right room has no seed
-    seeds = np.zeros(free.shape, np.int32)
-    seeds[5, 4] = 1
+    seeds = np.zeros((5, 11), np.int32)
+    seeds[2, 2] = 1
     regions = grow_seeds(seeds, free.astype(np.uint8))
     assert set(np.unique(regions[1:-1, 1:10])) == {1}
     assert not regions[:, 10:].any()

@@ -46,7 +46,7 @@ from locdetect_worker.detector.polygons import label_polygons
 from locdetect_worker.detector.resample import shrink_keeping_lines
 from locdetect_worker.detector.rotate import rotate_page
 from locdetect_worker.detector.scraps import absorb_pieces, absorb_scraps
-from locdetect_worker.detector.seeds import room_seeds
+from locdetect_worker.detector.seeds import block_seeds
 from locdetect_worker.detector.select import select_rooms
 from locdetect_worker.detector.skew import skew_angle
 from locdetect_worker.detector.stroke import stroke_width_histogram, thin_line_width
@@ -143,7 +143,7 @@ def _rooms(
     free = 1 - walls
     min_area = max(16, int(0.002 * walls.shape[0] * walls.shape[1]))
     radii = [float(r) for r in np.unique(np.geomspace(1, side / 8, 16).round())[::-1]] + [0.0]
-    seeds = room_seeds(free, radii, min_dynamic=5.0, relative=0.35, coarse=2)
+    seeds = block_seeds(free, radii, min_dynamic=5.0, relative=0.35)
     regions = grow_seeds(seeds, free)
     del seeds, free  # before the footprint's and selection's temporaries
     inside = building_footprint(walls, opening=max(3, side // 10))

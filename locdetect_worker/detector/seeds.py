@@ -16,33 +16,39 @@ import numpy as np
 
 from locdetect_worker.detector._checks import check_mask
 from locdetect_worker.detector._components import kept_labels, label_areas
+from locdetect_worker.detector.footprint import max_pool_half
+
+
+def block_seeds(
+    free: np.ndarray, radii: list[float], min_dynamic: float, relative: float
+) -> np.ndarray:
+    """(ceil(H / 2), ceil(W / 2)) ``int32`` seed labels (0 = none, 1..n) of an (H, W) ``uint8``
+    mask (1 = free), one per 2 x 2 block of it, as :func:`grow.grow_seeds` floods from them.
+
+    The tree is built (:func:`room_seeds`) on a grid twice as coarse, where a block is free
+    only if all of it is, which is enough for cores and much cheaper; a block then holds its
+    seed when any of its px is free (the erosion centres its window, so the grid can sit half
+    a block off). ``radii`` and ``min_dynamic`` are in px of the page.
+    """
+    check_mask(free, "free")
+    small = cv2.erode(free, np.ones((2, 2), np.uint8))[::2, ::2]
+    seeds = room_seeds(small, [r / 2 for r in radii], min_dynamic / 2, relative)
+    seeds *= max_pool_half(free)
+    return seeds
 
 
 def room_seeds(
-    free: np.ndarray, radii: list[float], min_dynamic: float, relative: float, coarse: int = 1
+    free: np.ndarray, radii: list[float], min_dynamic: float, relative: float
 ) -> np.ndarray:
     """(H, W) ``int32`` seed labels (0 = none, 1..n) of an (H, W) ``uint8`` mask, 1 = free.
 
     ``radii`` are distance thresholds in px, decreasing. A hill is significant
     when its height above the merge saddle is at least
-    ``max(min_dynamic, relative * hill height)``. With ``coarse`` > 1 the tree
-    is built on a grid that much coarser (a block is free only if all of it
-    is), which is enough for cores and much cheaper.
+    ``max(min_dynamic, relative * hill height)``.
     """
     check_mask(free, "free")
     if not radii or sorted(radii, reverse=True) != list(radii) or min(radii) < 0:
         raise ValueError(f"radii must be non-negative and decreasing, got {radii}")
-    if coarse < 1:
-        raise ValueError(f"coarse must be >= 1, got {coarse}")
-    if coarse > 1:
-        height, width = free.shape
-        small = cv2.erode(free, np.ones((coarse, coarse), np.uint8))[::coarse, ::coarse]
-        coarse_seeds = room_seeds(
-            small, [r / coarse for r in radii], min_dynamic / coarse, relative
-        )
-        fine = cv2.resize(coarse_seeds, (width, height), interpolation=cv2.INTER_NEAREST)
-        fine *= free  # erode() centres its window, so the grid can sit half a block off
-        return fine
     distance = cv2.distanceTransform(free, cv2.DIST_L2, 3)
     seeds: np.ndarray = np.zeros(free.shape, np.int32)
     birth = np.zeros(1)  # per tree node; node 0 unused
