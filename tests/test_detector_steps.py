@@ -532,6 +532,9 @@ def test_select_drops_a_space_crossed_out_by_an_x_and_keeps_its_neighbour():
     regions, walls, inside, ink = two_spaces_with_strokes([(10, 10, 99, 69), (10, 69, 99, 10)])
     labels, _ = select_rooms(regions, walls, inside, ink, min_area=20, min_width=3, shaft_area=0)
     assert labels.max() == 1 and (labels[10:70, 105:190] == 1).all() and not labels[:, :100].any()
+    runs = label_runs(regions)  # given, the regions' runs are not read again: the same rooms
+    again, _ = select_rooms(regions, walls, inside, ink, 20, 3, shaft_area=0, runs=runs)
+    assert np.array_equal(again, labels)
 
 
 @pytest.mark.parametrize(

@@ -148,6 +148,7 @@ def _rooms(
     del seeds, free  # before the footprint's and selection's temporaries
     inside = building_footprint(walls, opening=max(3, side // 10))
     shaft_area = int(0.006 * walls.shape[0] * walls.shape[1])  # a few times the smallest room
+    runs = label_runs(regions)  # read once for the selection and both steps that give back
     labels, confidences = select_rooms(
         regions,
         walls,
@@ -157,10 +158,10 @@ def _rooms(
         min_width=side / 60,
         shaft_area=shaft_area,
         lines=lines,
+        runs=runs,
     )
     # a scrap lies a thin wall's width from its room: a line pair that the hatch closing fused
     reach = max(2, side // 350)
-    runs = label_runs(regions)  # read once for both steps
     labels = absorb_scraps(labels, regions, reach=reach, max_area=min_area, runs=runs)
     # small and with no name: a closet's or an alcove's floor
     count = len(confidences)

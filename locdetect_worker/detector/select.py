@@ -56,6 +56,7 @@ def select_rooms(
     min_width: float,
     shaft_area: int,
     lines: np.ndarray | None = None,
+    runs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Kept room labels and their confidences.
 
@@ -68,7 +69,8 @@ def select_rooms(
     width, height]), a space at least ``NAMED`` times ``min_area`` with one in it (a WC's or a
     cupboard's name) stays, and an unnamed strip narrower than ``STRIP_WIDTH`` times
     ``min_width`` and ``STRIP_LENGTH`` times as long (the paper between a dimension chain and
-    the outer wall, closed by the chain's ticks) goes.
+    the outer wall, closed by the chain's ticks) goes. ``runs`` are the regions'
+    :func:`label_runs`, when the caller has them already.
     """
     check_mask(walls, "walls")
     check_mask(inside, "inside")
@@ -81,7 +83,7 @@ def select_rooms(
     kept = np.zeros(regions.shape, np.int32)
     confidences = []
     pad = 3
-    boxes = label_boxes(regions, int(regions.max()) + 1)
+    boxes = label_boxes(regions, int(regions.max()) + 1, runs)
     pieces, building = _building_walls(walls)
     named = (
         np.zeros(len(boxes), bool)
