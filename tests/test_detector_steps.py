@@ -35,7 +35,7 @@ from locdetect_worker.detector._lines import (
     open_line,
 )
 from locdetect_worker.detector.apart import apart_rooms, nearest_gaps
-from locdetect_worker.detector.arcs import door_bridges
+from locdetect_worker.detector.arcs import ARC_COVER, door_bridges
 from locdetect_worker.detector.binarise import ink_mask, unknown_mask
 from locdetect_worker.detector.corners import part_at_corners
 from locdetect_worker.detector.doors import close_door_gaps
@@ -256,6 +256,12 @@ def test_ahead_sums_equal_the_views_ahead_of_ends_up_to_the_page_sides():
         views = [ahead_of(mask, end, start, stop) for end in ends]
         expected = [(int(view.sum()), view.size) for view in views]
         assert ahead_sums(mask, ends, start, stop).tolist() == [list(e) for e in expected]
+
+
+def test_an_arcs_first_look_needs_both_its_samples_on_ink():
+    """door_bridges reads the first look's second sample only where the first lies on ink:
+    right while one sample of two falls short of ARC_COVER."""
+    assert 0.5 < ARC_COVER <= 1.0
 
 
 def test_door_bridges_close_a_wide_doorway_whose_swing_arc_is_drawn():
