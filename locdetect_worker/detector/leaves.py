@@ -133,12 +133,12 @@ def _stub_lengths(walls: np.ndarray, ends: list[Jamb], max_length: int) -> np.nd
     fits &= (along >= 0).all(axis=1, keepdims=True) & (along < size).all(axis=1, keepdims=True)
     along = np.clip(along, 0, size - 1)
 
-    def summed(first: np.ndarray, last: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    def summed(first: np.ndarray, last: np.ndarray, which: np.ndarray) -> np.ndarray:
         """Wall px of each slice between ``first`` and ``last`` (inclusive) across the run,
-        for the ``ends`` (indices) they are given for."""
+        for the ends (indices: ``which``) they are given for."""
         first, last = np.maximum(first, 0), np.maximum(last, 0)  # off the page: no stub
-        last = np.minimum(last + 1, across_size[ends])
-        return run_box_sums(table, axis[ends], along[ends], along[ends] + 1, first, last)
+        last = np.minimum(last + 1, across_size[which])
+        return run_box_sums(table, axis[which], along[which], along[which] + 1, first, last)
 
     band = high - low + 1
     every = np.arange(len(ends))
