@@ -51,8 +51,9 @@ def filled_pieces(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     labels = mask * np.uint8(255)
     stats = np.zeros((len(firsts) + 1, 5), np.int32)
     blocks = []
+    fences = np.zeros((mask.shape[0] + 2, mask.shape[1] + 2), np.uint8)  # floodFill's own, once
     for label, (y, x) in enumerate(firsts, start=1):
-        area, _, _, box = cv2.floodFill(labels, None, (x, y), label, flags=8)
+        area, _, _, box = cv2.floodFill(labels, fences, (x, y), label, flags=8)
         stats[label] = [*box, area]
         # OpenCV labels 2 x 2 blocks in raster order, so a piece's number follows its first
         # block: the pair of rows its first px is on, and its leftmost px on them
