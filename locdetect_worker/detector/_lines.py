@@ -42,8 +42,14 @@ def dilate_line(mask: np.ndarray, length: int, axis: int) -> np.ndarray:
 
 
 def close_box(mask: np.ndarray, size: int) -> np.ndarray:
-    """A 0/1 ``uint8`` mask closed with a ``size`` px square."""
-    return erode_box(dilate_box(mask, size), size)
+    """A 0/1 ``uint8`` mask closed with a ``size`` px square.
+
+    Lines along rows and columns commute, so the dilation along rows and the erosion along
+    rows meet in the middle, on rows packed once: columns, rows, rows, columns.
+    """
+    grown = unpacked(dilate_packed(packed(mask, 0), size), 0, mask)
+    closed = unpacked(erode_packed(dilate_packed(packed(grown, 1), size), size), 1, mask)
+    return unpacked(erode_packed(packed(closed, 0), size), 0, mask)
 
 
 def erode_box(mask: np.ndarray, size: int) -> np.ndarray:
