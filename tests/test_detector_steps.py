@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 
 import cv2
@@ -14,10 +15,14 @@ from locdetect_worker.detector import select as select_module
 from locdetect_worker.detector import walls as walls_module
 from locdetect_worker.detector._components import (
     fill_runs,
+    filled_pieces,
+    kept_labels,
+    label_areas,
     label_boxes,
     label_runs,
     piece_boxes,
     pieces_with_stats,
+    remapped,
     run_starts,
 )
 from locdetect_worker.detector._lines import (
@@ -30,7 +35,7 @@ from locdetect_worker.detector._lines import (
     open_line,
 )
 from locdetect_worker.detector.apart import apart_rooms, nearest_gaps
-from locdetect_worker.detector.arcs import door_bridges
+from locdetect_worker.detector.arcs import ARC_COVER, door_bridges
 from locdetect_worker.detector.binarise import ink_mask, unknown_mask
 from locdetect_worker.detector.clutter import clutter_rooms
 from locdetect_worker.detector.corners import part_at_corners
@@ -46,7 +51,7 @@ from locdetect_worker.detector.polygons import label_polygons, snap_rectilinear
 from locdetect_worker.detector.resample import shrink_keeping_lines
 from locdetect_worker.detector.rotate import rotate_page
 from locdetect_worker.detector.scraps import absorb_pieces, absorb_scraps
-from locdetect_worker.detector.seeds import room_seeds
+from locdetect_worker.detector.seeds import block_seeds, room_seeds
 from locdetect_worker.detector.select import select_rooms
 from locdetect_worker.detector.skew import skew_angle
 from locdetect_worker.detector.stroke import stroke_width_histogram, thin_line_width
@@ -254,6 +259,12 @@ def test_ahead_sums_equal_the_views_ahead_of_ends_up_to_the_page_sides():
         assert ahead_sums(mask, ends, start, stop).tolist() == [list(e) for e in expected]
 
 
+def test_an_arcs_first_look_needs_both_its_samples_on_ink():
+    """door_bridges reads the first look's second sample only where the first lies on ink:
+    right while one sample of two falls short of ARC_COVER."""
+    assert 0.5 < ARC_COVER <= 1.0
+
+
 def test_door_bridges_close_a_wide_doorway_whose_swing_arc_is_drawn():
     walls = doorway()
     ink = walls.copy()
@@ -387,6 +398,23 @@ def test_seeds_keep_one_room_whole():
     assert len(np.unique(seeds[seeds > 0])) == 1
 
 
+@pytest.mark.parametrize("shape", [(40, 82), (41, 83)])
+def test_block_seeds_seed_each_room_in_the_blocks_it_frees(shape):
+    """Seeds per 2 x 2 block, as the flood takes them: one per room, none in a block of wall."""
+    free = np.zeros(shape, np.uint8)
+    free[4:36, 4:38] = 1
+    free[4:36, 44:78] = 1
+    free[18:23, 38:44] = 1  # a 5 px doorway
+    seeds = block_seeds(free, [16.0, 12.0, 8.0, 6.0, 4.0, 2.0, 0.0], 4.0, 0.2)
+    assert seeds.shape == ((shape[0] + 1) // 2, (shape[1] + 1) // 2) and seeds.dtype == np.int32
+    assert seeds[10, 10] == 1 and seeds[10, 30] == 2 and set(np.unique(seeds)) == {0, 1, 2}
+    assert not seeds[
+        cv2.dilate(free, np.ones((2, 2), np.uint8), anchor=(0, 0))[::2, ::2] == 0
+    ].any()
+    regions = grow_seeds(seeds, free)
+    assert (regions[5:35, 5:37] == 1).all() and (regions[5:35, 45:77] == 2).all()
+
+
 def test_seeds_refuse_increasing_radii():
     with pytest.raises(ValueError, match="decreasing"):
         room_seeds(np.ones((4, 4), np.uint8), [1.0, 2.0], 1.0, 0.2)
@@ -395,8 +423,8 @@ def test_seeds_refuse_increasing_radii():
 def test_grow_fills_each_room_from_its_seed_and_not_across_walls():
     free = 1 - box_walls(10, 21, 1)
     free[:, 10] = 0  # a dividing wall
-    seeds = np.zeros(free.shape, np.int32)
-    seeds[5, 4], seeds[5, 15] = 1, 2
+    seeds = np.zeros((5, 11), np.int32)  # one per 2 x 2 block
+    seeds[2, 2], seeds[2, 7] = 1, 2
     regions = grow_seeds(seeds, free.astype(np.uint8))
     assert set(np.unique(regions[1:-1, 1:10])) == {1}
     assert set(np.unique(regions[1:-1, 11:20])) == {2}
@@ -406,8 +434,8 @@ def test_grow_fills_each_room_from_its_seed_and_not_across_walls():
 def test_grow_leaves_free_space_that_no_seed_reaches_empty():
     free = 1 - box_walls(10, 21, 1)
     free[:, 10] = 0  # a dividing wall; the right room has no seed
-    seeds = np.zeros(free.shape, np.int32)
-    seeds[5, 4] = 1
+    seeds = np.zeros((5, 11), np.int32)
+    seeds[2, 2] = 1
     regions = grow_seeds(seeds, free.astype(np.uint8))
     assert set(np.unique(regions[1:-1, 1:10])) == {1}
     assert not regions[:, 10:].any()
@@ -511,6 +539,9 @@ def test_select_drops_a_space_crossed_out_by_an_x_and_keeps_its_neighbour():
     regions, walls, inside, ink = two_spaces_with_strokes([(10, 10, 99, 69), (10, 69, 99, 10)])
     labels, _ = select_rooms(regions, walls, inside, ink, min_area=20, min_width=3, shaft_area=0)
     assert labels.max() == 1 and (labels[10:70, 105:190] == 1).all() and not labels[:, :100].any()
+    runs = label_runs(regions)  # given, the regions' runs are not read again: the same rooms
+    again, _ = select_rooms(regions, walls, inside, ink, 20, 3, shaft_area=0, runs=runs)
+    assert np.array_equal(again, labels)
 
 
 @pytest.mark.parametrize(
@@ -871,6 +902,24 @@ def test_pieces_with_stats_match_opencv(shape):
     assert np.array_equal(stats, want_stats) and stats.dtype == np.int32
 
 
+@pytest.mark.parametrize("share", [0.05, 0.3, 0.6])
+def test_filled_pieces_are_opencvs_labels_and_stats_few_pieces_or_many(share):
+    """Few pieces are filled from their outlines (uint8 labels), many labelled: the same."""
+    rng = np.random.default_rng(int(share * 100))
+    for shape in ((40, 50), (41, 51), (90, 120)):
+        mask = (rng.random(shape) < share).astype(np.uint8)
+        mask[-1, :] = mask[:, 0] = 1  # pieces on the edges
+        mask[10:30, 10:30] = 1
+        mask[14:26, 14:26] = 0
+        mask[18:22, 18:22] = 1  # a piece in another's hole
+        count, want_labels, want_stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        labels, stats = filled_pieces(mask)
+        assert labels.dtype == (np.uint8 if count <= 255 else np.int32)
+        assert np.array_equal(labels, want_labels)
+        assert np.array_equal(stats[1:], want_stats[1:]) and not stats[0].any()
+    assert filled_pieces(np.zeros((5, 6), np.uint8))[1].shape == (1, 5)
+
+
 def test_piece_boxes_are_the_pieces_boxes_with_pieces_in_holes_too():
     mask = (np.random.default_rng(3).random((40, 60)) < 0.2).astype(np.uint8)
     mask[5:20, 40:55] = 1
@@ -892,6 +941,18 @@ def test_label_runs_stay_in_their_row_and_fill_back_into_the_image():
     assert np.array_equal(rebuilt, labels)
 
 
+@pytest.mark.parametrize("shape", [(30, 40), (1, 7), (7, 1)])
+def test_run_read_areas_and_remaps_equal_pixel_by_pixel_ones(shape):
+    """Areas and look-ups are read once per run: the same as per pixel, absent labels too."""
+    labels = np.random.default_rng(4).integers(0, 5, shape).astype(np.int32)
+    labels[labels == 3] = 0
+    assert label_areas(labels, 6).tolist() == np.bincount(labels.ravel(), minlength=6).tolist()
+    numbers = np.array([0.5, 2.0, -1.0, 7.0, 3.0])
+    assert np.array_equal(remapped(labels, numbers), numbers[labels])
+    kept = np.array([True, False, True, True])
+    assert np.array_equal(kept_labels(labels, kept), np.array([0, 1, 0, 2, 3])[labels])
+
+
 def test_run_starts_are_the_first_pixels_of_each_run_of_a_row():
     mask = np.array([[1, 1, 0, 1], [1, 0, 0, 1], [0, 1, 1, 1]], np.uint8)
     assert run_starts(mask).tolist() == [0, 3, 4, 7, 9]
@@ -907,6 +968,30 @@ def test_two_line_dilations_are_one_of_both_lengths_when_the_second_is_odd(first
         for second, axis in itertools.product((1, 7, 79), (0, 1)):
             twice = dilate_line(dilate_line(mask, first, axis), second, axis)
             assert np.array_equal(twice, dilate_line(mask, first + second - 1, axis))
+
+
+def _line_kernel(length: int, axis: int) -> np.ndarray:
+    return np.ones((1, length) if axis else (length, 1), np.uint8)
+
+
+@pytest.mark.parametrize("min_run", [3, 4])
+def test_close_door_gaps_on_packed_lines_equals_opencv_morphology(min_run):
+    """The bridges are worked out on packed lines: the same walls as OpenCV's morphology."""
+    rng = np.random.default_rng(min_run)
+    for _ in range(20):
+        height, width = (int(side) for side in rng.integers(20, 70, 2))
+        walls = (rng.random((height, width)) < rng.random() / 2).astype(np.uint8)
+        gap, flank = int(rng.integers(1, 9)), min_run + int(rng.integers(0, 12))
+        want = walls.copy()
+        for axis in (1, 0):
+            line = functools.partial(_line_kernel, axis=axis)
+            pieces = cv2.morphologyEx(walls, cv2.MORPH_OPEN, line(min_run))
+            near = cv2.dilate(
+                cv2.morphologyEx(walls, cv2.MORPH_OPEN, line(flank)), line(2 * gap + 1)
+            )
+            bridged = cv2.morphologyEx(pieces, cv2.MORPH_CLOSE, line(gap + 1))
+            want |= pieces | (bridged & near)
+        assert np.array_equal(close_door_gaps(walls, gap, min_run, flank), want)
 
 
 @pytest.mark.parametrize("length", [1, 2, 5, 8, 13, 33, 60])
@@ -981,6 +1066,28 @@ def test_absorb_scraps_gives_a_room_back_what_a_thin_line_cut_off_but_never_merg
     walls[3:12, 8:11] = walls[9:12, 3:11] = 1
     regions[3:12, 8:11] = regions[9:12, 3:11] = 0
     assert (absorb_scraps(rooms, regions, reach=2, max_area=200)[3:9, 3:8] == 0).all()
+
+
+@pytest.mark.parametrize("pad", [(0, 0, 0, 0), (9, 0, 0, 9), (0, 9, 9, 0), (2, 3, 5, 7)])
+def test_absorb_scraps_reads_scraps_the_same_anywhere_on_the_page(pad):
+    """Scraps are read in a box round the small regions: the same result, page edge or not,
+    with the regions' runs given or read."""
+    regions = np.zeros((30, 50), np.int32)
+    regions[3:-3, 11:24] = regions[12:-3, 3:11] = 1
+    regions[3:11, 3:10] = 3  # a bath a 1 px rim cuts off room 1, by the page's corner
+    regions[3:-3, 28:-3] = 2
+    regions[20:27, 44:47] = 4  # a closet by room 2
+    rooms = np.where(regions <= 2, regions, 0).astype(np.int32)
+    want = absorb_scraps(rooms, regions, reach=2, max_area=200)
+    assert (want[3:11, 3:10] == 1).all() and (want[20:27, 44:47] == 2).all()
+    top, bottom, left, right = pad
+    moved_rooms, moved_regions = (
+        cv2.copyMakeBorder(a, top, bottom, left, right, cv2.BORDER_CONSTANT, value=0)
+        for a in (rooms, regions)
+    )
+    for runs in (None, label_runs(moved_regions)):
+        grown = absorb_scraps(moved_rooms, moved_regions, reach=2, max_area=200, runs=runs)
+        assert np.array_equal(grown[top : top + 30, left : left + 50], want)
 
 
 def write_word(ink: np.ndarray, x: int, y: int, letters: int = 4) -> None:
@@ -1171,6 +1278,14 @@ def test_nearest_gaps_measure_each_label_to_its_nearest_neighbour():
     alone = np.zeros((10, 10), np.int32)
     alone[2:8, 2:8] = 1
     assert nearest_gaps(alone, 1).tolist() == [np.inf, np.inf]
+
+
+def test_opencv_numbers_each_zero_pixel_in_raster_order_as_nearest_gaps_reads_them():
+    mask = (np.random.default_rng(5).random((37, 53)) < 0.7).astype(np.uint8)
+    _, nearest = cv2.distanceTransformWithLabels(
+        mask, cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
+    )
+    assert nearest[mask == 0].tolist() == list(range(1, np.count_nonzero(mask == 0) + 1))
 
 
 def test_apart_rooms_flags_an_unnamed_space_far_beyond_the_walls_between_rooms():

@@ -30,6 +30,44 @@ def pieces_with_stats(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
     return count, labels, stats
 
 
+def filled_pieces(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """((H, W) labels, (count, 5) ``int32`` stats) of a 0/1 mask's 8-connected pieces as
+    :func:`pieces_with_stats` gives them, but for the background's row of stats (zeros).
+
+    A mask of a few large pieces (a plan's walls) is labelled by filling each piece from the
+    first px of its outline (its first px in raster order), in about half the time of
+    labelling every px, with the areas and boxes the fills report, and renumbered as OpenCV
+    numbers them. The labels are ``uint8`` then (255 marks the px not yet filled); with 255
+    pieces or more, ``int32`` from :func:`pieces_with_stats`.
+    """
+    outlines, nesting = cv2.findContours(mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    # an outer outline has no parent, a piece in another's hole neither
+    tops = [c[0, 0] for c, up in zip(outlines, nesting[0, :, 3]) if up < 0] if outlines else []
+    if len(tops) >= 255:
+        _, labels, stats = pieces_with_stats(mask)
+        stats[0] = 0
+        return labels, stats
+    firsts = sorted((int(y), int(x)) for x, y in tops)
+    labels = mask * np.uint8(255)
+    stats = np.zeros((len(firsts) + 1, 5), np.int32)
+    blocks = []
+    fences = np.zeros((mask.shape[0] + 2, mask.shape[1] + 2), np.uint8)  # floodFill's own, once
+    for label, (y, x) in enumerate(firsts, start=1):
+        area, _, _, box = cv2.floodFill(labels, fences, (x, y), label, flags=8)
+        stats[label] = [*box, area]
+        # OpenCV labels 2 x 2 blocks in raster order, so a piece's number follows its first
+        # block: the pair of rows its first px is on, and its leftmost px on them
+        pair = labels[y & ~1 : (y | 1) + 1] == label
+        blocks.append((y // 2, int(np.flatnonzero(pair.any(axis=0))[0]) // 2))
+    rank = np.array(sorted(range(len(blocks)), key=blocks.__getitem__), np.int64)
+    if (rank != np.arange(len(rank))).any():
+        numbers = np.arange(256, dtype=np.uint8)
+        numbers[rank + 1] = np.arange(1, len(rank) + 1)
+        labels = cv2.LUT(labels, numbers)
+        stats[1:] = stats[1:][rank]
+    return labels, stats
+
+
 def piece_boxes(mask: np.ndarray) -> np.ndarray:
     """(n, 4) ``int64`` [x, y, width, height] boxes of a mask's 8-connected pieces, top to
     bottom (then left to right): the boxes of their outer outlines.
@@ -102,9 +140,23 @@ def fill_runs(flat: np.ndarray, starts: np.ndarray, stops: np.ndarray, value: in
     flat[np.arange(int(lengths.sum())) + offsets] = value
 
 
+def label_areas(labels: np.ndarray, count: int) -> np.ndarray:
+    """(count,) ``int64`` pixels of each label 0..count-1 of an (H, W) label image (labels
+    must lie in 0..count-1): summed over the runs, a few times faster than counting pixels."""
+    starts, stops, found = label_runs(labels)
+    return np.bincount(found, stops - starts, count).astype(np.int64)
+
+
 def kept_labels(labels: np.ndarray, kept: np.ndarray) -> np.ndarray:
     """(H, W) ``int32`` labels 1..n of the labels 1..count that ``kept`` ((count,) ``bool``)
     keeps, in their order; 0 elsewhere."""
     numbers = np.zeros(len(kept) + 1, np.int32)
     numbers[1:][kept] = np.arange(1, np.count_nonzero(kept) + 1)
-    return np.take(numbers, labels)
+    return remapped(labels, numbers)
+
+
+def remapped(labels: np.ndarray, numbers: np.ndarray) -> np.ndarray:
+    """(H, W) ``numbers[labels]`` of an (H, W) label image: one look-up per run, written run by
+    run, a few times faster than a look-up per pixel."""
+    starts, stops, found = label_runs(labels)
+    return np.repeat(numbers[found], stops - starts).reshape(labels.shape)

@@ -38,10 +38,9 @@ def nearest_gaps(labels: np.ndarray, count: int) -> np.ndarray:
     distance, nearest = cv2.distanceTransformWithLabels(
         (~rooms).view(np.uint8), cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
     )
-    cell = np.asarray(nearest, np.int32)  # each pixel's nearest room pixel, numbered
-    owner_of = np.zeros(int(cell.max()) + 1, np.int32)
-    owner_of[cell[rooms]] = half[rooms]
-    owner = np.take(owner_of, cell)  # faster than indexing by an array
+    # each pixel's nearest room pixel, numbered from 1 as OpenCV numbers them: in raster order
+    owner_of = np.concatenate([np.zeros(1, np.int32), half[rooms]])
+    owner = np.take(owner_of, np.asarray(nearest, np.int32))  # faster than indexing by an array
     for first, second, near, far in (
         (owner[:, :-1], owner[:, 1:], distance[:, :-1], distance[:, 1:]),
         (owner[:-1], owner[1:], distance[:-1], distance[1:]),

@@ -101,10 +101,14 @@ def _door_widths(thin: np.ndarray, jambs: list[Jamb], radii: np.ndarray) -> list
         samples = flat[centre[..., None] + du * along[..., None] + dv * across[..., None]]
         return samples.reshape(*samples.shape[:-1], pieces, len(angles) // pieces).mean(axis=-1)
 
-    # cheap looks first: most fail. The first takes every candidate, broadcast over (jamb, side,
-    # hinge, radius) rather than gathered; the closer looks only the few left.
-    share = cover(r, middle, *direction, ANGLES[[5, 10]], 1).reshape(-1, 1)
-    keep = np.flatnonzero((share.mean(axis=1) >= ARC_COVER) & (share.min(axis=1) >= PIECE_COVER))
+    # cheap looks first: most fail. The first, two samples, passes only where both lie on thin
+    # ink (ARC_COVER of two): one sample of every candidate, broadcast over (jamb, side, hinge,
+    # radius) rather than gathered, then the other of those on ink; the closer looks only the
+    # few left.
+    first = cover(r, middle, *direction, ANGLES[[5]], 1).ravel()
+    keep = np.flatnonzero(first >= ARC_COVER)
+    second = cover(sizes[keep], centre[keep], along[keep], across[keep], ANGLES[[10]], 1)
+    keep = keep[second[:, 0] >= ARC_COVER]
     for angles, pieces in ((ANGLES[::3], 1), (ANGLES, 3)):
         share = cover(sizes[keep], centre[keep], along[keep], across[keep], angles, pieces)
         keep = keep[(share.mean(axis=1) >= ARC_COVER) & (share.min(axis=1) >= PIECE_COVER)]

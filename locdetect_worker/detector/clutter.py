@@ -29,6 +29,7 @@ def clutter_rooms(
     reach: int,
     min_area: int,
     min_width: float,
+    runs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(room labels with the joined rooms added after the others, (m,) ``float64`` scores of
     the m joined rooms).
@@ -37,10 +38,10 @@ def clutter_rooms(
     regions they were chosen from; ``walls`` and ``inside`` (the building's footprint) (H, W)
     ``uint8``. Regions smaller than ``min_area`` px that no room holds join across ``reach``
     px; a joined room holds at least ``min_area`` px of them and is at least ``STRIP_WIDTH``
-    times ``min_width`` px across.
+    times ``min_width`` px across. ``runs``: the regions' :func:`label_runs`, when already read.
     """
     count = int(rooms.max(initial=0))
-    starts, stops, found = label_runs(regions)
+    starts, stops, found = runs if runs is not None else label_runs(regions)
     small = np.bincount(found, stops - starts) < min_area
     small[0] = False  # walls
     pieces = np.zeros(regions.shape, np.uint8)

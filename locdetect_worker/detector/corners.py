@@ -108,7 +108,8 @@ def _best_part(
     outline = largest.reshape(-1, 2).astype(np.int64)
     # only the piece this outline bounds is parted (a room cut at the envelope may have others)
     piece = cv2.drawContours(np.zeros_like(room), [largest], -1, 1, thickness=cv2.FILLED) & room
-    at = _reflex_corners(outline, tolerance)
+    simple = _simplified(outline, tolerance)  # read once for both kinds of parting
+    at = np.sort(_outline_index(outline, simple[0][simple[1]]))  # the inward corners
     pairs = np.column_stack(np.triu_indices(len(at), 1))
     a, b = outline[at[pairs[:, 0]]], outline[at[pairs[:, 1]]]
     dx, dy = np.abs(b - a).T
@@ -131,14 +132,14 @@ def _best_part(
             return part
     if lines is None:
         return None
-    return _named_part(piece, outline, swept, tolerance, offset, min_part, most_ratio, lines)
+    return _named_part(piece, outline, swept, simple, offset, min_part, most_ratio, lines)
 
 
 def _named_part(
     piece: np.ndarray,
     outline: np.ndarray,
     swept: np.ndarray,
-    tolerance: float,
+    simple: tuple[np.ndarray, np.ndarray],
     offset: float,
     min_part: int,
     most_ratio: float,
@@ -147,8 +148,8 @@ def _named_part(
     """The smaller part (bool mask) of the best parting of ``piece`` along a wall edge carried
     on from an inward corner, horizontally or vertically, to the far side, where each part
     holds a line of text of its own (``lines``: those on the piece); or None. ``swept`` as
-    :func:`_best_part` has it."""
-    corners, steps = _carried_edges(outline, tolerance)
+    :func:`_best_part` has it; ``simple`` the outline :func:`_simplified`."""
+    corners, steps = _carried_edges(*simple)
     if not len(corners):
         return None
     runs = np.array([_run(piece, corner, step) for corner, step in zip(corners, steps)])
@@ -243,11 +244,10 @@ def _part_named(part: np.ndarray, lines: np.ndarray, start: np.ndarray, end: np.
     return len(lines_on(part.view(np.uint8), lines[clear])) > 0
 
 
-def _carried_edges(outline: np.ndarray, tolerance: float) -> tuple[np.ndarray, np.ndarray]:
-    """((n, 2) corners, (n, 2) unit steps) ``int64`` (x, y): each inward corner of an outline,
-    once simplified, with the horizontal or vertical direction in which one of its two edges
-    runs on past it into the room."""
-    points, inward = _simplified(outline, tolerance)
+def _carried_edges(points: np.ndarray, inward: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """((n, 2) corners, (n, 2) unit steps) ``int64`` (x, y): each inward corner of an outline
+    (:func:`_simplified`: its ``points`` and which are ``inward``), with the horizontal or
+    vertical direction in which one of its two edges runs on past it into the room."""
     # the edge coming in runs on ahead; the edge going out runs on behind the corner
     ahead = np.concatenate([points - np.roll(points, 1, axis=0), points - np.roll(points, -1, 0)])
     corners = np.concatenate([points, points])[np.concatenate([inward, inward])]
@@ -266,12 +266,6 @@ def _inside(room: np.ndarray, a: np.ndarray, b: np.ndarray) -> bool:
     x = np.rint(np.linspace(a[0], b[0], steps)).astype(np.int64)
     y = np.rint(np.linspace(a[1], b[1], steps)).astype(np.int64)
     return bool(room[y, x].mean() >= INSIDE)
-
-
-def _reflex_corners(outline: np.ndarray, tolerance: float) -> np.ndarray:
-    """Indices into an (N, 2) closed outline of its inward (reflex) corners, once simplified."""
-    points, inward = _simplified(outline, tolerance)
-    return np.sort(_outline_index(outline, points[inward]))
 
 
 def _outline_index(outline: np.ndarray, points: np.ndarray) -> np.ndarray:

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from locdetect_worker.detector._checks import check_mask
-from locdetect_worker.detector._lines import close_line, dilate_line, erode_line
+from locdetect_worker.detector._lines import dilate_packed, erode_packed, packed, unpacked
 
 
 def close_door_gaps(walls: np.ndarray, gap: int, min_run: int, min_flank: int) -> np.ndarray:
@@ -30,11 +30,14 @@ def close_door_gaps(walls: np.ndarray, gap: int, min_run: int, min_flank: int) -
             f"need gap, min_run >= 1 and min_flank >= min_run, got {gap}, {min_run}, {min_flank}"
         )
     closed = walls.copy()
-    for axis, run in ((1, (1, min_run)), (0, (min_run, 1))):
-        pieces = cv2.morphologyEx(walls, cv2.MORPH_OPEN, np.ones(run, np.uint8))
-        cv2.bitwise_or(closed, pieces, closed)  # OpenCV opens an even run a px aside
+    for axis in (1, 0):
+        lines = packed(walls, axis)  # lines stay packed until the bridges are known
+        # opened (OpenCV opens an even run a px aside, so the pieces join the walls)
+        pieces = dilate_packed(erode_packed(lines, min_run), min_run)
         # the flank runs (opened) grown by 2 * gap + 1: one dilation by both lengths (the
         # odd one keeps the anchors adding up)
-        near = dilate_line(erode_line(walls, min_flank, axis), min_flank + 2 * gap, axis)
-        cv2.bitwise_or(closed, cv2.bitwise_and(close_line(pieces, gap + 1, axis), near), closed)
+        near = dilate_packed(erode_packed(lines, min_flank), min_flank + 2 * gap)
+        bridged = erode_packed(dilate_packed(pieces, gap + 1), gap + 1)  # closed
+        added = cv2.bitwise_or(pieces, cv2.bitwise_and(bridged, near))
+        cv2.bitwise_or(closed, unpacked(added, axis, walls), closed)
     return closed

@@ -8,7 +8,7 @@ last. Free components without a seed are marked as void first, so no room
 spills into them across a wall.
 
 The flood's cost grows with the pixels it labels, so it runs on a grid twice as
-coarse (a block is free when all of it is, seeded when any of it is), and each
+coarse (a block is free when all of it is; seeds are given per block), and each
 pixel takes its block's label. Free pixels in blocks that hold a wall (beside
 walls, in gaps narrower than a block) take a neighbour's label, up to
 ``FILL_STEPS`` px deep, and the lines where floods meet come out two px wide:
@@ -29,17 +29,17 @@ FILL_STEPS = 2  # px that labels reach into the free pixels of blocks that hold 
 def grow_seeds(seeds: np.ndarray, free: np.ndarray) -> np.ndarray:
     """(H, W) ``int32`` region labels: each free pixel gets the label of its nearest seed.
 
-    ``seeds`` is (H, W) ``int32`` (0 = unseeded), ``free`` (H, W) ``uint8``
-    exactly 0/1 (1 = free: labels are multiplied by it). Free pixels that reach
-    no seed, walls and the lines where two floods meet are 0.
+    ``seeds`` is (ceil(H / 2), ceil(W / 2)) ``int32``, a label (0 = unseeded) per 2 x 2 block
+    of the page (:func:`seeds.block_seeds`), ``free`` (H, W) ``uint8`` exactly 0/1 (1 = free:
+    labels are multiplied by it). Free pixels that reach no seed, walls and the lines where
+    two floods meet are 0.
     """
     check_mask(free, "free")
-    if seeds.shape != free.shape or seeds.dtype != np.int32:
-        raise ValueError(f"seeds must be int32 {free.shape}, got {seeds.dtype} {seeds.shape}")
     height, width = free.shape
     blocks = _blocks(free, np.minimum, pad=1)
-    highest = _blocks(seeds, np.maximum, pad=0)
-    coarse = cv2.copyMakeBorder(_flood(highest, blocks), 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+    if seeds.shape != blocks.shape or seeds.dtype != np.int32:
+        raise ValueError(f"seeds must be int32 {blocks.shape}, got {seeds.dtype} {seeds.shape}")
+    coarse = cv2.copyMakeBorder(_flood(seeds, blocks), 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
     # each pixel takes its block's label, on a page with a border of one block (flat offsets to
     # a pixel's neighbours never wrap)
     labels = cv2.resize(coarse, None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST)

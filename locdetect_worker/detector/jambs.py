@@ -48,7 +48,8 @@ def wall_ends(walls: np.ndarray, min_run: int, thickest: int) -> list[Jamb]:
         for ahead in (1, -1):
             here, there = (slice(None, -1), slice(1, None))[::ahead]
             ends = cv2.subtract(runs[:, here], flat[:, there])  # the next px ahead is paper
-            found = _nonzero(ends.ravel()) + (ahead < 0)
+            # 0/1 bytes read as bools: numpy finds a sparse bool array's few ones fastest
+            found = np.flatnonzero(ends.view(bool)) + (ahead < 0)
             across, along = np.divmod(found, width)
             inside = along != (width - 1 if ahead > 0 else 0)  # not the row's wrap-around
             across, along = across[inside], along[inside]
@@ -71,14 +72,6 @@ def wall_ends(walls: np.ndarray, min_run: int, thickest: int) -> list[Jamb]:
                     if high - low < thickest:
                         jambs.append(Jamb(axis, ahead, int(tip), int(low), int(high)))
     return jambs
-
-
-def _nonzero(flat: np.ndarray) -> np.ndarray:
-    """Indices of the nonzero bytes of a sparse flat ``uint8`` array, read 8 bytes at a time."""
-    whole = len(flat) // 8 * 8
-    words = np.flatnonzero(flat[:whole].view(np.uint64))
-    rows, columns = np.nonzero(flat[:whole].reshape(-1, 8)[words])
-    return np.r_[words[rows] * 8 + columns, np.flatnonzero(flat[whole:]) + whole]
 
 
 def _joined(pieces: list[tuple[int, int, int]], ahead: int) -> list[tuple[int, int, int]]:
@@ -146,4 +139,9 @@ def run_box_sums(
     and across its run (``axis`` 0: the run goes along x) as half-open pixel ranges."""
     top, bottom = np.where(axis == 0, across, along), np.where(axis == 0, across_stop, along_stop)
     left, right = np.where(axis == 0, along, across), np.where(axis == 0, along_stop, across_stop)
-    return table[bottom, right] - table[top, right] - table[bottom, left] + table[top, left]
+    # flat indices into the raveled table: a few times faster than indexing by rows and columns
+    flat, stride = table.ravel(), table.shape[1]
+    top, bottom = top * stride, bottom * stride
+    return (np.take(flat, bottom + right) - np.take(flat, top + right)) - (
+        np.take(flat, bottom + left) - np.take(flat, top + left)
+    )

@@ -95,7 +95,8 @@ def _across(
     x = np.where(vertical, across, along[:, None])
     y = np.where(vertical, along[:, None], across)
     on_page = (x >= 0) & (y >= 0) & (x < width) & (y < height)
-    return on_page & (walls[np.clip(y, 0, height - 1), np.clip(x, 0, width - 1)] != 0)
+    at = np.clip(y, 0, height - 1) * width + np.clip(x, 0, width - 1)  # flat: a faster read
+    return on_page & (np.take(walls.ravel(), at) != 0)
 
 
 def _sweep(leaves: np.ndarray, end: Jamb, length: int, reach: int, side: int) -> None:
@@ -132,24 +133,31 @@ def _stub_lengths(walls: np.ndarray, ends: list[Jamb], max_length: int) -> np.nd
     fits &= (along >= 0).all(axis=1, keepdims=True) & (along < size).all(axis=1, keepdims=True)
     along = np.clip(along, 0, size - 1)
 
-    def summed(first: np.ndarray, last: np.ndarray) -> np.ndarray:
-        """Wall px of each slice between ``first`` and ``last`` (inclusive) across the run."""
+    def summed(first: np.ndarray, last: np.ndarray, which: np.ndarray) -> np.ndarray:
+        """Wall px of each slice between ``first`` and ``last`` (inclusive) across the run,
+        for the ends (indices: ``which``) they are given for."""
         first, last = np.maximum(first, 0), np.maximum(last, 0)  # off the page: no stub
-        last = np.minimum(last + 1, across_size)
-        return run_box_sums(table, axis, along, along + 1, first, last)
+        last = np.minimum(last + 1, across_size[which])
+        return run_box_sums(table, axis[which], along[which], along[which] + 1, first, last)
 
     band = high - low + 1
-    stub_px, whole_px = summed(low, high), summed(low - flank, high + flank)
-    stub, sides = stub_px / band, (whole_px - stub_px) / (2 * flank)
+    every = np.arange(len(ends))
+    whole_px = summed(low - flank, high + flank, every)
     base = whole_px >= SOLID * (band + 2 * flank)
     length = np.where(base.any(axis=1), base.argmax(axis=1), 0)
+    # a stub fits on the page and meets a wall across it: the rest need no more reading
+    some = np.flatnonzero(fits[:, 0] & (length > 0))
+    band, flank, length, whole_px = band[some], flank[some], length[some], whole_px[some]
+    stub_px = summed(low[some], high[some], some)
+    stub, sides = stub_px / band, (whole_px - stub_px) / (2 * flank)
     before = np.arange(max_length + 1) < length[:, None]
-    count = np.maximum(length, 1)
     # on average: the arc's end and anti-aliasing may stick to the free end
-    lone = ((stub * before).sum(axis=1) >= SOLID * count) & (
-        (sides * before).sum(axis=1) <= (1 - SOLID) * count
+    lone = ((stub * before).sum(axis=1) >= SOLID * length) & (
+        (sides * before).sum(axis=1) <= (1 - SOLID) * length
     )
-    return np.where(fits[:, 0] & lone, length, 0)
+    lengths = np.zeros(len(ends), np.int64)
+    lengths[some[lone]] = length[lone]
+    return lengths
 
 
 def _arc_side(near: np.ndarray, end: Jamb, length: int) -> int:

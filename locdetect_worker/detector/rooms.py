@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from locdetect_worker.detector._components import kept_labels
+from locdetect_worker.detector._components import kept_labels, label_areas, label_runs
 from locdetect_worker.detector.apart import apart_rooms
 from locdetect_worker.detector.arcs import door_bridges
 from locdetect_worker.detector.binarise import ink_mask, paper_and_ink_levels, unknown_mask
@@ -49,7 +49,7 @@ from locdetect_worker.detector.polygons import label_polygons
 from locdetect_worker.detector.resample import shrink_keeping_lines
 from locdetect_worker.detector.rotate import rotate_page
 from locdetect_worker.detector.scraps import absorb_pieces, absorb_scraps
-from locdetect_worker.detector.seeds import room_seeds
+from locdetect_worker.detector.seeds import block_seeds
 from locdetect_worker.detector.select import select_rooms
 from locdetect_worker.detector.skew import skew_angle
 from locdetect_worker.detector.stroke import stroke_width_histogram, thin_line_width
@@ -148,11 +148,12 @@ def _rooms(
     free = 1 - walls
     min_area = max(16, int(0.002 * walls.shape[0] * walls.shape[1]))
     radii = [float(r) for r in np.unique(np.geomspace(1, side / 8, 16).round())[::-1]] + [0.0]
-    seeds = room_seeds(free, radii, min_dynamic=5.0, relative=0.35, coarse=2)
+    seeds = block_seeds(free, radii, min_dynamic=5.0, relative=0.35)
     regions = grow_seeds(seeds, free)
     del seeds, free  # before the footprint's and selection's temporaries
     inside = building_footprint(walls, opening=max(3, side // 10))
     shaft_area = int(0.006 * walls.shape[0] * walls.shape[1])  # a few times the smallest room
+    runs = label_runs(regions)  # read once for the selection and the steps after it
     labels, confidences = select_rooms(
         regions,
         walls,
@@ -162,22 +163,22 @@ def _rooms(
         min_width=side / 60,
         shaft_area=shaft_area,
         lines=lines,
+        runs=runs,
     )
     # a scrap lies a thin wall's width from its room: a line pair that the hatch closing fused
     reach = max(2, side // 350)
-    labels = absorb_scraps(labels, regions, reach=reach, max_area=min_area)
+    labels = absorb_scraps(labels, regions, reach=reach, max_area=min_area, runs=runs)
     # small and with no name: a closet's or an alcove's floor
     count = len(confidences)
-    labels = absorb_pieces(
-        labels, regions, named_labels(labels, lines, count), reach, int(PIECE * min_area)
-    )
+    named = named_labels(labels, lines, count)
+    labels = absorb_pieces(labels, regions, named, reach, int(PIECE * min_area), runs=runs)
     # a small room whose fixtures and lettering cut its floor into pieces too small for rooms
     labels, joined = clutter_rooms(
-        labels, regions, walls, inside, max(2, side // 200), min_area, side / 60
+        labels, regions, walls, inside, max(2, side // 200), min_area, side / 60, runs=runs
     )
     confidences = np.concatenate([confidences, joined])
     count = len(confidences)
-    kept = np.bincount(labels.ravel(), minlength=count + 1)[1:] > 0
+    kept = label_areas(labels, count + 1)[1:] > 0
     if not kept.all():
         labels, confidences = kept_labels(labels, kept), confidences[kept]
     labels *= inside  # a room that leaked out through its entrance ends at the envelope

@@ -17,17 +17,24 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from locdetect_worker.detector._components import fill_runs, label_runs
+from locdetect_worker.detector._components import fill_runs, label_areas, label_runs, remapped
 
 
-def absorb_scraps(rooms: np.ndarray, regions: np.ndarray, reach: int, max_area: int) -> np.ndarray:
+def absorb_scraps(
+    rooms: np.ndarray,
+    regions: np.ndarray,
+    reach: int,
+    max_area: int,
+    runs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
     """(H, W) ``int32`` room labels, each grown by the scraps only it reaches.
 
     ``rooms`` (H, W) ``int32`` kept room labels (0 = none, fewer than 65535 rooms);
     ``regions`` (H, W) ``int32`` the free-space regions they were chosen from (0 = wall or no
     region). A region no room kept, smaller than ``max_area`` px, whose pixels within ``reach``
     px of a room all see the same one room, joins it, and so do the wall pixels that lie within
-    ``reach`` px of both the room and the scrap and of no other room.
+    ``reach`` px of both the room and the scrap and of no other room. ``runs`` are the
+    regions' :func:`label_runs`, when the caller has them already.
     """
     for name, array in (("rooms", rooms), ("regions", regions)):
         if array.ndim != 2 or array.dtype != np.int32 or array.shape != rooms.shape:
@@ -38,29 +45,43 @@ def absorb_scraps(rooms: np.ndarray, regions: np.ndarray, reach: int, max_area: 
     if count >= np.iinfo(np.uint16).max:
         raise ValueError(f"at most 65534 rooms, got {count}")  # 16-bit labels below
     grown = rooms.copy()
-    starts, stops, found = label_runs(regions)
+    starts, stops, found = runs if runs is not None else label_runs(regions)
     area = np.bincount(found, stops - starts).astype(np.int64)
     small = area < max_area
     small[0] = False  # walls
-    scrap = np.zeros(regions.shape, np.uint8)
-    fill_runs(scrap.ravel(), starts[small[found]], stops[small[found]], 1)
-    scrap[rooms != 0] = 0
-    if count == 0 or not scrap.any():
+    first, last = starts[small[found]], stops[small[found]]
+    if count == 0 or not len(first):
         return grown
-    # work in the box round the scraps, out to where their rooms can be seen from them
-    x, y, width, height = cv2.boundingRect(scrap)
+    # the scraps are read in the box round the small regions' runs, out to where their rooms
+    # can be seen from them, not over the page
     margin = 2 * reach
+    rows, columns = np.divmod(first, regions.shape[1])
+    top, left = max(0, int(rows.min()) - margin), max(0, int(columns.min()) - margin)
+    right = int((columns + last - first).max()) + margin
+    around = (slice(top, int(rows.max()) + 1 + margin), slice(left, right))
+    scrap: np.ndarray = np.zeros(regions[around].shape, np.uint8)
+    at = (rows - top) * scrap.shape[1] + columns - left
+    fill_runs(scrap.ravel(), at, at + last - first, 1)
+    scrap &= rooms[around] == 0
+    if not scrap.any():
+        return grown
+    # work in the box round the scraps (inside that one), out to the same margin
+    x, y, width, height = cv2.boundingRect(scrap)
+    x, y = x + left, y + top
     box = (
         slice(max(0, y - margin), y + height + margin),
         slice(max(0, x - margin), x + width + margin),
     )
-    here, pieces_here, scrap_here = grown[box], regions[box], scrap[box] != 0
+    here, pieces_here = grown[box], regions[box]
+    scrap_here = (
+        scrap[box[0].start - top :, box[1].start - left :][: len(here), : here.shape[1]] != 0
+    )
     kernel = np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)
-    # over each pixel's neighbourhood, the highest and the lowest room label (none: 0 and above
-    # all)
+    # over each pixel's neighbourhood, the highest and the lowest room label (none: 0 for both;
+    # less one, 0 wraps round above all labels, so the erosion skips it)
     labels = here.astype(np.uint16)
     highest = cv2.dilate(labels, kernel)
-    lowest = cv2.erode(np.where(here > 0, labels, np.uint16(np.iinfo(np.uint16).max)), kernel)
+    lowest = cv2.erode(labels - np.uint16(1), kernel) + np.uint16(1)
     near = scrap_here & (highest > 0)
     pieces = pieces_here[near]
     seen = highest[near].astype(np.int64)
@@ -71,7 +92,8 @@ def absorb_scraps(rooms: np.ndarray, regions: np.ndarray, reach: int, max_area: 
     taken = (sees > 0) & (np.bincount(pieces, other, area.size) == 0)
     joins = scrap_here & taken[pieces_here]
     here[joins] = owner[pieces_here[joins]]
-    # the walls between a room and its scraps: near both, and near no other room
+    # the walls between a room and its scraps: near both, and near no other room (a wall near
+    # no room, highest and lowest 0, keeps its 0)
     owners = np.zeros(labels.shape, np.uint16)
     owners[joins] = here[joins]
     between = (pieces_here == 0) & (highest == lowest) & (cv2.dilate(owners, kernel) == highest)
@@ -80,19 +102,26 @@ def absorb_scraps(rooms: np.ndarray, regions: np.ndarray, reach: int, max_area: 
 
 
 def absorb_pieces(
-    rooms: np.ndarray, regions: np.ndarray, named: np.ndarray, reach: int, max_area: int
+    rooms: np.ndarray,
+    regions: np.ndarray,
+    named: np.ndarray,
+    reach: int,
+    max_area: int,
+    runs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """(H, W) ``int32`` room labels where each room under ``max_area`` px with no name
     (``named``: (count + 1,) ``bool``, label 0 first) joins the one room it lies within
     ``reach`` px of, whole, as a scrap would (:func:`absorb_scraps`); a piece that no one
     room takes stays a room. Labels keep their numbers: a piece taken leaves its label with
-    no pixels."""
+    no pixels. ``runs`` as :func:`absorb_scraps` takes them."""
     count = int(rooms.max(initial=0))
     if named.shape != (count + 1,):
         raise ValueError(f"named must be one bool per label 0..{count}, got {named.shape}")
-    pieces = (np.bincount(rooms.ravel(), minlength=count + 1) < max_area) & ~named
+    pieces = (label_areas(rooms, count + 1) < max_area) & ~named
     pieces[0] = False
-    marked = np.take(pieces, rooms)
+    if not pieces.any():  # most pages: spare the page-sized copies below
+        return absorb_scraps(rooms, regions, reach, max_area, runs)
+    marked = remapped(rooms, pieces)
     # a piece goes whole: as one region, with the scraps it took and the ink between them
     whole = np.where(marked, int(regions.max(initial=0)) + rooms, regions).astype(np.int32)
     grown = absorb_scraps(np.where(marked, 0, rooms).astype(np.int32), whole, reach, max_area)

@@ -15,34 +15,40 @@ import cv2
 import numpy as np
 
 from locdetect_worker.detector._checks import check_mask
-from locdetect_worker.detector._components import kept_labels
+from locdetect_worker.detector._components import kept_labels, label_areas
+from locdetect_worker.detector.footprint import max_pool_half
+
+
+def block_seeds(
+    free: np.ndarray, radii: list[float], min_dynamic: float, relative: float
+) -> np.ndarray:
+    """(ceil(H / 2), ceil(W / 2)) ``int32`` seed labels (0 = none, 1..n) of an (H, W) ``uint8``
+    mask (1 = free), one per 2 x 2 block of it, as :func:`grow.grow_seeds` floods from them.
+
+    The tree is built (:func:`room_seeds`) on a grid twice as coarse, where a block is free
+    only if all of it is, which is enough for cores and much cheaper; a block then holds its
+    seed when any of its px is free (the erosion centres its window, so the grid can sit half
+    a block off). ``radii`` and ``min_dynamic`` are in px of the page.
+    """
+    check_mask(free, "free")
+    small = cv2.erode(free, np.ones((2, 2), np.uint8))[::2, ::2]
+    seeds = room_seeds(small, [r / 2 for r in radii], min_dynamic / 2, relative)
+    seeds *= max_pool_half(free)
+    return seeds
 
 
 def room_seeds(
-    free: np.ndarray, radii: list[float], min_dynamic: float, relative: float, coarse: int = 1
+    free: np.ndarray, radii: list[float], min_dynamic: float, relative: float
 ) -> np.ndarray:
     """(H, W) ``int32`` seed labels (0 = none, 1..n) of an (H, W) ``uint8`` mask, 1 = free.
 
     ``radii`` are distance thresholds in px, decreasing. A hill is significant
     when its height above the merge saddle is at least
-    ``max(min_dynamic, relative * hill height)``. With ``coarse`` > 1 the tree
-    is built on a grid that much coarser (a block is free only if all of it
-    is), which is enough for cores and much cheaper.
+    ``max(min_dynamic, relative * hill height)``.
     """
     check_mask(free, "free")
     if not radii or sorted(radii, reverse=True) != list(radii) or min(radii) < 0:
         raise ValueError(f"radii must be non-negative and decreasing, got {radii}")
-    if coarse < 1:
-        raise ValueError(f"coarse must be >= 1, got {coarse}")
-    if coarse > 1:
-        height, width = free.shape
-        small = cv2.erode(free, np.ones((coarse, coarse), np.uint8))[::coarse, ::coarse]
-        coarse_seeds = room_seeds(
-            small, [r / coarse for r in radii], min_dynamic / coarse, relative
-        )
-        fine = cv2.resize(coarse_seeds, (width, height), interpolation=cv2.INTER_NEAREST)
-        fine *= free  # erode() centres its window, so the grid can sit half a block off
-        return fine
     distance = cv2.distanceTransform(free, cv2.DIST_L2, 3)
     seeds: np.ndarray = np.zeros(free.shape, np.int32)
     birth = np.zeros(1)  # per tree node; node 0 unused
@@ -51,6 +57,9 @@ def room_seeds(
     node_of_previous = np.zeros(1, np.int64)
     pixel_of_previous = np.zeros(1, np.int64)  # a flat pixel index inside each component
     next_seed = 1
+    # Seeds that stood too low are dropped at the end: none is painted again, and a merged
+    # component painted wholly covers the ones it took in.
+    dropped: list[int] = []
     for radius in radii:
         core = np.greater(distance, radius).view(np.uint8)
         ring = np.flatnonzero(core > previous_core)  # the pixels new at this radius
@@ -64,18 +73,18 @@ def room_seeds(
         pixel_of = np.zeros(count, np.int64)
         pixel_of[comps] = pixels
         ring_labels: np.ndarray = np.take(flat, ring)
-        newborn = np.flatnonzero((kids == 0)[ring_labels])  # such a component lies in the ring
-        pixel_of[ring_labels[newborn]] = ring[newborn]
+        born = np.flatnonzero(kids == 0)[1:] if count else np.zeros(0, np.int64)
+        if len(born):  # such a component lies in the ring
+            newborn = np.flatnonzero((kids == 0)[ring_labels])
+            pixel_of[ring_labels[newborn]] = ring[newborn]
         node_of = np.zeros(count, np.int64)
         single = kids == 1
         single[0] = False
         node_of[comps[single[comps]]] = nodes[single[comps]]
-        born = np.flatnonzero(kids == 0)[1:] if count else np.zeros(0, np.int64)
         node_of[born] = np.arange(len(birth), len(birth) + len(born))
         birth = np.concatenate([birth, np.full(len(born), radius)])
         seed_of = np.concatenate([seed_of, np.arange(next_seed, next_seed + len(born))])
         next_seed += len(born)
-        dropped: list[int] = []
         merging = np.flatnonzero(kids > 1)
         for comp in merging:
             mine = nodes[comps == comp]
@@ -91,8 +100,6 @@ def room_seeds(
             birth = np.append(birth, birth[mine].max())
             seed_of = np.append(seed_of, 0 if len(strong) else next_seed)
             next_seed += 0 if len(strong) else 1
-        for seed in dropped:  # rarely more than two
-            seeds[seeds == seed] = 0
         # Each component with a seed is painted with it: a merged one wholly, the others
         # only on their new pixels, as the rest holds that seed from the level before.
         paint = seed_of[node_of].astype(np.int32)
@@ -100,7 +107,9 @@ def room_seeds(
             seeds[labels == comp] = paint[comp]
         seeds.ravel()[ring] = np.take(paint, ring_labels)
         previous_core, node_of_previous, pixel_of_previous = core, node_of, pixel_of
-    return kept_labels(seeds, np.bincount(seeds.ravel())[1:] > 0)
+    kept = label_areas(seeds, next_seed)[1:] > 0
+    kept[np.array(dropped, np.int64) - 1] = False
+    return kept_labels(seeds, kept)
 
 
 def _children(

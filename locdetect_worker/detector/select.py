@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from locdetect_worker.detector._checks import check_mask
-from locdetect_worker.detector._components import label_boxes, pieces_with_stats
+from locdetect_worker.detector._components import filled_pieces, label_boxes
 from locdetect_worker.detector.footprint import max_pool_half
 from locdetect_worker.detector.text import named_labels
 
@@ -61,6 +61,7 @@ def select_rooms(
     min_width: float,
     shaft_area: int,
     lines: np.ndarray | None = None,
+    runs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Kept room labels and their confidences.
 
@@ -75,7 +76,8 @@ def select_rooms(
     ``WARDROBE_LENGTH`` times as long as wide (wardrobes), and an unnamed strip narrower than
     ``STRIP_WIDTH`` times
     ``min_width`` and ``STRIP_LENGTH`` times as long (the paper between a dimension chain and
-    the outer wall, closed by the chain's ticks) goes.
+    the outer wall, closed by the chain's ticks) goes. ``runs`` are the regions'
+    :func:`label_runs`, when the caller has them already.
     """
     check_mask(walls, "walls")
     check_mask(inside, "inside")
@@ -88,7 +90,7 @@ def select_rooms(
     kept = np.zeros(regions.shape, np.int32)
     confidences = []
     pad = 3
-    boxes = label_boxes(regions, int(regions.max()) + 1)
+    boxes = label_boxes(regions, int(regions.max()) + 1, runs)
     pieces, building = _building_walls(walls)
     named = (
         np.zeros(len(boxes), bool)
@@ -139,14 +141,15 @@ def select_rooms(
 
 
 def _building_walls(walls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """((H, W) ``int32`` labels of the walls' 8-connected pieces, 0 = none; (n,) ``bool``:
-    which labels are the building's).
+    """((H, W) labels of the walls' 8-connected pieces (:func:`filled_pieces`), 0 = none;
+    (n,) ``bool``: which labels are the building's).
 
     The largest piece is, and so is any other inside its box (a closet standing free in a
     room) or at least ``PIECE_SHARE`` of its size (walls broken by a scan), unless its box
     holds the largest's (a sheet frame around it).
     """
-    count, labels, stats = pieces_with_stats(walls)
+    labels, stats = filled_pieces(walls)
+    count = len(stats)
     if count < 2:
         return labels, np.zeros(count, bool)
     area = stats[:, cv2.CC_STAT_AREA]
