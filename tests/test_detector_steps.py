@@ -12,6 +12,7 @@ from scipy import ndimage
 from locdetect_worker.detector import grow as grow_module
 from locdetect_worker.detector import select as select_module
 from locdetect_worker.detector import walls as walls_module
+from locdetect_worker.detector._area import area_shrink
 from locdetect_worker.detector._components import (
     fill_runs,
     label_boxes,
@@ -610,6 +611,29 @@ def test_shrinking_by_an_uneven_factor_keeps_a_one_pixel_line_at_least_half_dark
     grey[:, column] = 0
     small, _ = shrink_keeping_lines(grey, 350)
     assert small[10:-10].min(axis=1).max() <= 125
+
+
+@pytest.mark.parametrize(
+    ("shape", "size"),
+    [((37, 53), (19, 31)), ((300, 211), (200, 90)), ((90, 60), (45, 30)), ((50, 40), (40, 17))],
+)
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
+def test_area_shrink_is_opencvs_to_the_bit(shape, size, dtype):
+    # uneven factors (the weights and their order must be OpenCV's), whole ones, and one side kept
+    image = np.random.default_rng(sum(shape)).integers(0, 256, shape).astype(dtype)
+    expected = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    shrunk = area_shrink(image, size)
+    assert shrunk.dtype == expected.dtype
+    np.testing.assert_array_equal(shrunk, expected)
+
+
+@pytest.mark.parametrize("factor", [0.2857, 0.5, 1 / 3, 0.77])
+def test_area_shrink_by_a_factor_gives_a_masks_means_as_opencv(factor):
+    ink = (np.random.default_rng(7).random((141, 200)) < 0.1).astype(np.uint8)
+    expected = cv2.resize(
+        ink.astype(np.float32), None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA
+    )
+    np.testing.assert_array_equal(area_shrink(ink, None, factor, means=True), expected)
 
 
 def test_shrinking_leaves_a_small_page_alone():
