@@ -388,10 +388,12 @@ def _solid(lines: np.ndarray, stepped: np.ndarray) -> np.ndarray:
     """The ``lines`` (0/1) less their runs along rows that are less than ``SOLID_LINE`` ink in
     ``stepped``, before breaks were bridged: a dashed or dotted line (an edge overhead, a hidden
     outline) is no wall."""
-    found = cv2.findNonZero(cv2.subtract(lines, stepped))
-    if found is None:
+    # rows with no bridged break are solid; OpenCV's row sums find the others far sooner than
+    # listing the breaks' pixels
+    breaks_per_row = cv2.reduce(cv2.subtract(lines, stepped), 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S)
+    rows = np.flatnonzero(breaks_per_row)
+    if not rows.size:
         return lines
-    rows = np.unique(found.reshape(-1, 2)[:, 1])  # rows with no bridged break are solid
     # each row padded with paper at both ends, so that the runs' edges alternate start, stop
     pad = ((0, 0), (1, 1))
     line = np.pad(lines[rows], pad).ravel()
