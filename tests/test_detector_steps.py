@@ -820,6 +820,19 @@ def test_ridges_read_in_pieces_equal_the_page_wide_ones_up_to_the_depth_limit(pi
     assert np.array_equal(depth[shallow[on_ridge]], half[expected])
 
 
+def test_paper_edges_read_at_the_chosen_labels_equal_the_page_wide_count():
+    ink = (np.random.default_rng(3).random((60, 80)) < 0.45).astype(np.uint8)
+    ink[0, :] = 0  # paper along the page's edges: beyond them is no ink
+    ink[:, -1] = 0
+    parts = walls_module._paper_parts(ink)
+    cross = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
+    near_ink = cv2.dilate(ink, cross) & parts.paper
+    expected = np.bincount(parts.labels[near_ink != 0], minlength=parts.label_count)
+    chosen = np.arange(parts.label_count) % 3 != 0
+    edges = walls_module._edges(parts, chosen)
+    assert np.array_equal(edges[chosen], expected[chosen]) and not edges[~chosen].any()
+
+
 def test_ink_mask_finds_the_lines_of_a_sparse_drawing():
     grey = np.full((400, 400), 250, np.uint8)
     grey[200, 50:350] = 0  # one thin wall: 0.2 % of the page
