@@ -22,12 +22,21 @@ def pieces_with_stats(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
     is counted; on a page of odd height or width, more), so boxes and areas are read from the
     label image's runs instead.
     """
+    count, labels, stats, _ = pieces_with_runs(mask)
+    return count, labels, stats
+
+
+def pieces_with_runs(
+    mask: np.ndarray,
+) -> tuple[int, np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """:func:`pieces_with_stats` and the label image's :func:`label_runs`, to paint chosen
+    pieces run by run."""
     count, labels = cv2.connectedComponentsWithAlgorithm(mask, 8, cv2.CV_32S, cv2.CCL_GRANA)
     runs = label_runs(labels)
     starts, stops, found = runs
     areas = np.bincount(found, stops - starts, count)
     stats = np.column_stack([label_boxes(labels, count, runs), areas]).astype(np.int32)
-    return count, labels, stats
+    return count, labels, stats, runs
 
 
 def piece_boxes(mask: np.ndarray) -> np.ndarray:
