@@ -652,6 +652,19 @@ def test_unknown_mask_takes_flat_grey_areas_but_not_lines_or_paper():
     assert unknown.sum() == 400
 
 
+@pytest.mark.parametrize("top", [0, 3, 52, 80, 82])
+def test_unknown_mask_finds_grey_bands_wherever_they_lie_as_the_full_opening(top):
+    # every 35th of 100 rows is read first: a band at the foot, shorter than the square, is
+    # found through the page's edge, from the last row only
+    grey = np.full((100, 90), 255, np.uint8)
+    grey[90:, 80:] = 0  # the ink level
+    grey[top : top + 20, 10:60] = 128
+    unknown = unknown_mask(grey, size=35)
+    mid = (grey == 128).view(np.uint8)
+    np.testing.assert_array_equal(unknown, dilate_box(erode_box(mid, 35), 35))
+    assert unknown.any() == (top in (0, 80, 82))
+
+
 def test_unknown_mask_refuses_a_zero_size():
     with pytest.raises(ValueError, match="size"):
         unknown_mask(np.zeros((4, 4), np.uint8), size=0)

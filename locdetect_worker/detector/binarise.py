@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 from locdetect_worker.detector._checks import check_mask
-from locdetect_worker.detector._lines import dilate_box, erode_box
+from locdetect_worker.detector._lines import dilate_box, erode_box, erode_line
 
 SAMPLE_PIXELS = 250_000
 MIN_CONTRAST = 40  # grey levels between ink and paper; less is a blank page
@@ -65,6 +65,12 @@ def unknown_mask(
     if paper - dark < MIN_CONTRAST:
         return np.zeros_like(grey)
     low, high = dark + 0.3 * (paper - dark), paper - 0.15 * (paper - dark)
-    mid = cv2.LUT(grey, ((GREY_LEVELS > low) & (GREY_LEVELS < high)).astype(np.uint8))
-    cores = erode_box(mid, size)  # an opening, whose second half most pages can skip
+    levels_mid = ((GREY_LEVELS > low) & (GREY_LEVELS < high)).astype(np.uint8)
+    # A square of mid grey (the page's edge reads as mid grey) crosses one of every size-th row
+    # or, at the page's foot, the last row: most pages have no run of it as long along those.
+    every = np.r_[0 : grey.shape[0] : size, grey.shape[0] - 1]
+    if not erode_line(cv2.LUT(grey[every], levels_mid), size, axis=1).any():
+        return np.zeros_like(grey)
+    mid = cv2.LUT(grey, levels_mid)
+    cores = erode_box(mid, size)  # an opening, whose second half some pages can skip
     return dilate_box(cores, size) if cores.any() else cores
