@@ -241,8 +241,9 @@ def _hollow_walls(
     boxed, boxed_depth = _ridges_in_boxes(labels, boxes, measured & ~sparse)
     on_ridge, depth = np.concatenate([near, boxed]), np.concatenate([near_depth, boxed_depth])
     strip = measured & ~deeper & _even_strips(on_ridge, depth, count, max_width)
-    deepest = np.zeros(count)
+    deepest = np.zeros(count, depth.dtype)  # numpy's fast path, with no casting
     np.maximum.at(deepest, on_ridge, depth)
+    deepest = deepest.astype(np.float64)  # compared with float64 lengths, as before
     narrow = measured & ~deeper & (deepest <= max_width / 2)
     height, width = labels.shape
     for label in np.flatnonzero(narrow & (~strip | (deepest > outlined / 2))):
@@ -321,9 +322,10 @@ def _ridges_near(
     rights = stops[picked] - 1 - rows * width
     band, first_tile, last_tile = rows // piece, lefts // piece, rights // piece
     tiles = width // piece + 1
-    cover = np.zeros((height // piece + 1, tiles + 1), np.int32)
-    np.add.at(cover, (band, first_tile), 1)
-    np.add.at(cover, (band, last_tile + 1), -1)
+    shape = (height // piece + 1, tiles + 1)
+    opened = np.bincount(band * shape[1] + first_tile, minlength=shape[0] * shape[1])
+    closed = np.bincount(band * shape[1] + last_tile + 1, minlength=shape[0] * shape[1])
+    cover = (opened - closed).reshape(shape)
     held = np.cumsum(cover, axis=1)[:, :tiles] > 0
     opens = held.copy()
     opens[:, 1:] &= ~held[:, :-1]
