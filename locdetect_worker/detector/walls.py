@@ -29,7 +29,7 @@ from locdetect_worker.detector._components import (
     label_runs,
     pieces_with_stats,
 )
-from locdetect_worker.detector._lines import open_line
+from locdetect_worker.detector._lines import erode_line, open_line
 
 HOLLOW_WIDTH = 2.5  # widest outline wall, in double-line pair gaps
 USUAL_WIDTH = 2.0  # widest outline wall in a drawing whose walls are mostly not outlines
@@ -227,8 +227,8 @@ def _hollow_walls(
     # components left.
     reach = int(max_width / 2 / CHAMFER_STEP) + 2
     # the square's erosion, by columns then rows, read only on the grid's rows, then columns
-    down = cv2.erode(paper, np.ones((2 * reach - 1, 1), np.uint8))[::reach]
-    deep = cv2.erode(down, np.ones((1, 2 * reach - 1), np.uint8))[:, ::reach]
+    down = erode_line(paper, 2 * reach - 1, axis=0)[::reach]
+    deep = erode_line(np.ascontiguousarray(down), 2 * reach - 1, axis=1)[:, ::reach]
     wide = np.zeros(count, bool)
     wide[labels[::reach, ::reach][deep != 0]] = True
     measured = long & ~wide
