@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
+from locdetect_worker.detector import binarise as binarise_module
 from locdetect_worker.detector import grow as grow_module
 from locdetect_worker.detector import select as select_module
 from locdetect_worker.detector import walls as walls_module
@@ -640,6 +641,20 @@ def test_shrinking_leaves_a_small_page_alone():
     grey = np.full((50, 60), 255, np.uint8)
     small, scale = shrink_keeping_lines(grey, 100)
     assert scale == 1.0 and small is grey
+
+
+@pytest.mark.parametrize("ink", [0.0, 0.004, 0.05, 0.5, 1.0])
+def test_levels_read_from_the_histogram_are_numpys_percentiles(ink):
+    rng = np.random.default_rng(5)
+    grey = np.where(rng.random((301, 207)) < ink, rng.integers(0, 90, (301, 207)), 247)
+    grey = grey.astype(np.uint8)
+    if ink == 1.0:  # few pixels, all different: a percentile falls between two of them
+        grey = rng.permutation(np.arange(0, 240, 20, dtype=np.uint8)).reshape(3, 4)
+    for percents in ([90, 0.5], [0.5], [50], [100, 0]):
+        expected = np.percentile(grey[::2, ::3], percents)
+        np.testing.assert_array_equal(
+            binarise_module._percentiles(grey[::2, ::3], percents), expected
+        )
 
 
 def test_unknown_mask_takes_flat_grey_areas_but_not_lines_or_paper():
