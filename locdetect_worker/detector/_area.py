@@ -43,8 +43,8 @@ def area_shrink(
     columns = cv2.transpose(image).astype(np.float32, copy=False)
     rows = cv2.transpose(np.ascontiguousarray(across @ columns))
     mean = np.asarray(down @ rows, np.float32)
-    # OpenCV rounds half to even, as cvRound does; the shares sum to 1, so no byte overflows
-    return mean if means or image.dtype != np.uint8 else np.rint(mean).astype(np.uint8)
+    # rounded half to even and saturated, as OpenCV writes bytes
+    return mean if means or image.dtype != np.uint8 else cv2.convertScaleAbs(mean)
 
 
 def _whole(factor: float) -> bool:
