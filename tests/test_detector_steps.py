@@ -883,9 +883,12 @@ def test_label_boxes_match_scipy_find_objects_and_absent_labels_are_empty():
             assert (y, y + height, x, x + width) == (rows.start, rows.stop, cols.start, cols.stop)
 
 
-@pytest.mark.parametrize("shape", [(40, 50), (41, 50), (40, 51), (41, 51)])
+@pytest.mark.parametrize(
+    "shape", [(40, 50), (41, 51), (200, 200), (201, 200), (200, 201), (201, 201)]
+)
 def test_pieces_with_stats_match_opencv(shape):
-    """Boxes and areas are read from runs, not from OpenCV: the same labels and stats."""
+    """Boxes and areas of large masks are read from runs, not from OpenCV: the same labels and
+    stats as OpenCV's, which small masks take."""
     mask = (np.random.default_rng(2).random(shape) < 0.4).astype(np.uint8)
     mask[-1, :] = mask[:, -1] = 1  # pieces on the last row and column
     count, labels, stats = pieces_with_stats(mask)
