@@ -57,12 +57,9 @@ def drop_frame_lines(walls: np.ndarray, share: float = FRAME_SHARE) -> np.ndarra
     if not 0.0 < share <= 1.0:
         raise ValueError(f"share must be in (0, 1], got {share}")
     kept = walls.copy()
-    rows = _counts(kept, along_rows=True)
-    columns = _counts(kept, along_rows=False)
-    if rows.max() < share * kept.shape[1] and columns.max() < share * kept.shape[0]:
-        return kept  # no line runs that far
-    _clear_long_runs(kept, share, rows)
-    _clear_long_runs(kept.T, share, columns)  # a view: clears the columns in place
+    _clear_long_runs(kept, share, _counts(kept, along_rows=True))
+    # a view: clears the columns in place
+    _clear_long_runs(kept.T, share, _counts(kept, along_rows=False))
     frame = cv2.dilate(walls - kept, np.ones((3, 3), np.uint8))
     # What hangs on the frame is filled from the kept pixels beside it: few or none, so this
     # costs far less than labelling every component of the walls.
@@ -70,15 +67,13 @@ def drop_frame_lines(walls: np.ndarray, share: float = FRAME_SHARE) -> np.ndarra
     hanging = np.zeros((height + 2, width + 2), np.uint8)  # floodFill's mask has a border
     flags = 8 | cv2.FLOODFILL_MASK_ONLY | (1 << 8)
     beside = np.flatnonzero((kept & frame).view(bool))  # 0/1 masks: a bool view is fast
-    if not beside.size:
-        return kept
-    at = beside + 2 * (beside // width) + width + 3  # the same pixels in the bordered mask
-    while beside.size:  # one fill per piece that hangs on the frame
-        row, col = divmod(int(beside[0]), width)
-        cv2.floodFill(kept, hanging, (col, row), 1, flags=flags)
-        left = hanging.ravel()[at] == 0
-        beside, at = beside[left], at[left]
-    return cv2.subtract(kept, hanging[1:-1, 1:-1])  # the filled pixels are kept ones
+    for start in beside:
+        row, col = divmod(int(start), width)
+        if not hanging[row + 1, col + 1]:
+            cv2.floodFill(kept, hanging, (col, row), 1, flags=flags)
+    if beside.size:
+        kept[hanging[1:-1, 1:-1] != 0] = 0
+    return kept
 
 
 def _counts(mask: np.ndarray, along_rows: bool) -> np.ndarray:
