@@ -16,6 +16,7 @@ import numpy as np
 from scipy import sparse
 
 EDGE = 1e-3  # OpenCV's least share of a pixel cut by a cell's edge that counts
+BAND = 128  # source rows shrunk along the rows at a time
 
 
 def area_shrink(
@@ -39,9 +40,12 @@ def area_shrink(
         return cv2.resize(given, size, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
     across = _weights(width, target[0], across_factor)
     down = _weights(height, target[1], down_factor)
-    # a source column per row, so each product reads whole rows
-    columns = cv2.transpose(image).astype(np.float32, copy=False)
-    rows = cv2.transpose(np.ascontiguousarray(across @ columns))
+    # Along the rows, a band of them at a time, turned so that each product reads whole rows
+    # (source columns); the bands' temporaries stay small, in cache and off fresh pages.
+    rows = np.empty((height, target[0]), np.float32)
+    for top in range(0, height, BAND):
+        columns = cv2.transpose(image[top : top + BAND]).astype(np.float32, copy=False)
+        rows[top : top + BAND] = cv2.transpose(np.ascontiguousarray(across @ columns))
     mean = np.asarray(down @ rows, np.float32)
     # rounded half to even and saturated, as OpenCV writes bytes
     return mean if means or image.dtype != np.uint8 else cv2.convertScaleAbs(mean)
