@@ -243,7 +243,7 @@ def _hollow_walls(
     strip = measured & ~deeper & _even_strips(on_ridge, depth, count, max_width)
     deepest = np.zeros(count, depth.dtype)  # numpy's fast path, with no casting
     np.maximum.at(deepest, on_ridge, depth)
-    deepest = deepest.astype(np.float64)  # compared with float64 lengths, as before
+    deepest = deepest.astype(np.float64)  # scaled and compared as lengths, in float64
     narrow = measured & ~deeper & (deepest <= max_width / 2)
     height, width = labels.shape
     for label in np.flatnonzero(narrow & (~strip | (deepest > outlined / 2))):
