@@ -10,9 +10,11 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
+from locdetect_worker.detector import binarise as binarise_module
 from locdetect_worker.detector import grow as grow_module
 from locdetect_worker.detector import select as select_module
 from locdetect_worker.detector import walls as walls_module
+from locdetect_worker.detector._area import area_shrink
 from locdetect_worker.detector._components import (
     fill_runs,
     filled_pieces,
@@ -663,10 +665,47 @@ def test_shrinking_by_an_uneven_factor_keeps_a_one_pixel_line_at_least_half_dark
     assert small[10:-10].min(axis=1).max() <= 125
 
 
+@pytest.mark.parametrize(
+    ("shape", "size"),
+    [((37, 53), (19, 31)), ((300, 211), (200, 90)), ((90, 60), (45, 30)), ((50, 40), (40, 17))],
+)
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
+def test_area_shrink_is_opencvs_to_the_bit(shape, size, dtype):
+    # uneven factors (the weights and their order must be OpenCV's), whole ones, and one side kept
+    image = np.random.default_rng(sum(shape)).integers(0, 256, shape).astype(dtype)
+    expected = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    shrunk = area_shrink(image, size)
+    assert shrunk.dtype == expected.dtype
+    np.testing.assert_array_equal(shrunk, expected)
+
+
+@pytest.mark.parametrize("factor", [0.2857, 0.5, 1 / 3, 0.77])
+def test_area_shrink_by_a_factor_gives_a_masks_means_as_opencv(factor):
+    ink = (np.random.default_rng(7).random((141, 200)) < 0.1).astype(np.uint8)
+    expected = cv2.resize(
+        ink.astype(np.float32), None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA
+    )
+    np.testing.assert_array_equal(area_shrink(ink, None, factor, means=True), expected)
+
+
 def test_shrinking_leaves_a_small_page_alone():
     grey = np.full((50, 60), 255, np.uint8)
     small, scale = shrink_keeping_lines(grey, 100)
     assert scale == 1.0 and small is grey
+
+
+@pytest.mark.parametrize("ink", [0.0, 0.004, 0.05, 0.5, 1.0])
+def test_levels_read_from_the_histogram_are_numpys_percentiles(ink):
+    rng = np.random.default_rng(5)
+    grey = np.where(rng.random((301, 207)) < ink, rng.integers(0, 90, (301, 207)), 247)
+    grey = grey.astype(np.uint8)
+    if ink == 1.0:  # few pixels, all different: a percentile falls between two of them
+        grey = rng.permutation(np.arange(0, 240, 20, dtype=np.uint8)).reshape(3, 4)
+    for percents in ([90, 0.5], [0.5], [50], [100, 0]):
+        expected = np.percentile(grey[::2, ::3], percents)
+        np.testing.assert_array_equal(
+            binarise_module._percentiles(grey[::2, ::3], percents), expected
+        )
 
 
 def test_unknown_mask_takes_flat_grey_areas_but_not_lines_or_paper():
@@ -677,6 +716,19 @@ def test_unknown_mask_takes_flat_grey_areas_but_not_lines_or_paper():
     unknown = unknown_mask(grey, size=5)
     assert unknown[5:25, 5:25].all()
     assert unknown.sum() == 400
+
+
+@pytest.mark.parametrize("top", [0, 3, 52, 80, 82])
+def test_unknown_mask_finds_grey_bands_wherever_they_lie_as_the_full_opening(top):
+    # every 35th of 100 rows is read first: a band at the foot, shorter than the square, is
+    # found through the page's edge, from the last row only
+    grey = np.full((100, 90), 255, np.uint8)
+    grey[90:, 80:] = 0  # the ink level
+    grey[top : top + 20, 10:60] = 128
+    unknown = unknown_mask(grey, size=35)
+    mid = (grey == 128).view(np.uint8)
+    np.testing.assert_array_equal(unknown, dilate_box(erode_box(mid, 35), 35))
+    assert unknown.any() == (top in (0, 80, 82))
 
 
 def test_unknown_mask_refuses_a_zero_size():
@@ -870,6 +922,19 @@ def test_ridges_read_in_pieces_equal_the_page_wide_ones_up_to_the_depth_limit(pi
     assert np.array_equal(depth[shallow[on_ridge]], half[expected])
 
 
+def test_paper_edges_read_at_the_chosen_labels_equal_the_page_wide_count():
+    ink = (np.random.default_rng(3).random((60, 80)) < 0.45).astype(np.uint8)
+    ink[0, :] = 0  # paper along the page's edges: beyond them is no ink
+    ink[:, -1] = 0
+    parts = walls_module._paper_parts(ink)
+    cross = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
+    near_ink = cv2.dilate(ink, cross) & parts.paper
+    expected = np.bincount(parts.labels[near_ink != 0], minlength=parts.label_count)
+    chosen = np.arange(parts.label_count) % 3 != 0
+    edges = walls_module._edges(parts, chosen)
+    assert np.array_equal(edges[chosen], expected[chosen]) and not edges[~chosen].any()
+
+
 def test_ink_mask_finds_the_lines_of_a_sparse_drawing():
     grey = np.full((400, 400), 250, np.uint8)
     grey[200, 50:350] = 0  # one thin wall: 0.2 % of the page
@@ -890,9 +955,12 @@ def test_label_boxes_match_scipy_find_objects_and_absent_labels_are_empty():
             assert (y, y + height, x, x + width) == (rows.start, rows.stop, cols.start, cols.stop)
 
 
-@pytest.mark.parametrize("shape", [(40, 50), (41, 50), (40, 51), (41, 51)])
+@pytest.mark.parametrize(
+    "shape", [(40, 50), (41, 51), (200, 200), (201, 200), (200, 201), (201, 201)]
+)
 def test_pieces_with_stats_match_opencv(shape):
-    """Boxes and areas are read from runs, not from OpenCV: the same labels and stats."""
+    """Boxes and areas of large masks are read from runs, not from OpenCV: the same labels and
+    stats as OpenCV's, which small masks take."""
     mask = (np.random.default_rng(2).random(shape) < 0.4).astype(np.uint8)
     mask[-1, :] = mask[:, -1] = 1  # pieces on the last row and column
     count, labels, stats = pieces_with_stats(mask)

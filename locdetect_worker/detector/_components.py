@@ -12,6 +12,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+SMALL_MASK = 1 << 15  # px: on a smaller mask OpenCV's own statistics cost less than the runs
+
 
 def pieces_with_stats(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
     """(count, (H, W) ``int32`` labels, (count, 5) ``int32`` stats) of a mask's 8-connected
@@ -19,15 +21,30 @@ def pieces_with_stats(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
 
     Grana's algorithm gives the same labels as OpenCV's default (Spaghetti) in about a third
     of the time on our masks. Its statistics cost twice the labelling (every background pixel
-    is counted; on a page of odd height or width, more), so boxes and areas are read from the
-    label image's runs instead.
+    is counted; on a page of odd height or width, more), so on a mask of ``SMALL_MASK`` px or
+    more boxes and areas are read from the label image's runs instead; on a smaller one (a
+    crop) numpy's calls cost more than OpenCV's counting.
     """
+    if mask.size < SMALL_MASK:
+        count, labels, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(
+            mask, 8, cv2.CV_32S, cv2.CCL_GRANA
+        )
+        return count, labels, stats
+    count, labels, stats, _ = pieces_with_runs(mask)
+    return count, labels, stats
+
+
+def pieces_with_runs(
+    mask: np.ndarray,
+) -> tuple[int, np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """:func:`pieces_with_stats` and the label image's :func:`label_runs`, to paint chosen
+    pieces run by run."""
     count, labels = cv2.connectedComponentsWithAlgorithm(mask, 8, cv2.CV_32S, cv2.CCL_GRANA)
     runs = label_runs(labels)
     starts, stops, found = runs
     areas = np.bincount(found, stops - starts, count)
     stats = np.column_stack([label_boxes(labels, count, runs), areas]).astype(np.int32)
-    return count, labels, stats
+    return count, labels, stats, runs
 
 
 def filled_pieces(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

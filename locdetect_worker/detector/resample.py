@@ -16,6 +16,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from locdetect_worker.detector._area import area_shrink
 from locdetect_worker.detector._checks import check_mask
 
 
@@ -36,7 +37,7 @@ def shrink_keeping_lines(grey: np.ndarray, max_side: int) -> tuple[np.ndarray, f
     darkest = cv2.transpose(_block_minima(cv2.transpose(_block_minima(grey, size[1])), size[0]))
     block = int(np.floor(1.0 / scale))
     eroded = cv2.erode(grey, np.ones((block, block), np.uint8)) if block >= 2 else grey
-    area = cv2.resize(eroded, size, interpolation=cv2.INTER_AREA)
+    area = area_shrink(eroded, size)
     return cv2.addWeighted(darkest, 0.5, area, 0.5, 0), scale
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
+from locdetect_worker.detector._area import area_shrink
 from locdetect_worker.detector._checks import check_mask
 
 MAX_DEGREES = 10.0
@@ -25,9 +26,7 @@ def skew_angle(ink: np.ndarray) -> float:
     """Degrees (counter-clockwise, OpenCV's sense) to turn an (H, W) ``uint8`` ink mask upright."""
     check_mask(ink, "ink")
     scale = min(1.0, PROFILE_SIDE / max(ink.shape))
-    small = cv2.resize(
-        ink.astype(np.float32), None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA
-    )
+    small = area_shrink(ink, None, scale, means=True)
     if small.sum() < 20:
         return 0.0
     sharpness = functools.cache(functools.partial(_sharpness, small))  # angles recur

@@ -29,7 +29,7 @@ from locdetect_worker.detector._components import (
     label_runs,
     pieces_with_stats,
 )
-from locdetect_worker.detector._lines import open_line
+from locdetect_worker.detector._lines import erode_line, open_line
 
 HOLLOW_WIDTH = 2.5  # widest outline wall, in double-line pair gaps
 USUAL_WIDTH = 2.0  # widest outline wall in a drawing whose walls are mostly not outlines
@@ -48,7 +48,6 @@ CELL_ROW = 5  # fewest such strips side by side in a hatched wall
 NETWORK_SPAN = 13  # least box diagonal of a blank strip of uneven width, in its greatest depths
 SOLID_LINE = 0.8  # least share of a line's length that is ink: less is a dashed line
 LONE_BAND = 4  # px beyond the thin width from which a straight band with no partner is a wall
-CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
 
 
 def wall_mask(
@@ -124,9 +123,7 @@ def _hatch_cells(parts: _PaperParts, max_width: float, max_length: int, stroke: 
     small = parts.boxes[:, 2:].max(axis=1) <= max_length
     small[0] = False
     area = np.bincount(found, stops - starts, parts.label_count)
-    edge_pixels = parts.labels[cv2.dilate(parts.ink, CROSS) & parts.paper != 0]
-    edge = np.bincount(edge_pixels, minlength=parts.label_count)
-    cell = small & (2 * area <= max_width * edge)
+    cell = small & (2 * area <= max_width * _edges(parts, small))
     slant = _slants(parts, cell)
     chosen = cell & (np.abs(slant) >= CELL_SLANT)
     if not chosen.any():
@@ -147,6 +144,27 @@ def _hatch_cells(parts: _PaperParts, max_width: float, max_length: int, stroke: 
     kept = np.zeros(parts.label_count, bool)
     kept[label] = np.bincount(row, minlength=2 * count)[row] >= CELL_ROW
     return _paint_runs(cells, parts.runs, chosen & ~kept, 0)
+
+
+def _edges(parts: _PaperParts, chosen: np.ndarray) -> np.ndarray:
+    """How many pixels of each ``chosen`` label have ink among their 4 neighbours (0 for the
+    others): read at the few pixels of those labels, not over the page."""
+    starts, stops, found = parts.runs
+    picked = chosen[found]
+    lengths = stops[picked] - starts[picked]
+    count = int(lengths.sum())
+    pixels = np.repeat(starts[picked] - (np.cumsum(lengths) - lengths), lengths) + np.arange(count)
+    ink = parts.ink.ravel()
+    width = parts.ink.shape[1]
+    column = pixels % width
+    last = ink.size - 1
+    touching = (
+        (ink[np.maximum(pixels - 1, 0)] & (column > 0))
+        | (ink[np.minimum(pixels + 1, last)] & (column < width - 1))
+        | (ink[np.maximum(pixels - width, 0)] & (pixels >= width))
+        | (ink[np.minimum(pixels + width, last)] & (pixels < ink.size - width))
+    )
+    return np.bincount(np.repeat(found[picked], lengths), touching, parts.label_count)
 
 
 def _slants(parts: _PaperParts, chosen: np.ndarray) -> np.ndarray:
@@ -209,8 +227,8 @@ def _hollow_walls(
     # components left.
     reach = int(max_width / 2 / CHAMFER_STEP) + 2
     # the square's erosion, by columns then rows, read only on the grid's rows, then columns
-    down = cv2.erode(paper, np.ones((2 * reach - 1, 1), np.uint8))[::reach]
-    deep = cv2.erode(down, np.ones((1, 2 * reach - 1), np.uint8))[:, ::reach]
+    down = erode_line(paper, 2 * reach - 1, axis=0)[::reach]
+    deep = erode_line(np.ascontiguousarray(down), 2 * reach - 1, axis=1)[:, ::reach]
     wide = np.zeros(count, bool)
     wide[labels[::reach, ::reach][deep != 0]] = True
     measured = long & ~wide
@@ -223,8 +241,9 @@ def _hollow_walls(
     boxed, boxed_depth = _ridges_in_boxes(labels, boxes, measured & ~sparse)
     on_ridge, depth = np.concatenate([near, boxed]), np.concatenate([near_depth, boxed_depth])
     strip = measured & ~deeper & _even_strips(on_ridge, depth, count, max_width)
-    deepest = np.zeros(count)
+    deepest = np.zeros(count, depth.dtype)  # numpy's fast path, with no casting
     np.maximum.at(deepest, on_ridge, depth)
+    deepest = deepest.astype(np.float64)  # scaled and compared as lengths, in float64
     narrow = measured & ~deeper & (deepest <= max_width / 2)
     height, width = labels.shape
     for label in np.flatnonzero(narrow & (~strip | (deepest > outlined / 2))):
@@ -303,9 +322,10 @@ def _ridges_near(
     rights = stops[picked] - 1 - rows * width
     band, first_tile, last_tile = rows // piece, lefts // piece, rights // piece
     tiles = width // piece + 1
-    cover = np.zeros((height // piece + 1, tiles + 1), np.int32)
-    np.add.at(cover, (band, first_tile), 1)
-    np.add.at(cover, (band, last_tile + 1), -1)
+    shape = (height // piece + 1, tiles + 1)
+    opened = np.bincount(band * shape[1] + first_tile, minlength=shape[0] * shape[1])
+    closed = np.bincount(band * shape[1] + last_tile + 1, minlength=shape[0] * shape[1])
+    cover = (opened - closed).reshape(shape)
     held = np.cumsum(cover, axis=1)[:, :tiles] > 0
     opens = held.copy()
     opens[:, 1:] &= ~held[:, :-1]
@@ -388,10 +408,12 @@ def _solid(lines: np.ndarray, stepped: np.ndarray) -> np.ndarray:
     """The ``lines`` (0/1) less their runs along rows that are less than ``SOLID_LINE`` ink in
     ``stepped``, before breaks were bridged: a dashed or dotted line (an edge overhead, a hidden
     outline) is no wall."""
-    found = cv2.findNonZero(cv2.subtract(lines, stepped))
-    if found is None:
+    # rows with no bridged break are solid; OpenCV's row sums find the others far sooner than
+    # listing the breaks' pixels
+    breaks_per_row = cv2.reduce(cv2.subtract(lines, stepped), 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S)
+    rows = np.flatnonzero(breaks_per_row)
+    if not rows.size:
         return lines
-    rows = np.unique(found.reshape(-1, 2)[:, 1])  # rows with no bridged break are solid
     # each row padded with paper at both ends, so that the runs' edges alternate start, stop
     pad = ((0, 0), (1, 1))
     line = np.pad(lines[rows], pad).ravel()
