@@ -29,7 +29,6 @@ from locdetect_worker.detector._components import (
 )
 from locdetect_worker.detector._lines import (
     close_box,
-    close_line,
     dilate_box,
     dilate_line,
     erode_box,
@@ -785,6 +784,7 @@ def test_a_frame_askew_with_a_corner_lost_is_told_by_the_building_standing_free(
     unwinged = drop_frame_lines(wings)
     assert not unwinged[:, :50].any() and unwinged[60:120, 60:140].all(axis=0).any()
     assert not stands_free(wings, unwinged)
+    assert not stands_free(np.zeros_like(wings), np.zeros_like(wings))  # nothing drawn
 
 
 @pytest.mark.parametrize("degrees", [0.0, 3.3, -7.6])
@@ -1071,9 +1071,7 @@ def test_line_morphology_equals_opencv_on_random_masks_of_any_length(length):
         for axis, shape in ((1, (1, length)), (0, (length, 1))):
             kernel = np.ones(shape, np.uint8)
             opened = cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel)
-            closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, kernel)
             assert np.array_equal(open_line(mask, length, axis), opened)
-            assert np.array_equal(close_line(mask, length, axis), closed)
             assert np.array_equal(dilate_line(mask, length, axis), cv2.dilate(mask, kernel))
             assert np.array_equal(erode_line(mask, length, axis), cv2.erode(mask, kernel))
         square = np.ones((length, length), np.uint8)
@@ -1408,7 +1406,9 @@ def _cluttered_room(line: int, step: int) -> tuple[np.ndarray, np.ndarray]:
 def test_clutter_rooms_join_the_pieces_of_a_small_room_that_clutter_cut_up():
     walls, regions = _cluttered_room(line=2, step=45)  # four pieces of ~1,900 px
     rooms, inside = np.zeros_like(regions), np.ones_like(walls)
-    joined, scores = clutter_rooms(rooms, regions, walls, inside, 3, min_area=2500, min_width=10)
+    joined, scores = clutter_rooms(
+        rooms, regions, walls, inside, walls, 0, 3, min_area=2500, min_width=10
+    )
     assert len(scores) == 1 and scores[0] > 0
     assert (joined[regions > 0] == 1).all()  # every piece
     assert (joined[50:52, 10:40] == 1).all()  # and the clutter between them
@@ -1426,16 +1426,42 @@ def test_clutter_rooms_join_the_pieces_of_a_small_room_that_clutter_cut_up():
 def test_clutter_rooms_leave_walled_pieces_treads_and_strips_apart(line, step, min_width):
     walls, regions = _cluttered_room(line, step)
     rooms, inside = np.zeros_like(regions), np.ones_like(walls)
-    joined, scores = clutter_rooms(rooms, regions, walls, inside, 3, 2500, min_width)
+    joined, scores = clutter_rooms(rooms, regions, walls, inside, walls, 0, 3, 2500, min_width)
     assert len(scores) == 0 and (joined == 0).all()
+
+
+def test_clutter_rooms_leave_a_shaft_crossed_out_by_a_heavy_x_apart():
+    walls = np.zeros((300, 300), np.uint8)
+    cv2.rectangle(walls, (100, 100), (200, 200), 1, 6)
+    cv2.line(walls, (103, 103), (197, 197), 1, 4)
+    cv2.line(walls, (103, 197), (197, 103), 1, 4)
+    _, regions = cv2.connectedComponents(1 - walls, connectivity=4)
+    inside = np.zeros_like(walls)
+    inside[90:211, 90:211] = 1
+    rooms = np.zeros(walls.shape, np.int32)
+    joined, scores = clutter_rooms(
+        rooms, regions.astype(np.int32), walls, inside, walls, 0, 10, 5600, 33.3
+    )
+    assert len(scores) == 0 and (joined == 0).all()  # four triangles of ~1,900 px: a void
 
 
 def test_clutter_rooms_leave_pieces_a_room_holds():
     walls, regions = _cluttered_room(line=2, step=45)
     rooms = np.where(regions == 1, 1, 0).astype(np.int32)  # one piece a room kept
-    joined, scores = clutter_rooms(rooms, regions, walls, np.ones_like(walls), 3, 2500, 10)
+    joined, scores = clutter_rooms(
+        rooms, regions, walls, np.ones_like(walls), walls, 1, 3, 2500, 10
+    )
     assert len(scores) == 1 and (joined[regions == 1] == 1).all()
     assert (joined[regions > 1] == 2).all()  # the other three join, round the kept room
+
+
+def test_clutter_rooms_number_joined_rooms_after_every_room_even_an_emptied_one():
+    walls, regions = _cluttered_room(line=2, step=45)
+    rooms = np.zeros_like(regions)  # rooms 1 and 2 were kept, then taken by their neighbours
+    joined, scores = clutter_rooms(
+        rooms, regions, walls, np.ones_like(walls), walls, 2, 3, 2500, 10
+    )
+    assert len(scores) == 1 and (joined[regions > 0] == 3).all()
 
 
 def test_absorb_pieces_moves_a_piece_whole_with_the_scrap_it_took():

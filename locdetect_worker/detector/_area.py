@@ -25,7 +25,8 @@ def area_shrink(
     """An (H, W) ``uint8`` or ``float32`` image shrunk as ``cv2.resize(image, size, fx=factor,
     fy=factor, interpolation=cv2.INTER_AREA)`` gives it: to ``size`` = (width, height), no
     larger than (W, H), or when that is None by ``factor`` (<= 1). ``means``: a ``uint8`` image's
-    ``float32`` means, as the resize of its ``float32`` copy gives them (no copy is made)."""
+    ``float32`` means, as the resize of its ``float32`` copy gives them (the copy is made only
+    when the factor is whole or 1)."""
     height, width = image.shape
     if size is None:
         # OpenCV rounds the size half to even, and then shrinks by the factor as given

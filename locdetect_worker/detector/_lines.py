@@ -26,11 +26,6 @@ def open_line(mask: np.ndarray, length: int, axis: int) -> np.ndarray:
     return unpacked(dilate_packed(erode_packed(packed(mask, axis), length), length), axis, mask)
 
 
-def close_line(mask: np.ndarray, length: int, axis: int) -> np.ndarray:
-    """A 0/1 ``uint8`` mask closed with a ``length`` px line along ``axis`` (1: rows, 0: cols)."""
-    return unpacked(erode_packed(dilate_packed(packed(mask, axis), length), length), axis, mask)
-
-
 def erode_line(mask: np.ndarray, length: int, axis: int) -> np.ndarray:
     """A 0/1 ``uint8`` mask eroded with a ``length`` px line along ``axis`` (1: rows, 0: cols)."""
     return unpacked(erode_packed(packed(mask, axis), length), axis, mask)

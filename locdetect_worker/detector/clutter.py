@@ -6,7 +6,8 @@ floor into pieces each too small for a room, so that none is kept. Pieces that l
 a small letter's height of one another, and that no room took, are one room with the ink
 between them when together they are room-sized and enclosed, the ink covers little of the
 joined floor, and it is no strip: a row of closets, a stair's treads or a shaft beside a
-room lie in a narrow strip or are parted by walls that fill more of it.
+room lie in a narrow strip or are parted by walls that fill more of it, and a shaft's X
+drawn heavily is still a void.
 """
 
 from __future__ import annotations
@@ -15,9 +16,8 @@ import cv2
 import numpy as np
 
 from locdetect_worker.detector._components import fill_runs, label_runs
-from locdetect_worker.detector.select import STRIP_WIDTH, room_score
+from locdetect_worker.detector.select import INSIDE, STRIP_WIDTH, crossed_out, room_score
 
-INSIDE = 0.6  # least share of a room inside the building's footprint, as for any room
 CLUTTER = 0.15  # most share of a joined room's floor that its clutter (walls) covers
 
 
@@ -26,6 +26,8 @@ def clutter_rooms(
     regions: np.ndarray,
     walls: np.ndarray,
     inside: np.ndarray,
+    ink: np.ndarray,
+    count: int,
     reach: int,
     min_area: int,
     min_width: float,
@@ -34,13 +36,13 @@ def clutter_rooms(
     """(room labels with the joined rooms added after the others, (m,) ``float64`` scores of
     the m joined rooms).
 
-    ``rooms`` (H, W) ``int32`` kept room labels; ``regions`` (H, W) ``int32`` the free-space
-    regions they were chosen from; ``walls`` and ``inside`` (the building's footprint) (H, W)
-    ``uint8``. Regions smaller than ``min_area`` px that no room holds join across ``reach``
-    px; a joined room holds at least ``min_area`` px of them and is at least ``STRIP_WIDTH``
-    times ``min_width`` px across. ``runs``: the regions' :func:`label_runs`, when already read.
+    ``rooms`` (H, W) ``int32`` kept room labels, numbered up to ``count`` (some may have no
+    pixels left); ``regions`` (H, W) ``int32`` the free-space regions they were chosen from;
+    ``walls``, ``inside`` (the building's footprint) and ``ink`` (H, W) ``uint8``. Regions
+    smaller than ``min_area`` px that no room holds join across ``reach`` px; a joined room
+    holds at least ``min_area`` px of them and is at least ``STRIP_WIDTH`` times
+    ``min_width`` px across. ``runs``: the regions' :func:`label_runs`, when already read.
     """
-    count = int(rooms.max(initial=0))
     starts, stops, found = runs if runs is not None else label_runs(regions)
     small = np.bincount(found, stops - starts) < min_area
     small[0] = False  # walls
@@ -87,7 +89,7 @@ def clutter_rooms(
         if cv2.countNonZero(mask & inside[here]) < INSIDE * area:
             continue
         score = room_score(mask, walls[here], float(area), min_width)
-        if score > 0:
+        if score > 0 and not crossed_out(mask, ink[here]):
             scores.append(score)
             out[here][mask != 0] = count + len(scores)
     return out, np.array(scores, np.float64)

@@ -1,9 +1,9 @@
 """Drop the sheet frame from the walls, so the margin it encloses reads as outside.
 
-A sheet frame is a set of straight lines running along most of the page's
+A sheet frame is a set of straight lines running along most of the drawing's
 width or height, with a blank margin inside it around the drawing. Its lines
 close the margin and the title block into "rooms", so every row (and column)
-of the wall mask holding one unbroken run over ``share`` of the page loses
+of the wall mask holding one unbroken run over ``share`` of the drawing loses
 that run, and whatever hangs on those runs (the title block's grid, a legend
 box) goes with them: its cells are paper of the sheet, not rooms.
 
@@ -61,7 +61,8 @@ def stands_free(walls: np.ndarray, unframed: np.ndarray) -> bool:
     """Whether at least ``STANDING`` of the (H, W) ``uint8`` walls stay in ``unframed``, their
     :func:`drop_frame_lines`, and what went spans the drawing both ways: the long lines were a
     frame around the building, not the wall of one wing of it broken off the rest."""
-    if cv2.countNonZero(unframed) < STANDING * cv2.countNonZero(walls):
+    total = cv2.countNonZero(walls)
+    if total == 0 or cv2.countNonZero(unframed) < STANDING * total:
         return False
     _, _, width, height = cv2.boundingRect(walls)
     _, _, gone_width, gone_height = cv2.boundingRect(walls - unframed)
@@ -80,8 +81,8 @@ def drop_frame_lines(walls: np.ndarray, share: float = FRAME_SHARE) -> np.ndarra
     # a view: clears the columns in place
     _clear_long_runs(kept.T, share, _counts(kept, along_rows=False))
     frame = cv2.dilate(_drawn(walls) - kept, np.ones((3, 3), np.uint8))
-    # What hangs on the frame is filled from the kept pixels beside it: few or none, so this
-    # costs far less than labelling every component of the walls.
+    # What hangs on the long lines is filled from the kept pixels beside them: on a framed
+    # sheet its title block, so this costs far less than labelling every piece of the walls.
     height, width = kept.shape
     hanging = np.zeros((height + 2, width + 2), np.uint8)  # floodFill's mask has a border
     flags = 8 | cv2.FLOODFILL_MASK_ONLY | (1 << 8)

@@ -174,7 +174,16 @@ def _rooms(
     labels = absorb_pieces(labels, regions, named, reach, int(PIECE * min_area), runs=runs)
     # a small room whose fixtures and lettering cut its floor into pieces too small for rooms
     labels, joined = clutter_rooms(
-        labels, regions, walls, inside, max(2, side // 200), min_area, side / 60, runs=runs
+        labels,
+        regions,
+        walls,
+        inside,
+        ink,
+        count,
+        max(2, side // 200),
+        min_area,
+        side / 60,
+        runs=runs,
     )
     confidences = np.concatenate([confidences, joined])
     count = len(confidences)

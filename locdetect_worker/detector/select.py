@@ -7,14 +7,16 @@ a drawn X (two diagonals from wall to wall, crossing half-way) is a void by
 drafting convention (a shaft, a stair or lift well, a space open to the floor
 below), not a room. So is a small space with nothing drawn or written in it
 (no name, no area, no fixture, no door leaf): a shaft or a duct. A space too
-small for a room is one still when a name is written in it, unless it is long
-and shallow: a row of wardrobes along a wall, named as cupboards are. So is a long,
-thin strip with no name: the paper between a dimension chain and the outer wall,
-closed by the chain's ticks (a corridor is wider, and named). A space walled
-mostly by lines apart from the building's walls (a title block's cell, a
-legend box, a compass, the margin inside a sheet frame that a turned scan
-left whole) is part of the sheet, not a room. The confidence grows with how
-enclosed and how compact a room is.
+small for a room is one still when a name is written in it. A named space
+under two least rooms that is long and shallow is a row of wardrobes along a
+wall, named as cupboards are (a closet one walks into is compact), though the
+same space with no name is kept. A long, thin strip with no name is not a room
+either: the paper between a dimension chain and the outer wall, closed by the
+chain's ticks (a corridor is wider, and named). A space walled mostly by lines
+apart from the building's walls (a title block's cell, a legend box, a compass,
+the margin inside a sheet frame that a turned scan left whole) is part of the
+sheet, not a room. The confidence grows with how enclosed and how compact a
+room is.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ SCREEN_STROKE, SCREEN_BREAK, SCREEN_ANGLE = 0.7, 1.5, 10.0
 NAMED = 0.5  # least area of a room with a name of its own, in the smallest room's area
 OFF_BUILDING = 0.5  # least share of a room's walls around it that are the building's
 PIECE_SHARE = 0.25  # a piece of the walls this share of the largest one's size is the building's
+INSIDE = 0.6  # least share of a room inside the building's footprint
 EMPTY = 0.003  # most ink, as a share of its area, that a space with nothing in it shows (specks)
 # an unnamed space whose box is this many times as long as wide, and narrower than this many
 # least room widths, is a strip (a corridor is wider)
@@ -72,12 +75,11 @@ def select_rooms(
     Rooms smaller than ``min_area`` px or thinner than ``min_width`` px go, and so do empty
     spaces smaller than ``shaft_area`` px. Given the page's ``lines`` of text (boxes [x, y,
     width, height]), a space at least ``NAMED`` times ``min_area`` with one in it (a WC's or a
-    cupboard's name) stays, unless smaller than ``WARDROBE_AREA`` times ``min_area`` and
-    ``WARDROBE_LENGTH`` times as long as wide (wardrobes), and an unnamed strip narrower than
-    ``STRIP_WIDTH`` times
-    ``min_width`` and ``STRIP_LENGTH`` times as long (the paper between a dimension chain and
-    the outer wall, closed by the chain's ticks) goes. ``runs`` are the regions'
-    :func:`label_runs`, when the caller has them already.
+    cupboard's name) stays; a named space smaller than ``WARDROBE_AREA`` times ``min_area``
+    and ``WARDROBE_LENGTH`` times as long as wide (wardrobes) goes, and so does an unnamed
+    strip narrower than ``STRIP_WIDTH`` times ``min_width`` and ``STRIP_LENGTH`` times as
+    long (the paper between a dimension chain and the outer wall, closed by its ticks).
+    ``runs`` are the regions' :func:`label_runs`, when the caller has them already.
     """
     check_mask(walls, "walls")
     check_mask(inside, "inside")
@@ -114,7 +116,7 @@ def select_rooms(
         area = cv2.countNonZero(mask)
         if area < min_area and (area < NAMED * min_area or not named[label]):
             continue  # too small, unless named (a WC, a cupboard)
-        if cv2.countNonZero(cv2.bitwise_and(inside[box], mask)) < 0.6 * area:
+        if cv2.countNonZero(cv2.bitwise_and(inside[box], mask)) < INSIDE * area:
             continue
         if area < shaft_area and cv2.countNonZero(cv2.bitwise_and(ink[box], mask)) <= EMPTY * area:
             continue  # a shaft or a duct
@@ -134,7 +136,7 @@ def select_rooms(
         score = room_score(mask, walls[box], area, min_width)
         if score <= 0 or _off_building(mask, pieces[box], building):
             continue  # not a room, or walled by a title block, a legend, a compass
-        if not _crossed_out(mask, ink[box]):
+        if not crossed_out(mask, ink[box]):
             confidences.append(score)
             kept[box][here] = len(confidences)
     return kept, np.array(confidences, np.float64)
@@ -195,7 +197,7 @@ def room_score(mask: np.ndarray, walls: np.ndarray, area: float, min_width: floa
     return float(np.clip(enclosed * (0.2 + 0.4 * solidity + 0.4 * boxed), 0.0, 1.0))
 
 
-def _crossed_out(mask: np.ndarray, ink: np.ndarray) -> bool:
+def crossed_out(mask: np.ndarray, ink: np.ndarray) -> bool:
     """Whether two diagonal strokes cross the space (``mask``, 0/1 ``uint8`` crop; ``ink`` the
     same crop) as an X: mirror-image slopes, crossing near both middles, each from wall to wall.
     """
