@@ -42,6 +42,7 @@ from locdetect_worker.detector.jambs import Jamb, ahead_of, ahead_sums, wall_end
 from locdetect_worker.detector.leaves import door_leaves
 from locdetect_worker.detector.normalise import paper_grey
 from locdetect_worker.detector.openings import facing_bridges
+from locdetect_worker.detector.outlines import thinly_outlined
 from locdetect_worker.detector.polygons import label_polygons, snap_rectilinear
 from locdetect_worker.detector.resample import shrink_keeping_lines
 from locdetect_worker.detector.rotate import rotate_page
@@ -1194,6 +1195,44 @@ def test_apart_rooms_flags_a_space_half_again_beyond_the_walls_between_rooms():
     labels[labels == 6] = 0
     labels[2:18, 104:116] = 6  # 10 px beyond: about one wall
     assert not apart_rooms(labels, 6, 6, np.zeros(7, bool)).any()
+
+
+def two_walled_rooms_and_an_outline(wall: int, outline: int) -> tuple[np.ndarray, np.ndarray]:
+    """(labels, walls): rooms 1 and 2 within ``wall`` px walls, and space 3 beyond room 2's
+    right wall closed on its other sides by an ``outline`` px line."""
+    walls = np.zeros((60 + 2 * wall, 220), np.uint8)
+    labels = np.zeros(walls.shape, np.int32)
+    walls[:, : 3 * wall + 100] = 1
+    bottom = wall + 60
+    labels[wall:bottom, wall : wall + 50] = 1
+    labels[wall:bottom, 2 * wall + 50 : 2 * wall + 100] = 2
+    right = 3 * wall + 100
+    walls[wall - outline : wall, right : right + 70 + outline] = 1
+    walls[bottom : bottom + outline, right : right + 70 + outline] = 1
+    walls[wall - outline : bottom + outline, right + 70 : right + 70 + outline] = 1
+    labels[wall:bottom, right : right + 70] = 3
+    walls[labels != 0] = 0
+    return labels, walls
+
+
+def test_thinly_outlined_flags_an_unnamed_space_bounded_by_thin_lines_not_by_walls():
+    labels, walls = two_walled_rooms_and_an_outline(wall=12, outline=2)
+    unnamed = np.ones(4, bool)
+    assert thinly_outlined(labels, 3, walls, unnamed, 1, 12).tolist() == [False] * 3 + [True]
+    named = np.array([False, True, True, False])  # the outline's space bears a name: a room
+    assert not thinly_outlined(labels, 3, walls, named, 1, 12).any()
+    labels, walls = two_walled_rooms_and_an_outline(wall=12, outline=12)  # walled all round
+    assert not thinly_outlined(labels, 3, walls, unnamed, 1, 12).any()
+    labels, walls = two_walled_rooms_and_an_outline(wall=2, outline=2)  # a plan of thin lines
+    assert not thinly_outlined(labels, 3, walls, unnamed, 1, 12).any()
+
+
+def test_thinly_outlined_keeps_a_room_within_partitions_much_thinner_than_the_outer_walls():
+    """Partitions 6 px thick against 20 px walls: under THIN of them, yet walls, not lines."""
+    labels, walls = two_walled_rooms_and_an_outline(wall=20, outline=6)
+    assert not thinly_outlined(labels, 3, walls, np.ones(4, bool), 1, 14).any()
+    labels, walls = two_walled_rooms_and_an_outline(wall=20, outline=2)
+    assert thinly_outlined(labels, 3, walls, np.ones(4, bool), 1, 14)[3]
 
 
 def test_absorb_pieces_gives_a_room_a_small_space_a_thin_line_cut_off_but_keeps_walled_ones():
