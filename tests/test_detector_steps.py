@@ -1249,12 +1249,13 @@ def test_absorb_pieces_gives_a_room_a_small_space_a_thin_line_cut_off_but_keeps_
     assert (absorb_pieces(rooms, rooms, named, reach=2, max_area=200) == rooms).all()
 
 
-def _cluttered_room(line: int, step: int) -> tuple[np.ndarray, np.ndarray]:
+def _cluttered_room(line: int, step: int, first: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """(walls, regions) of a 100 px square room walled 5 px thick, its floor cut by clutter
-    lines ``line`` px thick every ``step`` px each way: each piece a region of its own."""
+    lines ``line`` px thick every ``step`` px each way (the first ``first`` px in, else
+    ``step``): each piece a region of its own."""
     walls = np.ones((100, 100), np.uint8)
     walls[5:95, 5:95] = 0
-    for at in range(5 + step, 95 - line, step):
+    for at in range(5 + (first or step), 95 - line, step):
         walls[at : at + line, 5:95] = 1
         walls[5:95, at : at + line] = 1
     _, regions = cv2.connectedComponents(1 - walls, connectivity=4)
@@ -1262,12 +1263,13 @@ def _cluttered_room(line: int, step: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def test_clutter_rooms_join_the_pieces_of_a_small_room_that_clutter_cut_up():
-    walls, regions = _cluttered_room(line=2, step=45)  # four pieces of ~1,900 px
+    # a main floor of 3,600 px and three pieces its fixtures cut off
+    walls, regions = _cluttered_room(line=2, step=45, first=60)
     rooms, inside = np.zeros_like(regions), np.ones_like(walls)
-    joined, scores = clutter_rooms(rooms, regions, walls, inside, 3, min_area=2500, min_width=10)
+    joined, scores = clutter_rooms(rooms, regions, walls, inside, 3, min_area=4000, min_width=10)
     assert len(scores) == 1 and scores[0] > 0
     assert (joined[regions > 0] == 1).all()  # every piece
-    assert (joined[50:52, 10:40] == 1).all()  # and the clutter between them
+    assert (joined[65:67, 10:40] == 1).all()  # and the clutter between them
     assert (joined[:5] == 0).all() and (joined[:, 95:] == 0).all()  # not the walls round it
 
 
@@ -1276,6 +1278,7 @@ def test_clutter_rooms_join_the_pieces_of_a_small_room_that_clutter_cut_up():
     [
         (6, 45, 10),  # pieces parted by walls thicker than the reach: closets in a row
         (2, 8, 10),  # clutter over much of the floor: a stair's treads, a shaft's grid
+        (2, 30, 10),  # nine like pieces, none a main floor: a stair's treads
         (2, 45, 50),  # narrower than a strip may be: a corridor's pieces
     ],
 )

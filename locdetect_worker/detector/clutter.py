@@ -5,8 +5,9 @@ come out of the wall step as walls when they are drawn heavily, and they cut a s
 floor into pieces each too small for a room, so that none is kept. Pieces that lie within
 a small letter's height of one another, and that no room took, are one room with the ink
 between them when together they are room-sized and enclosed, the ink covers little of the
-joined floor, and it is no strip: a row of closets, a stair's treads or a shaft beside a
-room lie in a narrow strip or are parted by walls that fill more of it.
+joined floor, one piece is its main floor, and it is no strip: a row of closets, a stair's
+treads or a shaft beside a room lie in a narrow strip, are parted by walls that fill more of
+it, or are many like pieces.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from locdetect_worker.detector._components import fill_runs, label_runs
 from locdetect_worker.detector.select import STRIP_WIDTH, room_score
 
 INSIDE = 0.6  # least share of a room inside the building's footprint, as for any room
+# least share of a joined room's pieces that its largest holds: fixtures cut pieces off a main
+# floor, where a stair's treads cut it into many like pieces
+MAIN = 1 / 3
 CLUTTER = 0.15  # most share of a joined room's floor that its clutter (walls) covers
 
 
@@ -36,8 +40,8 @@ def clutter_rooms(
     ``rooms`` (H, W) ``int32`` kept room labels; ``regions`` (H, W) ``int32`` the free-space
     regions they were chosen from; ``walls`` and ``inside`` (the building's footprint) (H, W)
     ``uint8``. Regions smaller than ``min_area`` px that no room holds join across ``reach``
-    px; a joined room holds at least ``min_area`` px of them and is at least ``STRIP_WIDTH``
-    times ``min_width`` px across.
+    px; a joined room holds at least ``min_area`` px of them, ``MAIN`` of them in one, and is at
+    least ``STRIP_WIDTH`` times ``min_width`` px across.
     """
     count = int(rooms.max(initial=0))
     starts, stops, found = label_runs(regions)
@@ -81,6 +85,9 @@ def clutter_rooms(
             slice(left + near[1].start, left + near[1].stop),
         )
         mask = (groups[near] == group).view(np.uint8)
+        held = np.bincount(regions[here][(mask & pieces[box][near]) != 0])
+        if held.max() < MAIN * own[group]:
+            continue
         if cv2.countNonZero(mask & walls[here]) > CLUTTER * area:
             continue
         if cv2.countNonZero(mask & inside[here]) < INSIDE * area:
