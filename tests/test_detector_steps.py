@@ -48,6 +48,7 @@ from locdetect_worker.detector.jambs import Jamb, ahead_of, ahead_sums, wall_end
 from locdetect_worker.detector.leaves import door_leaves
 from locdetect_worker.detector.normalise import paper_grey
 from locdetect_worker.detector.openings import facing_bridges
+from locdetect_worker.detector.outlines import thinly_outlined
 from locdetect_worker.detector.polygons import label_polygons, snap_rectilinear
 from locdetect_worker.detector.resample import shrink_keeping_lines
 from locdetect_worker.detector.rotate import rotate_page
@@ -1377,6 +1378,44 @@ def test_apart_rooms_flags_a_space_half_again_beyond_the_walls_between_rooms():
     assert not apart_rooms(labels, 6, 6, np.zeros(7, bool)).any()
 
 
+def two_walled_rooms_and_an_outline(wall: int, outline: int) -> tuple[np.ndarray, np.ndarray]:
+    """(labels, walls): rooms 1 and 2 within ``wall`` px walls, and space 3 beyond room 2's
+    right wall closed on its other sides by an ``outline`` px line."""
+    walls = np.zeros((60 + 2 * wall, 220), np.uint8)
+    labels = np.zeros(walls.shape, np.int32)
+    walls[:, : 3 * wall + 100] = 1
+    bottom = wall + 60
+    labels[wall:bottom, wall : wall + 50] = 1
+    labels[wall:bottom, 2 * wall + 50 : 2 * wall + 100] = 2
+    right = 3 * wall + 100
+    walls[wall - outline : wall, right : right + 70 + outline] = 1
+    walls[bottom : bottom + outline, right : right + 70 + outline] = 1
+    walls[wall - outline : bottom + outline, right + 70 : right + 70 + outline] = 1
+    labels[wall:bottom, right : right + 70] = 3
+    walls[labels != 0] = 0
+    return labels, walls
+
+
+def test_thinly_outlined_flags_an_unnamed_space_bounded_by_thin_lines_not_by_walls():
+    labels, walls = two_walled_rooms_and_an_outline(wall=12, outline=2)
+    unnamed = np.ones(4, bool)
+    assert thinly_outlined(labels, 3, walls, unnamed, 1, 12).tolist() == [False] * 3 + [True]
+    named = np.array([False, True, True, False])  # the outline's space bears a name: a room
+    assert not thinly_outlined(labels, 3, walls, named, 1, 12).any()
+    labels, walls = two_walled_rooms_and_an_outline(wall=12, outline=12)  # walled all round
+    assert not thinly_outlined(labels, 3, walls, unnamed, 1, 12).any()
+    labels, walls = two_walled_rooms_and_an_outline(wall=2, outline=2)  # a plan of thin lines
+    assert not thinly_outlined(labels, 3, walls, unnamed, 1, 12).any()
+
+
+def test_thinly_outlined_keeps_a_room_within_partitions_much_thinner_than_the_outer_walls():
+    """Partitions 6 px thick against 20 px walls: under THIN of them, yet walls, not lines."""
+    labels, walls = two_walled_rooms_and_an_outline(wall=20, outline=6)
+    assert not thinly_outlined(labels, 3, walls, np.ones(4, bool), 1, 14).any()
+    labels, walls = two_walled_rooms_and_an_outline(wall=20, outline=2)
+    assert thinly_outlined(labels, 3, walls, np.ones(4, bool), 1, 14)[3]
+
+
 def test_absorb_pieces_gives_a_room_a_small_space_a_thin_line_cut_off_but_keeps_walled_ones():
     # room 1 | a 1 px line | space 2 (140 px) | a 4 px wall | space 3 (160 px)
     rooms = np.zeros((20, 40), np.int32)
@@ -1391,12 +1430,13 @@ def test_absorb_pieces_gives_a_room_a_small_space_a_thin_line_cut_off_but_keeps_
     assert (absorb_pieces(rooms, rooms, named, reach=2, max_area=200) == rooms).all()
 
 
-def _cluttered_room(line: int, step: int) -> tuple[np.ndarray, np.ndarray]:
+def _cluttered_room(line: int, step: int, first: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """(walls, regions) of a 100 px square room walled 5 px thick, its floor cut by clutter
-    lines ``line`` px thick every ``step`` px each way: each piece a region of its own."""
+    lines ``line`` px thick every ``step`` px each way (the first ``first`` px in, else
+    ``step``): each piece a region of its own."""
     walls = np.ones((100, 100), np.uint8)
     walls[5:95, 5:95] = 0
-    for at in range(5 + step, 95 - line, step):
+    for at in range(5 + (first or step), 95 - line, step):
         walls[at : at + line, 5:95] = 1
         walls[5:95, at : at + line] = 1
     _, regions = cv2.connectedComponents(1 - walls, connectivity=4)
@@ -1404,14 +1444,13 @@ def _cluttered_room(line: int, step: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def test_clutter_rooms_join_the_pieces_of_a_small_room_that_clutter_cut_up():
-    walls, regions = _cluttered_room(line=2, step=45)  # four pieces of ~1,900 px
+    # a main floor of 3,600 px and three pieces its fixtures cut off
+    walls, regions = _cluttered_room(line=2, step=45, first=60)
     rooms, inside = np.zeros_like(regions), np.ones_like(walls)
-    joined, scores = clutter_rooms(
-        rooms, regions, walls, inside, walls, 0, 3, min_area=2500, min_width=10
-    )
+    joined, scores = clutter_rooms(rooms, regions, walls, inside, 0, 3, 4000, 10)
     assert len(scores) == 1 and scores[0] > 0
     assert (joined[regions > 0] == 1).all()  # every piece
-    assert (joined[50:52, 10:40] == 1).all()  # and the clutter between them
+    assert (joined[65:67, 10:40] == 1).all()  # and the clutter between them
     assert (joined[:5] == 0).all() and (joined[:, 95:] == 0).all()  # not the walls round it
 
 
@@ -1420,13 +1459,14 @@ def test_clutter_rooms_join_the_pieces_of_a_small_room_that_clutter_cut_up():
     [
         (6, 45, 10),  # pieces parted by walls thicker than the reach: closets in a row
         (2, 8, 10),  # clutter over much of the floor: a stair's treads, a shaft's grid
+        (2, 30, 10),  # nine like pieces, none a main floor: a stair's treads
         (2, 45, 50),  # narrower than a strip may be: a corridor's pieces
     ],
 )
 def test_clutter_rooms_leave_walled_pieces_treads_and_strips_apart(line, step, min_width):
     walls, regions = _cluttered_room(line, step)
     rooms, inside = np.zeros_like(regions), np.ones_like(walls)
-    joined, scores = clutter_rooms(rooms, regions, walls, inside, walls, 0, 3, 2500, min_width)
+    joined, scores = clutter_rooms(rooms, regions, walls, inside, 0, 3, 2500, min_width)
     assert len(scores) == 0 and (joined == 0).all()
 
 
@@ -1440,27 +1480,23 @@ def test_clutter_rooms_leave_a_shaft_crossed_out_by_a_heavy_x_apart():
     inside[90:211, 90:211] = 1
     rooms = np.zeros(walls.shape, np.int32)
     joined, scores = clutter_rooms(
-        rooms, regions.astype(np.int32), walls, inside, walls, 0, 10, 5600, 33.3
+        rooms, regions.astype(np.int32), walls, inside, 0, 10, 5600, 33.3
     )
-    assert len(scores) == 0 and (joined == 0).all()  # four triangles of ~1,900 px: a void
+    assert len(scores) == 0 and (joined == 0).all()  # four like triangles: a void
 
 
 def test_clutter_rooms_leave_pieces_a_room_holds():
     walls, regions = _cluttered_room(line=2, step=45)
     rooms = np.where(regions == 1, 1, 0).astype(np.int32)  # one piece a room kept
-    joined, scores = clutter_rooms(
-        rooms, regions, walls, np.ones_like(walls), walls, 1, 3, 2500, 10
-    )
+    joined, scores = clutter_rooms(rooms, regions, walls, np.ones_like(walls), 1, 3, 2500, 10)
     assert len(scores) == 1 and (joined[regions == 1] == 1).all()
     assert (joined[regions > 1] == 2).all()  # the other three join, round the kept room
 
 
 def test_clutter_rooms_number_joined_rooms_after_every_room_even_an_emptied_one():
-    walls, regions = _cluttered_room(line=2, step=45)
+    walls, regions = _cluttered_room(line=2, step=45, first=60)
     rooms = np.zeros_like(regions)  # rooms 1 and 2 were kept, then taken by their neighbours
-    joined, scores = clutter_rooms(
-        rooms, regions, walls, np.ones_like(walls), walls, 2, 3, 2500, 10
-    )
+    joined, scores = clutter_rooms(rooms, regions, walls, np.ones_like(walls), 2, 3, 4000, 10)
     assert len(scores) == 1 and (joined[regions > 0] == 3).all()
 
 

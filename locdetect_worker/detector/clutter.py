@@ -5,9 +5,9 @@ come out of the wall step as walls when they are drawn heavily, and they cut a s
 floor into pieces each too small for a room, so that none is kept. Pieces that lie within
 a small letter's height of one another, and that no room took, are one room with the ink
 between them when together they are room-sized and enclosed, the ink covers little of the
-joined floor, and it is no strip: a row of closets, a stair's treads or a shaft beside a
-room lie in a narrow strip or are parted by walls that fill more of it, and a shaft's X
-drawn heavily is still a void.
+joined floor, one piece is its main floor, and it is no strip: a row of closets, a stair's
+treads or a shaft beside a room lie in a narrow strip, are parted by walls that fill more of
+it, or are many like pieces (so are the four triangles of a shaft's X drawn heavily).
 """
 
 from __future__ import annotations
@@ -16,8 +16,11 @@ import cv2
 import numpy as np
 
 from locdetect_worker.detector._components import fill_runs, label_runs
-from locdetect_worker.detector.select import INSIDE, STRIP_WIDTH, crossed_out, room_score
+from locdetect_worker.detector.select import INSIDE, STRIP_WIDTH, room_score
 
+# least share of a joined room's pieces that its largest holds: fixtures cut pieces off a main
+# floor, where a stair's treads cut it into many like pieces
+MAIN = 1 / 3
 CLUTTER = 0.15  # most share of a joined room's floor that its clutter (walls) covers
 
 
@@ -26,7 +29,6 @@ def clutter_rooms(
     regions: np.ndarray,
     walls: np.ndarray,
     inside: np.ndarray,
-    ink: np.ndarray,
     count: int,
     reach: int,
     min_area: int,
@@ -38,10 +40,11 @@ def clutter_rooms(
 
     ``rooms`` (H, W) ``int32`` kept room labels, numbered up to ``count`` (some may have no
     pixels left); ``regions`` (H, W) ``int32`` the free-space regions they were chosen from;
-    ``walls``, ``inside`` (the building's footprint) and ``ink`` (H, W) ``uint8``. Regions
+    ``walls`` and ``inside`` (the building's footprint) (H, W) ``uint8``. Regions
     smaller than ``min_area`` px that no room holds join across ``reach`` px; a joined room
-    holds at least ``min_area`` px of them and is at least ``STRIP_WIDTH`` times
-    ``min_width`` px across. ``runs``: the regions' :func:`label_runs`, when already read.
+    holds at least ``min_area`` px of them, ``MAIN`` of them in one, and is at least
+    ``STRIP_WIDTH`` times ``min_width`` px across. ``runs``: the regions' :func:`label_runs`,
+    when already read.
     """
     starts, stops, found = runs if runs is not None else label_runs(regions)
     small = np.bincount(found, stops - starts) < min_area
@@ -84,12 +87,15 @@ def clutter_rooms(
             slice(left + near[1].start, left + near[1].stop),
         )
         mask = (groups[near] == group).view(np.uint8)
+        held = np.bincount(regions[here][(mask & pieces[box][near]) != 0])
+        if held.max() < MAIN * own[group]:
+            continue
         if cv2.countNonZero(mask & walls[here]) > CLUTTER * area:
             continue
         if cv2.countNonZero(mask & inside[here]) < INSIDE * area:
             continue
         score = room_score(mask, walls[here], float(area), min_width)
-        if score > 0 and not crossed_out(mask, ink[here]):
+        if score > 0:
             scores.append(score)
             out[here][mask != 0] = count + len(scores)
     return out, np.array(scores, np.float64)

@@ -136,7 +136,7 @@ def select_rooms(
         score = room_score(mask, walls[box], area, min_width)
         if score <= 0 or _off_building(mask, pieces[box], building):
             continue  # not a room, or walled by a title block, a legend, a compass
-        if not crossed_out(mask, ink[box]):
+        if not _crossed_out(mask, ink[box]):
             confidences.append(score)
             kept[box][here] = len(confidences)
     return kept, np.array(confidences, np.float64)
@@ -197,7 +197,7 @@ def room_score(mask: np.ndarray, walls: np.ndarray, area: float, min_width: floa
     return float(np.clip(enclosed * (0.2 + 0.4 * solidity + 0.4 * boxed), 0.0, 1.0))
 
 
-def crossed_out(mask: np.ndarray, ink: np.ndarray) -> bool:
+def _crossed_out(mask: np.ndarray, ink: np.ndarray) -> bool:
     """Whether two diagonal strokes cross the space (``mask``, 0/1 ``uint8`` crop; ``ink`` the
     same crop) as an X: mirror-image slopes, crossing near both middles, each from wall to wall.
     """
