@@ -55,7 +55,7 @@ from locdetect_worker.detector.rotate import rotate_page
 from locdetect_worker.detector.scraps import absorb_pieces, absorb_scraps
 from locdetect_worker.detector.seeds import block_seeds, room_seeds
 from locdetect_worker.detector.select import select_rooms
-from locdetect_worker.detector.skew import skew_angle
+from locdetect_worker.detector.skew import _climb, skew_angle
 from locdetect_worker.detector.stroke import stroke_width_histogram, thin_line_width
 from locdetect_worker.detector.text import lines_in, named_labels, text_lines, without_text
 from locdetect_worker.detector.walls import wall_mask
@@ -796,6 +796,20 @@ def test_skew_angle_turns_a_tilted_plan_upright(degrees):
     turn = cv2.getRotationMatrix2D((500.0, 350.0), degrees, 1.0)
     tilted = cv2.warpAffine(ink, turn, (1000, 700), flags=cv2.INTER_NEAREST)
     assert skew_angle(tilted) == pytest.approx(-degrees, abs=0.15)
+
+
+@pytest.mark.parametrize("peak", [0, 2, 4, 6, 8])
+def test_skew_climb_finds_a_rows_single_peak_turning_fewer_angles(peak):
+    angles = np.arange(-0.4, 0.41, 0.1)
+    heights = -np.abs(np.arange(9) - peak)  # rises to one peak, at either end or inside
+    turned: list[float] = []
+
+    def sharpness(angle: float) -> float:
+        turned.append(angle)
+        return float(heights[int(np.argmin(np.abs(angles - angle)))])
+
+    assert _climb(sharpness, angles) == angles[peak]
+    assert len(turned) <= abs(peak - 4) + 3 < len(angles)  # the turns past a fall are not made
 
 
 def test_max_pool_half_keeps_a_one_pixel_line():

@@ -38,8 +38,8 @@ def skew_angle(ink: np.ndarray) -> float:
     )
     coarse = functools.partial(_sharpness, half)
     best = _best(coarse, np.arange(-MAX_DEGREES, MAX_DEGREES + 0.01, 2.0))
-    best = _best(sharpness, best + np.arange(-1.5, 1.51, 0.5))
-    best = _best(sharpness, best + np.arange(-0.4, 0.41, 0.1))
+    best = _climb(sharpness, best + np.arange(-1.5, 1.51, 0.5))
+    best = _climb(sharpness, best + np.arange(-0.4, 0.41, 0.1))
     upright = sharpness(0.0)
     # keep the page as it is unless turning it clearly sharpens its profiles
     return float(best) if sharpness(best) > 1.05 * upright else 0.0
@@ -48,6 +48,23 @@ def skew_angle(ink: np.ndarray) -> float:
 def _best(sharpness: Callable[[float], float], angles: np.ndarray) -> float:
     scores = [sharpness(float(a)) for a in angles]
     return float(angles[int(np.argmax(scores))])
+
+
+def _climb(sharpness: Callable[[float], float], angles: np.ndarray) -> float:
+    """The sharpest of a row of ``angles`` about its middle one, climbing from the middle
+    while the profiles sharpen: near the top the sharpness rises to one peak, so the turns
+    past a fall (about half of the row) need not be made."""
+    middle = len(angles) // 2
+    best, top = middle, sharpness(float(angles[middle]))
+    for way, stop in ((-1, -1), (1, len(angles))):
+        for index in range(middle + way, stop, way):
+            score = sharpness(float(angles[index]))
+            if score < top or (score == top and way > 0):  # the first of equals, as argmax
+                break
+            best, top = index, score
+        if best != middle:
+            break
+    return float(angles[best])
 
 
 def _sharpness(small: np.ndarray, degrees: float) -> float:
