@@ -546,6 +546,18 @@ def test_select_drops_a_space_crossed_out_by_an_x_and_keeps_its_neighbour():
     assert np.array_equal(again, labels)
 
 
+def test_select_drops_a_part_of_a_larger_void_that_its_x_crosses_off_the_middle():
+    # the X of a void running on 30 px up through the wall crosses this part a quarter of the
+    # way along each stroke, 15 px from its centre of mass
+    regions, walls, inside, ink = two_spaces_with_strokes([(10, 69, 69, 10), (40, 10, 99, 69)])
+    labels, _ = select_rooms(regions, walls, inside, ink, min_area=20, min_width=3, shaft_area=0)
+    assert labels.max() == 1 and (labels[10:70, 105:190] == 1).all()
+    ink[:, 3:100:6] = ink[:, 4:100:6] = ink[:, 5:100:6] = 0  # the same strokes broken every 6 px
+    ink |= walls  # (a chain of curves' and letters' pieces that the line search links)
+    labels, _ = select_rooms(regions, walls, inside, ink, min_area=20, min_width=3, shaft_area=0)
+    assert labels.max() == 2
+
+
 @pytest.mark.parametrize(
     "strokes",
     [

@@ -37,6 +37,11 @@ X_MIDDLE = 0.2  # strokes cross this near their middles (share of their lengths)
 X_CENTRE = 0.2  # and this near the space's centre of mass (share of the diagonal)
 X_SKEW = 12.0  # degrees: at most this unlike mirror images (a rectangle's diagonals are)
 X_OFF_AXIS = 15.0  # degrees: the least a diagonal stroke lies off both axes
+# Strokes may cross anywhere along both when ink lies along this share of each: walls that
+# part a void under one X leave each part crossed from wall to wall off its strokes' middles,
+# and a drawn line (not a chain of fixtures' curves and lettering that the line search links)
+# is solid
+X_DRAWN = 0.9
 # The X test's quick first look, at half size on the space's own ink: how much shorter and
 # more broken its strokes may be and how many degrees further from the diagonal, so the look
 # misses no X the full test finds
@@ -199,7 +204,8 @@ def room_score(mask: np.ndarray, walls: np.ndarray, area: float, min_width: floa
 
 def _crossed_out(mask: np.ndarray, ink: np.ndarray) -> bool:
     """Whether two diagonal strokes cross the space (``mask``, 0/1 ``uint8`` crop; ``ink`` the
-    same crop) as an X: mirror-image slopes, crossing near both middles, each from wall to wall.
+    same crop) as an X: mirror-image slopes, crossing near both middles (or anywhere along both
+    solid strokes: a part of a larger void), each from wall to wall.
     """
     _, _, box_width, box_height = cv2.boundingRect(mask)
     diagonal = float(np.hypot(box_width, box_height))
@@ -228,6 +234,7 @@ def _crossed_out(mask: np.ndarray, ink: np.ndarray) -> bool:
         return False  # most spaces: no need for their centre
     moments = cv2.moments(mask, binaryImage=True)
     centre = np.array([moments["m10"], moments["m01"]]) / moments["m00"]
+    near = cv2.dilate(ink, np.ones((3, 3), np.uint8))  # a slanted line's steps
     for start, along, angle in rising:
         for other, other_along, other_angle in falling:
             if abs(angle - (180 - other_angle)) > X_SKEW:
@@ -237,8 +244,12 @@ def _crossed_out(mask: np.ndarray, ink: np.ndarray) -> bool:
             at = (between[0] * other_along[1] - between[1] * other_along[0]) / cross
             other_at = (between[0] * along[1] - between[1] * along[0]) / cross
             off_centre = float(np.hypot(*(start + at * along - centre)))
+            if off_centre >= X_CENTRE * diagonal:
+                continue  # a cupboard's X at one side
             if abs(at - 0.5) < X_MIDDLE and abs(other_at - 0.5) < X_MIDDLE:
-                if off_centre < X_CENTRE * diagonal:  # not a cupboard's X at one side
+                return True
+            if 0 < at < 1 and 0 < other_at < 1:
+                if _drawn(near, start, along) and _drawn(near, other, other_along):
                     return True
     return False
 
@@ -264,6 +275,14 @@ def _diagonals_both_ways(mask: np.ndarray, ink: np.ndarray, diagonal: float) -> 
     off = np.abs(angle - 90)  # 0 upright, 90 flat
     slanted = (off > X_OFF_AXIS - SCREEN_ANGLE) & (off < 90 - X_OFF_AXIS + SCREEN_ANGLE)
     return bool((slanted & (angle < 90)).any() and (slanted & (angle > 90)).any())
+
+
+def _drawn(near: np.ndarray, start: np.ndarray, along: np.ndarray) -> bool:
+    """Whether ink (``near``: the ink grown a px) lies along ``X_DRAWN`` of the stroke from
+    ``start`` on by ``along``."""
+    count = int(np.hypot(*along)) + 1
+    x, y = np.rint(start + np.linspace(0.0, 1.0, count)[:, None] * along).astype(np.int64).T
+    return bool(np.count_nonzero(near[y, x]) >= X_DRAWN * count)
 
 
 def _ends_at_walls(mask: np.ndarray, start: np.ndarray, end: np.ndarray, reach: float) -> bool:
