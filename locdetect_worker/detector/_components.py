@@ -152,9 +152,14 @@ def run_starts(mask: np.ndarray) -> np.ndarray:
 
 def fill_runs(flat: np.ndarray, starts: np.ndarray, stops: np.ndarray, value: int) -> None:
     """Set, in place, the pixels of the runs [starts, stops) of a flat array to ``value``."""
+    flat[run_pixels(starts, stops)] = value
+
+
+def run_pixels(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """The flat indices of the pixels of the runs [starts, stops), run after run."""
     lengths = stops - starts
     offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
-    flat[np.arange(int(lengths.sum())) + offsets] = value
+    return np.arange(int(lengths.sum())) + offsets
 
 
 def label_areas(labels: np.ndarray, count: int) -> np.ndarray:

@@ -71,8 +71,8 @@ def detect_rooms(image: np.ndarray) -> list[DetectedRoom]:
     # Each phase is a function of its own, so its page-sized temporaries are freed when it
     # returns: a lower peak keeps the allocator from handing fresh pages (page faults) to
     # every run.
-    walls, ink, lines, side, back, scale, drawn = _closed_walls(image)
-    labels, confidences = _rooms(walls, ink, lines, side, drawn)
+    walls, ink, unknown, thin, lines, side, back, scale = _closed_walls(image)
+    labels, confidences = _rooms(walls, ink, unknown, thin, lines, side)
     polygons = label_polygons(labels, tolerance=max(1.0, side / 800))
     height, width = image.shape[:2]
     rooms = []
@@ -89,12 +89,12 @@ def detect_rooms(image: np.ndarray) -> list[DetectedRoom]:
 
 def _closed_walls(
     image: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, np.ndarray, float, tuple[np.ndarray, int]]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, np.ndarray, int, np.ndarray, float]:
     """(walls with door gaps, doorways and openings closed, on the upright working page; its
-    ink; its lines of text (the rooms' names); the long side of the working page before it was
+    ink; its flat grey unknown areas (walls too, but not drawn); the thin lines' width in px;
+    its lines of text (the rooms' names); the long side of the working page before it was
     turned, which sets every length; (2, 3) map from the upright page to the working one;
-    shrink scale; (the flat grey unknown areas that the walls hold, the thin lines' width in
-    px): what of the walls is drawn, and how thin a line is)."""
+    shrink scale)."""
     ink, unknown, side, back, scale = _upright_ink(image)
     thin = thin_line_width(stroke_width_histogram(ink))
     walls = wall_mask(
@@ -121,7 +121,7 @@ def _closed_walls(
     walls = sealed | doors | facing_bridges(sealed, ends, max_gap=door, min_length=side // 60)
     # a leaf hinged at a wall end stands on the bridge across its doorway
     walls &= 1 - door_leaves(walls, ink, ends, min_length=max(3, side // 60), max_length=door)
-    return walls, ink, lines, side, back, scale, (unknown, thin)
+    return walls, ink, unknown, thin, lines, side, back, scale
 
 
 def _upright_ink(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, np.ndarray, float]:
@@ -145,12 +145,13 @@ def _upright_ink(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, np.nda
 def _rooms(
     walls: np.ndarray,
     ink: np.ndarray,
+    unknown: np.ndarray,
+    thin: int,
     lines: np.ndarray,
     side: int,
-    drawn: tuple[np.ndarray, int],
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(room labels, confidences) of the closed walls; ``ink``, ``lines``, ``side``, ``drawn``
-    as :func:`_closed_walls` has them."""
+    """(room labels, confidences) of the closed walls; the rest as :func:`_closed_walls` has
+    them."""
     free = 1 - walls
     min_area = max(16, int(0.002 * walls.shape[0] * walls.shape[1]))
     radii = [float(r) for r in np.unique(np.geomspace(1, side / 8, 16).round())[::-1]] + [0.0]
@@ -213,8 +214,7 @@ def _rooms(
     # plan (no need to measure when every room bears a name)
     if not named[1:].all():
         count = len(confidences)
-        unknown, thin = drawn  # grey unknown space is no thick wall
-        strokes = walls & (1 - unknown)
+        strokes = walls & (1 - unknown)  # grey unknown space is no thick wall
         outlined = thinly_outlined(labels, count, strokes, ~named, thin, max(3, side // 100))
         kept = ~(apart_rooms(labels, count, side / 110, named) | outlined)[1:]
         if not kept.all():

@@ -28,6 +28,7 @@ from locdetect_worker.detector._components import (
     label_boxes,
     label_runs,
     pieces_with_stats,
+    run_pixels,
 )
 from locdetect_worker.detector._lines import erode_line, open_line
 
@@ -152,8 +153,7 @@ def _edges(parts: _PaperParts, chosen: np.ndarray) -> np.ndarray:
     starts, stops, found = parts.runs
     picked = chosen[found]
     lengths = stops[picked] - starts[picked]
-    count = int(lengths.sum())
-    pixels = np.repeat(starts[picked] - (np.cumsum(lengths) - lengths), lengths) + np.arange(count)
+    pixels = run_pixels(starts[picked], stops[picked])
     ink = parts.ink.ravel()
     width = parts.ink.shape[1]
     column = pixels % width
