@@ -35,7 +35,7 @@ from locdetect_worker.detector._lines import (
     erode_line,
     open_line,
 )
-from locdetect_worker.detector.apart import apart_rooms, nearest_gaps
+from locdetect_worker.detector.apart import apart_rooms, lone_pieces, nearest_gaps
 from locdetect_worker.detector.arcs import ARC_COVER, door_bridges
 from locdetect_worker.detector.binarise import ink_mask, unknown_mask
 from locdetect_worker.detector.clutter import clutter_rooms
@@ -1402,6 +1402,24 @@ def test_apart_rooms_flags_a_space_half_again_beyond_the_walls_between_rooms():
     labels[labels == 6] = 0
     labels[2:18, 104:116] = 6  # 10 px beyond: about one wall
     assert not apart_rooms(labels, 6, 6, np.zeros(7, bool)).any()
+
+
+def test_lone_pieces_flags_a_small_unnamed_space_next_to_one_room_only():
+    """Rooms 1 and 4 a wall apart; a bath (2) outlined within room 1; a closet (3) between the
+    two rooms, 2 px from each."""
+    labels = np.zeros((40, 60), np.int32)
+    labels[2:38, 2:25] = 1
+    labels[7:19, 7:19] = 0  # the bath's rim
+    labels[10:16, 10:16] = 2
+    labels[2:38, 36:58] = 4
+    labels[20:28, 27:34] = 3
+    unnamed = np.ones(5, bool)
+    assert lone_pieces(labels, 4, unnamed, 100, 3).tolist() == [False, False, True, False, False]
+    assert not lone_pieces(labels, 4, unnamed, 30, 3).any()  # too large for a piece
+    named = np.array([False, True, False, True, True])  # a name written in the bath: a room
+    assert not lone_pieces(labels, 4, named, 100, 3).any()
+    labels[labels == 4] = 0  # the closet now opens onto room 1 alone
+    assert lone_pieces(labels, 4, unnamed, 100, 3).tolist() == [False, False, True, True, False]
 
 
 def two_walled_rooms_and_an_outline(wall: int, outline: int) -> tuple[np.ndarray, np.ndarray]:

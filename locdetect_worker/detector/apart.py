@@ -5,6 +5,12 @@ neighbour is about one wall's thickness, much the same all over a drawing. A
 space set far further from every room than that lies beyond the building's
 outer wall (a yard, a balcony, a strip between the outline and its dimension
 lines) or in another drawing on the sheet, unless a name is written in it.
+
+A small space with no name that borders one room at most, across no more than a
+wall, is no room of its own either: a fixture's outline drawn heavily (a bath, a
+car in a garage) fences it off within that room, or it is a piece of floor cut
+off beyond one. A closet or a WC too small to be named lies between rooms: a
+hall on one side, the rooms it serves on others.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import cv2
 import numpy as np
 
 from locdetect_worker.detector._checks import check_labels
+from locdetect_worker.detector._components import label_boxes, label_runs
 
 # rooms that meet at a door's bridge lie a px or two apart, so the walls between rooms are read
 # from the upper quartile of the rooms' gaps to their nearest neighbours (the outer walls among
@@ -64,3 +71,34 @@ def apart_rooms(labels: np.ndarray, count: int, min_gap: float, named: np.ndarra
         return np.zeros(count + 1, bool)
     typical = float(np.percentile(gaps[known], QUARTILE))
     return known & (gaps > FAR * typical) & (gaps > min_gap) & ~named
+
+
+def lone_pieces(
+    labels: np.ndarray, count: int, candidates: np.ndarray, max_area: int, reach: int
+) -> np.ndarray:
+    """(count + 1,) ``bool``: which ``candidates`` ((count + 1,) ``bool``) among the labels
+    1..count of an (H, W) ``int32`` image are smaller than ``max_area`` px and have at most
+    one other label within ``reach`` px (a wall's width)."""
+    check_labels(labels)
+    flagged = np.zeros(count + 1, bool)
+    if not candidates[1:].any():
+        return flagged
+    runs = label_runs(labels)
+    starts, stops, found = runs
+    area = np.bincount(found, stops - starts, count + 1)
+    small = candidates & (area > 0) & (area < max_area)
+    small[0] = False
+    if not small.any():
+        return flagged
+    boxes = label_boxes(labels, count + 1, runs)
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
+    for label in np.flatnonzero(small):
+        x, y, width, height = boxes[label].tolist()
+        box = (
+            slice(max(0, y - reach), y + height + reach),
+            slice(max(0, x - reach), x + width + reach),
+        )
+        crop = labels[box]
+        near = np.unique(crop[cv2.dilate((crop == label).view(np.uint8), disc) != 0])
+        flagged[label] = np.count_nonzero((near != 0) & (near != label)) <= 1
+    return flagged

@@ -20,8 +20,9 @@ outside onto its room); part open plans between wall corners that face each
 other across them, or from one corner across, when each part bears a name of
 its own (by shape alone in a drawing with no names); drop a space with no name
 that stands far further from every room than rooms stand from one another (a
-yard, a balcony, a strip by the outline); trust a room less when no name is
-written in it; simplify outlines; map them back to source pixels.
+yard, a balcony, a strip by the outline) and a small one next to one room at most (a bath
+or a car drawn in it); trust a room less when no name is written in it; simplify outlines;
+map them back to source pixels.
 Lengths are fractions of the working page's long side, so the same drawing
 gives the same rooms at any resolution.
 """
@@ -31,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 
 from locdetect_worker.detector._components import kept_labels, label_areas, label_runs
-from locdetect_worker.detector.apart import apart_rooms
+from locdetect_worker.detector.apart import apart_rooms, lone_pieces
 from locdetect_worker.detector.arcs import door_bridges
 from locdetect_worker.detector.binarise import ink_mask, paper_and_ink_levels, unknown_mask
 from locdetect_worker.detector.clutter import clutter_rooms
@@ -62,7 +63,7 @@ WORKING_SIDE = 1400
 # rooms, and most unnamed spaces we find are yards, landings or pieces of a room
 UNNAMED = 0.7
 # a space with no name smaller than this many smallest rooms is a piece of the one room it lies
-# a thin line from, if there is one
+# a thin line from, if there is one, and no room when it lies a wall from one room at most
 PIECE = 2.0
 
 
@@ -215,8 +216,11 @@ def _rooms(
     if not named[1:].all():
         count = len(confidences)
         strokes = walls & (1 - unknown)  # grey unknown space is no thick wall
-        outlined = thinly_outlined(labels, count, strokes, ~named, thin, max(3, side // 100))
-        kept = ~(apart_rooms(labels, count, side / 110, named) | outlined)[1:]
+        wall = max(3, side // 100)  # the reach of a wall's width
+        outlined = thinly_outlined(labels, count, strokes, ~named, thin, wall)
+        # small, with no name, and next to one room at most: a fixture in it, or a piece of it
+        lone = lone_pieces(labels, count, ~named, int(PIECE * min_area), wall)
+        kept = ~(apart_rooms(labels, count, side / 110, named) | outlined | lone)[1:]
         if not kept.all():
             labels, confidences = kept_labels(labels, kept), confidences[kept]
             named = named[np.r_[True, kept]]
