@@ -63,7 +63,7 @@ WORKING_SIDE = 1400
 # rooms, and most unnamed spaces we find are yards, landings or pieces of a room
 UNNAMED = 0.7
 # a space with no name smaller than this many smallest rooms is a piece of the one room it lies
-# a thin line from, if there is one, and no room when it lies a wall from one room at most
+# a thin line from, if there is one
 PIECE = 2.0
 
 
@@ -218,8 +218,9 @@ def _rooms(
         strokes = walls & (1 - unknown)  # grey unknown space is no thick wall
         wall = max(3, side // 100)  # the reach of a wall's width
         outlined = thinly_outlined(labels, count, strokes, ~named, thin, wall)
-        # small, with no name, and next to one room at most: a fixture in it, or a piece of it
-        lone = lone_pieces(labels, count, ~named, int(PIECE * min_area), wall)
+        # under a shaft's size, with no name, and next to one room at most: a fixture in that
+        # room, or a piece of its floor
+        lone = lone_pieces(labels, count, ~named, shaft_area, wall)
         kept = ~(apart_rooms(labels, count, side / 110, named) | outlined | lone)[1:]
         if not kept.all():
             labels, confidences = kept_labels(labels, kept), confidences[kept]
