@@ -1262,6 +1262,25 @@ def test_part_at_corners_parts_a_named_part_open_along_its_whole_width_at_one_co
     assert part_at_corners(no_names, 500, 1.0, 2.0, 1.0).tolist() == [1]
 
 
+def test_part_at_corners_parts_again_along_the_other_edge_of_a_corner_that_parted():
+    def three_rooms() -> np.ndarray:
+        plan = np.zeros((180, 180), np.int32)
+        plan[10:170, 10:170] = 1
+        plan[90:170, 90:170] = 0  # a wall block: its corner at (90, 90) faces three spaces
+        return plan
+
+    ink = np.zeros((180, 180), np.uint8)
+    for x, y in ((25, 45), (115, 45), (25, 120)):  # each space named: a living room, a dining
+        write_word(ink, x, y)  # room and a kitchen, open onto one another
+    lines = text_lines(ink, 5, 12)
+    plan = three_rooms()  # one cut leaves an 80 x 160 px rectangle with no corner of its own
+    assert part_at_corners(plan, 500, 3.0, 2.0, 1.0, lines).tolist() == [1, 1, 1]
+    assert len({plan[50, 50], plan[50, 130], plan[130, 50]}) == 3
+    two_names = three_rooms()  # the kitchen unnamed: part of the living room
+    ink[120:128] = 0
+    assert part_at_corners(two_names, 500, 3.0, 2.0, 1.0, text_lines(ink, 5, 12)).tolist() == [1, 1]
+
+
 def test_select_keeps_a_small_space_whose_name_runs_on_past_its_walls():
     regions, walls, inside, ink = two_spaces_with_strokes([])  # the right one x 105..189
     small = 6000  # both spaces are smaller than the smallest room, not half as small
