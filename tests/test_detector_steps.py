@@ -163,6 +163,20 @@ def test_wall_mask_keeps_a_double_line_wall_whose_lines_step_by_a_pixel():
     assert walls[12:16, 10:70].all()
 
 
+def test_wall_mask_leaves_a_tiled_floor_as_floor_but_not_a_stair_of_two_rows():
+    ink = np.zeros((160, 160), np.uint8)
+    ink[:8], ink[-8:], ink[:, :8], ink[:, -8:] = 1, 1, 1, 1  # a room's solid walls
+    ink[30:110:5, 30:110] = 1  # tiles 4 px a side (a bathroom's floor), 1 px joints
+    ink[30:110, 30:110:5] = 1
+    ink[30, 30:111], ink[30:111, 110] = 1, 1
+    ink[125:136:5, 30:110] = 1  # a stair of two rows of treads as small
+    ink[125:136, 30:110:5] = 1
+    walls = wall_mask(ink, thin_width=1, line_length=13, hatch_gap=3, pair_gap=10)
+    assert walls[:8].all() and walls[:, :8].all()
+    assert not walls[34:106, 34:106].any()
+    assert walls[126:135, 40:100].all()
+
+
 def test_wall_mask_does_not_pair_a_dashed_line_with_a_solid_one():
     ink = np.zeros((40, 80), np.uint8)
     ink[10, 5:75] = 1  # a solid line (a counter's front)
