@@ -144,7 +144,7 @@ def _best_part(
             continue
         part = _split(piece, a[pair], b[pair], lines)  # one name for both parts: an L room
         if part is not None:
-            return part, (inherited[0][:0], inherited[1][:0])
+            return part, (inherited[0][:0], inherited[1][:0])  # no corner's edge to pass on
     if lines is None:
         return None
     corners, steps = _carried_edges(*simple)
