@@ -163,6 +163,20 @@ def test_wall_mask_keeps_a_double_line_wall_whose_lines_step_by_a_pixel():
     assert walls[12:16, 10:70].all()
 
 
+def test_wall_mask_leaves_a_tiled_floor_as_floor_but_not_a_stair_of_two_rows():
+    ink = np.zeros((160, 160), np.uint8)
+    ink[:8], ink[-8:], ink[:, :8], ink[:, -8:] = 1, 1, 1, 1  # a room's solid walls
+    ink[30:110:5, 30:110] = 1  # tiles 4 px a side (a bathroom's floor), 1 px joints
+    ink[30:110, 30:110:5] = 1
+    ink[30, 30:111], ink[30:111, 110] = 1, 1
+    ink[125:136:5, 30:110] = 1  # a stair of two rows of treads as small
+    ink[125:136, 30:110:5] = 1
+    walls = wall_mask(ink, thin_width=1, line_length=13, hatch_gap=3, pair_gap=10)
+    assert walls[:8].all() and walls[:, :8].all()
+    assert not walls[34:106, 34:106].any()
+    assert walls[126:135, 40:100].all()
+
+
 def test_wall_mask_does_not_pair_a_dashed_line_with_a_solid_one():
     ink = np.zeros((40, 80), np.uint8)
     ink[10, 5:75] = 1  # a solid line (a counter's front)
@@ -1260,6 +1274,25 @@ def test_part_at_corners_parts_a_named_part_open_along_its_whole_width_at_one_co
     assert plan[30, 80] != plan[80, 80]
     no_names = open_plan()  # by its shape alone an L, one room
     assert part_at_corners(no_names, 500, 1.0, 2.0, 1.0).tolist() == [1]
+
+
+def test_part_at_corners_parts_again_along_the_other_edge_of_a_corner_that_parted():
+    def three_rooms() -> np.ndarray:
+        plan = np.zeros((180, 180), np.int32)
+        plan[10:170, 10:170] = 1
+        plan[90:170, 90:170] = 0  # a wall block: its corner at (90, 90) faces three spaces
+        return plan
+
+    ink = np.zeros((180, 180), np.uint8)
+    for x, y in ((25, 45), (115, 45), (25, 120)):  # each space named: a living room, a dining
+        write_word(ink, x, y)  # room and a kitchen, open onto one another
+    lines = text_lines(ink, 5, 12)
+    plan = three_rooms()  # one cut leaves an 80 x 160 px rectangle with no corner of its own
+    assert part_at_corners(plan, 500, 3.0, 2.0, 1.0, lines).tolist() == [1, 1, 1]
+    assert len({plan[50, 50], plan[50, 130], plan[130, 50]}) == 3
+    two_names = three_rooms()  # the kitchen unnamed: part of the living room
+    ink[120:128] = 0
+    assert part_at_corners(two_names, 500, 3.0, 2.0, 1.0, text_lines(ink, 5, 12)).tolist() == [1, 1]
 
 
 def test_select_keeps_a_small_space_whose_name_runs_on_past_its_walls():

@@ -14,7 +14,10 @@ the wall edge carried on from the corner across the space parts two rooms, a
 kitchen open to a dining room. Such a part often opens to the other along its
 whole width (a dining area across the end of a living room), so that line may
 be half as long again as the smaller part is wide: the two names, not the
-narrowing, say there are two rooms.
+narrowing, say there are two rooms. A corner whose edge parted a room so may
+stand where three rooms meet (a kitchen and a dining room both open onto a
+living room): its other edge, which the cut left on a straight outline, may
+part the rest the same way.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ INSIDE = 0.95  # least share of a parting line's pixels inside the room
 AXIS = 0.15  # most slope (across / along) of a wall edge carried on along an axis
 CLEAR = 3.0  # least distance of a part's name from the parting line, in letter heights
 NAMED_RATIO = 1.5  # ``most_ratio``'s multiplier for a line from one inward corner between names
+REACH = 2  # most distance (px) of a parted room's corner from its part's outline, to be its own
 
 
 def part_at_corners(
@@ -65,6 +69,11 @@ def part_at_corners(
     count = int(labels.max())
     origin = list(range(1, count + 1))
     boxes = label_boxes(labels, count + 1).tolist()  # a part keeps its room's box
+    # a corner that parted a room along one edge, between names, stands where three rooms meet
+    # (a kitchen and a dining room open onto a living room): the cut straightened the outline
+    # there, so the parts inherit its other edges (corners, steps, in the box)
+    none = np.zeros((0, 2), np.int64)
+    carried = {label: (none, none) for label in origin}
     pending = list(origin)
     while pending:
         label = pending.pop()
@@ -76,11 +85,14 @@ def part_at_corners(
         if cv2.countNonZero(room) < 2 * min_part:
             continue  # too small for two parts
         names = None if lines is None else lines_in(lines, x, y, width, height)
-        part = _best_part(room, min_part, tolerance, offset, most_ratio, names)
-        if part is None:
+        found = _best_part(room, min_part, tolerance, offset, most_ratio, names, carried[label])
+        if found is None:
             continue
+        part, edges = found
         new = len(boxes)
         crop[part] = new
+        corners, steps = carried[label]
+        carried[label] = carried[new] = (np.r_[corners, edges[0]], np.r_[steps, edges[1]])
         boxes.append(boxes[label])
         origin.append(origin[label - 1])
         pending += [label, new]
@@ -94,14 +106,17 @@ def _best_part(
     offset: float,
     most_ratio: float,
     names: np.ndarray | None,
-) -> np.ndarray | None:
-    """The smaller part (bool mask) of the best parting of a 0/1 room crop, or None.
+    inherited: tuple[np.ndarray, np.ndarray],
+) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]] | None:
+    """(The smaller part (bool mask) of the best parting of a 0/1 room crop, the corner's other
+    carried edges when it parted along one, for the parts to inherit), or None.
 
     Between two facing corners first: the parts' areas are read off the
     outline (a line between two of its points cuts it in two polygons), so
     only the chosen line is drawn; given the crop's ``names`` (lines of text),
     each part must be named. Then, given ``names``, from one corner to a plain
-    wall between two named parts.
+    wall between two named parts, also along the ``inherited`` edges (corners, steps) of the
+    room the crop was parted from, whose corners still lie on its outline.
     """
     contours, _ = cv2.findContours(room, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     largest = max(contours, key=cv2.contourArea)
@@ -129,27 +144,31 @@ def _best_part(
             continue
         part = _split(piece, a[pair], b[pair], lines)  # one name for both parts: an L room
         if part is not None:
-            return part
+            return part, (inherited[0][:0], inherited[1][:0])  # no corner's edge to pass on
     if lines is None:
         return None
-    return _named_part(piece, outline, swept, simple, offset, min_part, most_ratio, lines)
+    corners, steps = _carried_edges(*simple)
+    kept, kept_steps = _onto_outline(outline, *inherited)
+    corners, steps = np.r_[corners, kept], np.r_[steps, kept_steps]
+    return _named_part(piece, outline, swept, corners, steps, offset, min_part, most_ratio, lines)
 
 
 def _named_part(
     piece: np.ndarray,
     outline: np.ndarray,
     swept: np.ndarray,
-    simple: tuple[np.ndarray, np.ndarray],
+    corners: np.ndarray,
+    steps: np.ndarray,
     offset: float,
     min_part: int,
     most_ratio: float,
     lines: np.ndarray,
-) -> np.ndarray | None:
-    """The smaller part (bool mask) of the best parting of ``piece`` along a wall edge carried
+) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]] | None:
+    """(The smaller part (bool mask) of the best parting of ``piece`` along a wall edge carried
     on from an inward corner, horizontally or vertically, to the far side, where each part
-    holds a line of text of its own (``lines``: those on the piece); or None. ``swept`` as
-    :func:`_best_part` has it; ``simple`` the outline :func:`_simplified`."""
-    corners, steps = _carried_edges(*simple)
+    holds a line of text of its own (``lines``: those on the piece), the corner's other edges
+    (corners, steps)); or None. ``swept`` as :func:`_best_part` has it; ``corners`` and
+    ``steps`` the carried edges (:func:`_carried_edges`), corners on the outline."""
     if not len(corners):
         return None
     runs = np.array([_run(piece, corner, step) for corner, step in zip(corners, steps)])
@@ -157,20 +176,23 @@ def _named_part(
     first, second = _outline_index(outline, corners), _outline_index(outline, ends)
     # a line ending on a hole in the room (a pillar, a fixture) parts nothing
     kept = (second >= 0) & (runs > 2 * offset)
-    first, second, corners, ends, runs = (v[kept] for v in (first, second, corners, ends, runs))
-    smaller = _smaller_part(swept, first, second, corners, ends)
+    first, second, starts, ends, runs, along = (
+        v[kept] for v in (first, second, corners, ends, runs, steps)
+    )
+    smaller = _smaller_part(swept, first, second, starts, ends)
     ratio = runs / np.sqrt(np.maximum(smaller, 1))
     for cut in np.argsort(ratio):
         if ratio[cut] > NAMED_RATIO * most_ratio:
             break
         if smaller[cut] < min_part:
             continue
-        start, end = corners[cut], ends[cut]
+        start, end = starts[cut], ends[cut]
         if not _text_either_side(lines, start, end):
             continue  # no part can be named: no need to draw the parts
         part = _split(piece, start, end, lines)
         if part is not None:
-            return part
+            other = np.all(corners == start, axis=1) & np.any(steps != along[cut], axis=1)
+            return part, (corners[other], steps[other])
     return None
 
 
@@ -258,6 +280,20 @@ def _carried_edges(points: np.ndarray, inward: np.ndarray) -> tuple[np.ndarray, 
     steps = np.zeros_like(ahead)
     steps[rows, along] = np.sign(ahead[rows, along])
     return corners[axial], steps[axial]
+
+
+def _onto_outline(
+    outline: np.ndarray, corners: np.ndarray, steps: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The (corners, steps) of carried edges whose corner lies within ``REACH`` px of an (N, 2)
+    outline, each corner moved to its nearest outline point (the cut that straightened the
+    outline there left the corner on it, or a pixel off it on the cut's other side)."""
+    if not len(corners):
+        return corners, steps
+    away = np.abs(outline[None, :, :] - corners[:, None, :]).max(axis=2)
+    nearest = away.argmin(axis=1)
+    near = away[np.arange(len(corners)), nearest] <= REACH
+    return outline[nearest[near]], steps[near]
 
 
 def _inside(room: np.ndarray, a: np.ndarray, b: np.ndarray) -> bool:

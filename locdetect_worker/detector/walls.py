@@ -12,6 +12,7 @@ hidden outline) and the corridor between two walls do not.
 Walls drawn as closed outlines (at any angle) are filled. A drawing with
 hardly any of these (a plain map in one-pixel lines) has no clutter to tell
 apart: all its ink may be wall.
+A tiled floor, a grid of small paper squares, is floor, not a wall's hatching.
 Components too short to be a wall (closed letters, symbols) are dropped.
 """
 
@@ -49,6 +50,9 @@ CELL_ROW = 5  # fewest such strips side by side in a hatched wall
 NETWORK_SPAN = 13  # least box diagonal of a blank strip of uneven width, in its greatest depths
 SOLID_LINE = 0.8  # least share of a line's length that is ink: less is a dashed line
 LONE_BAND = 4  # px beyond the thin width from which a straight band with no partner is a wall
+TILE_FILL = 0.8  # least share of its box a floor tile's paper fills (an upright rectangle)
+TILE_ASPECT = 2.0  # most ratio of a floor tile's sides
+TILE_ROWS = 4  # fewest rows and columns of tiles in a tiled floor
 
 
 def wall_mask(
@@ -87,6 +91,9 @@ def wall_mask(
     walls = thick | horizontal | vertical | hollow
     if np.count_nonzero(walls) < LINES_ONLY * np.count_nonzero(ink):  # only thin single lines
         walls = ink
+    floors = _tiled_floors(parts, pair_gap, thin_width)
+    if floors is not None:
+        walls = walls & (1 - floors)  # not in place: walls may be the ink
     return _drop_short(walls, line_length)
 
 
@@ -145,6 +152,59 @@ def _hatch_cells(parts: _PaperParts, max_width: float, max_length: int, stroke: 
     kept = np.zeros(parts.label_count, bool)
     kept[label] = np.bincount(row, minlength=2 * count)[row] >= CELL_ROW
     return _paint_runs(cells, parts.runs, chosen & ~kept, 0)
+
+
+def _tiled_floors(parts: _PaperParts, max_side: int, stroke: int) -> np.ndarray | None:
+    """A tiled floor (a bathroom's, a kitchen's, a terrace's) set to 1, or None where there is
+    none: a grid of small upright rectangles of paper, up to ``max_side`` px a side, parted by
+    ``stroke`` px lines, at least ``TILE_ROWS`` rows by as many columns, with the lines
+    between them.
+
+    Its lines are too close for the hatch closing and each has a partner nearer than a
+    double-line wall's, so the floor would come out as solid wall; hatching's paper is
+    slanted, a stair's treads lie in a row or two, a window's panes are few.
+    """
+    starts, stops, found = parts.runs
+    x, y, width, height = parts.boxes.T
+    area = np.bincount(found, stops - starts, parts.label_count)
+    short, long = np.minimum(width, height), np.maximum(width, height)
+    tile = (short >= 2) & (long <= max_side) & (long <= TILE_ASPECT * short)
+    tile &= area >= TILE_FILL * width * height
+    tile[0] = False  # the ink
+    # a tile of a grid has tiles one line away beside it and above or below it
+    page_height, page_width = parts.labels.shape
+    middle_x, middle_y = x + width // 2, y + height // 2
+
+    def beyond(columns: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        at = parts.labels[np.clip(rows, 0, page_height - 1), np.clip(columns, 0, page_width - 1)]
+        return tile[at]
+
+    beside, above_below = np.zeros_like(tile), np.zeros_like(tile)
+    for gap in (stroke, stroke + 1):  # past a line or one a pixel thicker
+        beside |= beyond(x + width + gap, middle_y) | beyond(x - gap - 1, middle_y)
+        above_below |= beyond(middle_x, y + height + gap) | beyond(middle_x, y - gap - 1)
+    tile &= beside & above_below
+    if np.count_nonzero(tile) < TILE_ROWS**2:
+        return None
+    # tiles one line apart are one floor: read in the box of all tiles, not on the page
+    left, top = int(x[tile].min()), int(y[tile].min())
+    right, bottom = int((x + width)[tile].max()), int((y + height)[tile].max())
+    box = (slice(top, bottom), slice(left, right))
+    tiles = _paint_runs(np.zeros(parts.labels.shape, np.uint8), parts.runs, tile, 1)
+    bridge = stroke + 2
+    floors = cv2.dilate(tiles[box], np.ones((bridge, bridge), np.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(floors, connectivity=4)
+    # a floor's size in tiles: its box over its tiles' mean pitch
+    mine = labels[y[tile] - top, x[tile] - left]
+    tiles_in = np.maximum(np.bincount(mine, minlength=count), 1)
+    pitch_x = np.bincount(mine, width[tile] + stroke, count) / tiles_in
+    pitch_y = np.bincount(mine, height[tile] + stroke, count) / tiles_in
+    floor = (stats[:, 2] >= TILE_ROWS * pitch_x) & (stats[:, 3] >= TILE_ROWS * pitch_y)
+    floor[0] = False
+    if not floor.any():
+        return None
+    tiles[box] = floor[labels].view(np.uint8)
+    return tiles
 
 
 def _edges(parts: _PaperParts, chosen: np.ndarray) -> np.ndarray:
