@@ -1438,11 +1438,11 @@ def test_apart_rooms_flags_a_space_half_again_beyond_the_walls_between_rooms():
 
 
 def test_lone_pieces_flags_a_small_unnamed_space_next_to_one_room_only():
-    """Rooms 1 and 4 a wall apart; a bath (2) outlined within room 1; a closet (3) between the
-    two rooms, 2 px from each."""
+    """Rooms 1 and 4 a wall apart; a bath (2) outlined within room 1, 3 px from it; a closet (3)
+    between the two rooms, 2 px from each."""
     labels = np.zeros((40, 60), np.int32)
     labels[2:38, 2:25] = 1
-    labels[7:19, 7:19] = 0  # the bath's rim
+    labels[8:18, 8:18] = 0  # the bath's rim
     labels[10:16, 10:16] = 2
     labels[2:38, 36:58] = 4
     labels[20:28, 27:34] = 3

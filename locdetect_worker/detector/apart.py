@@ -80,6 +80,8 @@ def lone_pieces(
     1..count of an (H, W) ``int32`` image are smaller than ``max_area`` px and have at most
     one other label within ``reach`` px (a wall's width)."""
     check_labels(labels)
+    if candidates.shape != (count + 1,):
+        raise ValueError(f"candidates must be one bool per label 0..{count}: {candidates.shape}")
     flagged = np.zeros(count + 1, bool)
     if not candidates[1:].any():
         return flagged

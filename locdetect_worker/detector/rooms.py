@@ -216,11 +216,11 @@ def _rooms(
     if not named[1:].all():
         count = len(confidences)
         strokes = walls & (1 - unknown)  # grey unknown space is no thick wall
-        wall = max(3, side // 100)  # the reach of a wall's width
-        outlined = thinly_outlined(labels, count, strokes, ~named, thin, wall)
+        wall_reach = max(3, side // 100)  # a wall's width
+        outlined = thinly_outlined(labels, count, strokes, ~named, thin, wall_reach)
         # under a shaft's size, with no name, and next to one room at most: a fixture in that
         # room, or a piece of its floor
-        lone = lone_pieces(labels, count, ~named, shaft_area, wall)
+        lone = lone_pieces(labels, count, ~named, shaft_area, wall_reach)
         kept = ~(apart_rooms(labels, count, side / 110, named) | outlined | lone)[1:]
         if not kept.all():
             labels, confidences = kept_labels(labels, kept), confidences[kept]
