@@ -127,18 +127,21 @@ def label_boxes(
     """
     height, width = labels.shape
     starts, stops, found = runs if runs is not None else label_runs(labels)
-    rows, lefts = np.divmod(starts, width)
-    rights = stops - 1 - rows * width
-    top = np.full(count, height, np.int64)
-    bottom = np.full(count, -1, np.int64)
-    left = np.full(count, width, np.int64)
-    right = np.full(count, -1, np.int64)
-    np.minimum.at(top, found, rows)
-    np.maximum.at(bottom, found, rows)
-    np.minimum.at(left, found, lefts)
-    np.maximum.at(right, found, rights)
-    sizes = np.maximum(np.stack([right - left, bottom - top], axis=1) + 1, 0)
-    return np.column_stack([left, top, sizes])
+    # the runs grouped by label (ufunc.at costs several times a sort and reductions): runs come
+    # row by row, so a group's first and last runs lie on its top and bottom rows
+    order = np.argsort(found, kind="stable")
+    grouped = found[order]
+    firsts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])
+    lasts = np.r_[firsts[1:], len(order)] - 1
+    rows, lefts = np.divmod(starts[order], width)
+    rights = stops[order] - 1 - rows * width
+    boxes = np.zeros((count, 4), np.int64)
+    boxes[:, :2] = width, height  # an absent label's box: empty, past the page
+    left = np.minimum.reduceat(lefts, firsts)
+    top = rows[firsts]
+    sizes = np.maximum.reduceat(rights, firsts) - left + 1, rows[lasts] - top + 1
+    boxes[grouped[firsts]] = np.column_stack([left, top, *sizes])
+    return boxes
 
 
 def run_starts(mask: np.ndarray) -> np.ndarray:
