@@ -127,11 +127,8 @@ def label_boxes(
     """
     height, width = labels.shape
     starts, stops, found = runs if runs is not None else label_runs(labels)
-    # the runs grouped by label (ufunc.at costs several times a sort and reductions): runs come
-    # row by row, so a group's first and last runs lie on its top and bottom rows
-    order = np.argsort(found, kind="stable")
-    grouped = found[order]
-    firsts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])
+    # runs come row by row, so a label's first and last runs lie on its top and bottom rows
+    order, firsts = grouped(found)
     lasts = np.r_[firsts[1:], len(order)] - 1
     rows, lefts = np.divmod(starts[order], width)
     rights = stops[order] - 1 - rows * width
@@ -140,8 +137,17 @@ def label_boxes(
     left = np.minimum.reduceat(lefts, firsts)
     top = rows[firsts]
     sizes = np.maximum.reduceat(rights, firsts) - left + 1, rows[lasts] - top + 1
-    boxes[grouped[firsts]] = np.column_stack([left, top, *sizes])
+    boxes[found[order[firsts]]] = np.column_stack([left, top, *sizes])
     return boxes
+
+
+def grouped(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(order, firsts): the stable order that sorts a non-empty 1-D ``keys`` and where each
+    group of equal keys starts in it, to reduce per key with ``ufunc.reduceat`` (``ufunc.at``
+    costs several times as much)."""
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    return order, np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
 
 
 def run_starts(mask: np.ndarray) -> np.ndarray:
@@ -165,23 +171,37 @@ def run_pixels(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
     return np.arange(int(lengths.sum())) + offsets
 
 
-def label_areas(labels: np.ndarray, count: int) -> np.ndarray:
+def label_areas(
+    labels: np.ndarray,
+    count: int,
+    runs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
     """(count,) ``int64`` pixels of each label 0..count-1 of an (H, W) label image (labels
-    must lie in 0..count-1): summed over the runs, a few times faster than counting pixels."""
-    starts, stops, found = label_runs(labels)
+    must lie in 0..count-1): summed over the runs, a few times faster than counting pixels.
+    ``runs`` are the image's :func:`label_runs`, when the caller has them already."""
+    starts, stops, found = runs if runs is not None else label_runs(labels)
     return np.bincount(found, stops - starts, count).astype(np.int64)
 
 
-def kept_labels(labels: np.ndarray, kept: np.ndarray) -> np.ndarray:
+def kept_labels(
+    labels: np.ndarray,
+    kept: np.ndarray,
+    runs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
     """(H, W) ``int32`` labels 1..n of the labels 1..count that ``kept`` ((count,) ``bool``)
-    keeps, in their order; 0 elsewhere."""
+    keeps, in their order; 0 elsewhere. ``runs`` as :func:`label_areas` takes them."""
     numbers = np.zeros(len(kept) + 1, np.int32)
     numbers[1:][kept] = np.arange(1, np.count_nonzero(kept) + 1)
-    return remapped(labels, numbers)
+    return remapped(labels, numbers, runs)
 
 
-def remapped(labels: np.ndarray, numbers: np.ndarray) -> np.ndarray:
+def remapped(
+    labels: np.ndarray,
+    numbers: np.ndarray,
+    runs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
     """(H, W) ``numbers[labels]`` of an (H, W) label image: one look-up per run, written run by
-    run, a few times faster than a look-up per pixel."""
-    starts, stops, found = label_runs(labels)
+    run, a few times faster than a look-up per pixel. ``runs`` as :func:`label_areas` takes
+    them."""
+    starts, stops, found = runs if runs is not None else label_runs(labels)
     return np.repeat(numbers[found], stops - starts).reshape(labels.shape)

@@ -114,14 +114,15 @@ def absorb_pieces(
     ``reach`` px of, whole, as a scrap would (:func:`absorb_scraps`); a piece that no one
     room takes stays a room. Labels keep their numbers: a piece taken leaves its label with
     no pixels. ``runs`` as :func:`absorb_scraps` takes them."""
-    count = int(rooms.max(initial=0))
+    rooms_runs = label_runs(rooms)  # read once for the count, the areas and the marking
+    count = int(rooms_runs[2].max())
     if named.shape != (count + 1,):
         raise ValueError(f"named must be one bool per label 0..{count}, got {named.shape}")
-    pieces = (label_areas(rooms, count + 1) < max_area) & ~named
+    pieces = (label_areas(rooms, count + 1, rooms_runs) < max_area) & ~named
     pieces[0] = False
     if not pieces.any():  # most pages: spare the page-sized copies below
         return absorb_scraps(rooms, regions, reach, max_area, runs)
-    marked = remapped(rooms, pieces)
+    marked = remapped(rooms, pieces, rooms_runs)
     # a piece goes whole: as one region, with the scraps it took and the ink between them
     whole = np.where(marked, int(regions.max(initial=0)) + rooms, regions).astype(np.int32)
     grown = absorb_scraps(np.where(marked, 0, rooms).astype(np.int32), whole, reach, max_area)

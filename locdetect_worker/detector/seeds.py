@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from locdetect_worker.detector._checks import check_mask
-from locdetect_worker.detector._components import kept_labels, label_areas
+from locdetect_worker.detector._components import kept_labels, label_areas, label_runs
 from locdetect_worker.detector.footprint import max_pool_half
 
 
@@ -107,9 +107,10 @@ def room_seeds(
             seeds[labels == comp] = paint[comp]
         seeds.ravel()[ring] = np.take(paint, ring_labels)
         previous_core, node_of_previous, pixel_of_previous = core, node_of, pixel_of
-    kept = label_areas(seeds, next_seed)[1:] > 0
+    runs = label_runs(seeds)  # read once for the areas and the renumbering
+    kept = label_areas(seeds, next_seed, runs)[1:] > 0
     kept[np.array(dropped, np.int64) - 1] = False
-    return kept_labels(seeds, kept)
+    return kept_labels(seeds, kept, runs)
 
 
 def _children(
