@@ -41,16 +41,13 @@ def absorb_scraps(
             raise ValueError(f"{name} must be int32 {rooms.shape}, got {array.dtype} {array.shape}")
     if reach < 1:
         raise ValueError(f"reach must be >= 1, got {reach}")
-    count = int(rooms.max(initial=0))
-    if count >= np.iinfo(np.uint16).max:
-        raise ValueError(f"at most 65534 rooms, got {count}")  # 16-bit labels below
     grown = rooms.copy()
     starts, stops, found = runs if runs is not None else label_runs(regions)
     area = np.bincount(found, stops - starts).astype(np.int64)
     small = area < max_area
     small[0] = False  # walls
     first, last = starts[small[found]], stops[small[found]]
-    if count == 0 or not len(first):
+    if not len(first):
         return grown
     # the scraps are read in the box round the small regions' runs, out to where their rooms
     # can be seen from them, not over the page
@@ -73,6 +70,12 @@ def absorb_scraps(
         slice(max(0, x - margin), x + width + margin),
     )
     here, pieces_here = grown[box], regions[box]
+    # only the rooms in the box are read, not a page-wide maximum
+    count = int(here.max())
+    if count == 0:
+        return grown
+    if count >= np.iinfo(np.uint16).max:
+        raise ValueError(f"at most 65534 rooms, got {count}")  # 16-bit labels below
     scrap_here = (
         scrap[box[0].start - top :, box[1].start - left :][: len(here), : here.shape[1]] != 0
     )

@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from locdetect_worker.detector._checks import check_mask
-from locdetect_worker.detector._components import filled_pieces, label_boxes
+from locdetect_worker.detector._components import filled_pieces, label_boxes, label_runs
 from locdetect_worker.detector.footprint import max_pool_half
 from locdetect_worker.detector.text import named_labels
 
@@ -97,7 +97,8 @@ def select_rooms(
     kept = np.zeros(regions.shape, np.int32)
     confidences = []
     pad = 3
-    boxes = label_boxes(regions, int(regions.max()) + 1, runs)
+    runs = runs if runs is not None else label_runs(regions)
+    boxes = label_boxes(regions, int(runs[2].max()) + 1, runs)  # every label starts a run
     pieces, building = _building_walls(walls)
     named = (
         np.zeros(len(boxes), bool)
