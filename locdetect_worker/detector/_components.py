@@ -127,27 +127,18 @@ def label_boxes(
     """
     height, width = labels.shape
     starts, stops, found = runs if runs is not None else label_runs(labels)
-    # runs come row by row, so a label's first and last runs lie on its top and bottom rows
-    order, firsts = grouped(found)
-    lasts = np.r_[firsts[1:], len(order)] - 1
-    rows, lefts = np.divmod(starts[order], width)
-    rights = stops[order] - 1 - rows * width
-    boxes = np.zeros((count, 4), np.int64)
-    boxes[:, :2] = width, height  # an absent label's box: empty, past the page
-    left = np.minimum.reduceat(lefts, firsts)
-    top = rows[firsts]
-    sizes = np.maximum.reduceat(rights, firsts) - left + 1, rows[lasts] - top + 1
-    boxes[found[order[firsts]]] = np.column_stack([left, top, *sizes])
-    return boxes
-
-
-def grouped(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(order, firsts): the stable order that sorts a non-empty 1-D ``keys`` and where each
-    group of equal keys starts in it, to reduce per key with ``ufunc.reduceat`` (``ufunc.at``
-    costs several times as much)."""
-    order = np.argsort(keys, kind="stable")
-    ordered = keys[order]
-    return order, np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    rows, lefts = np.divmod(starts, width)
+    rights = stops - 1 - rows * width
+    top = np.full(count, height, np.int64)
+    bottom = np.full(count, -1, np.int64)
+    left = np.full(count, width, np.int64)
+    right = np.full(count, -1, np.int64)
+    np.minimum.at(top, found, rows)
+    np.maximum.at(bottom, found, rows)
+    np.minimum.at(left, found, lefts)
+    np.maximum.at(right, found, rights)
+    sizes = np.maximum(np.stack([right - left, bottom - top], axis=1) + 1, 0)
+    return np.column_stack([left, top, sizes])
 
 
 def run_starts(mask: np.ndarray) -> np.ndarray:

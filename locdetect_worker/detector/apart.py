@@ -13,7 +13,6 @@ import cv2
 import numpy as np
 
 from locdetect_worker.detector._checks import check_labels
-from locdetect_worker.detector._components import grouped
 
 # rooms that meet at a door's bridge lie a px or two apart, so the walls between rooms are read
 # from the upper quartile of the rooms' gaps to their nearest neighbours (the outer walls among
@@ -42,19 +41,14 @@ def nearest_gaps(labels: np.ndarray, count: int) -> np.ndarray:
     # each pixel's nearest room pixel, numbered from 1 as OpenCV numbers them: in raster order
     owner_of = np.concatenate([np.zeros(1, np.int32), half[rooms]])
     owner = np.take(owner_of, np.asarray(nearest, np.int32))  # faster than indexing by an array
-    sides, spans = [], []
     for first, second, near, far in (
         (owner[:, :-1], owner[:, 1:], distance[:, :-1], distance[:, 1:]),
         (owner[:-1], owner[1:], distance[:-1], distance[1:]),
     ):
         meet = first != second
         span = 2.0 * (near[meet] + far[meet] + 1.0)
-        sides += [first[meet], second[meet]]
-        spans += [span, span]
-    labels_met = np.concatenate(sides)
-    if len(labels_met):
-        order, firsts = grouped(labels_met)
-        gaps[labels_met[order[firsts]]] = np.minimum.reduceat(np.concatenate(spans)[order], firsts)
+        np.minimum.at(gaps, first[meet], span)
+        np.minimum.at(gaps, second[meet], span)
     gaps[0] = np.inf
     return gaps
 
