@@ -24,6 +24,7 @@ from locdetect_worker.detector._checks import check_mask
 from locdetect_worker.detector._components import run_starts
 
 FILL_STEPS = 2  # px that labels reach into the free pixels of blocks that hold a wall
+_BLOCK_ROWS, _BLOCK_COLS = np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1])  # a block's 4 px
 
 
 def grow_seeds(seeds: np.ndarray, free: np.ndarray) -> np.ndarray:
@@ -39,9 +40,7 @@ def grow_seeds(seeds: np.ndarray, free: np.ndarray) -> np.ndarray:
     blocks = _blocks(free, np.minimum, pad=1)
     if seeds.shape != blocks.shape or seeds.dtype != np.int32:
         raise ValueError(f"seeds must be int32 {blocks.shape}, got {seeds.dtype} {seeds.shape}")
-    coarse = _flood(seeds, blocks)
-    walled = (coarse == 0).view(np.uint8)  # the blocks whose free pixels take a neighbour's label
-    np.maximum(coarse, 0, out=coarse)  # not the lines where floods meet: no label to give
+    coarse, walled = _flood(seeds, blocks)
     # each pixel takes its block's label, on a page with two rows of 0 above and below (flat
     # offsets to a pixel's neighbours never leave it); every label lies on free pixels then
     size = (2 * blocks.shape[1], 2 * blocks.shape[0] + 4)
@@ -50,9 +49,15 @@ def grow_seeds(seeds: np.ndarray, free: np.ndarray) -> np.ndarray:
         size,
         interpolation=cv2.INTER_NEAREST,
     )
-    near = cv2.resize(walled, (size[0], size[1] - 4), interpolation=cv2.INTER_NEAREST)
-    pending = cv2.bitwise_and(near[:height, :width], free).view(bool)
-    rows, cols = np.divmod(np.flatnonzero(pending), width)
+    # the free pixels of walled blocks, read block by block: few blocks hold both
+    some_free = walled & (_blocks(free, np.maximum, pad=0) != 0)
+    block_rows, block_cols = np.divmod(np.flatnonzero(some_free), blocks.shape[1])
+    rows = (2 * block_rows[:, None] + _BLOCK_ROWS).ravel()
+    cols = (2 * block_cols[:, None] + _BLOCK_COLS).ravel()
+    inside = (rows < height) & (cols < width)
+    rows, cols = rows[inside], cols[inside]
+    pending = free[rows, cols] != 0
+    rows, cols = rows[pending], cols[pending]
     _fill_from_neighbours(labels, (rows + 2) * size[0] + cols, cols)
     return np.ascontiguousarray(labels[2 : 2 + height, :width])
 
@@ -90,26 +95,32 @@ def _fill_from_neighbours(labels: np.ndarray, pending: np.ndarray, cols: np.ndar
         pending, left, right = pending[kept], left[kept], right[kept]
 
 
-def _flood(seeds: np.ndarray, free: np.ndarray) -> np.ndarray:
-    """(H, W) ``int32``: the rooms of one watershed of ``seeds`` over ``free``, on free pixels;
-    -1 on the lines where floods meet, 0 on walls and void."""
+def _flood(seeds: np.ndarray, free: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """((H, W) ``int32``: the rooms of one watershed of ``seeds`` over ``free``, on free pixels,
+    0 on the lines where floods meet, walls, void and free pixels no flood reached; (H, W)
+    ``bool``: where it is 0 but for the lines, the blocks whose free pixels take a
+    neighbour's label)."""
     # Everything is built one pixel larger than the grid: watershed needs a labelled border.
     # Temporaries are let go before the flood: a lower peak saves fresh pages (page faults).
+    # Masks are applied by products: an assignment through a mask costs several times more.
     padded = cv2.copyMakeBorder(free, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
     inner = (slice(1, -1), slice(1, -1))
     markers = cv2.copyMakeBorder(seeds, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
     markers[inner] *= free  # in place: a grid-sized temporary costs more than the product
     void = int(seeds.max()) + 1
-    markers[_reached(padded, markers) == 1] = void
+    markers += (_reached(padded, markers) == 1) * np.int32(void)  # no seed lies in void
     walls_white = cv2.threshold(padded, 0, 255, cv2.THRESH_BINARY_INV)[1]
     relief = cv2.cvtColor(walls_white, cv2.COLOR_GRAY2BGR)
     del padded, walls_white
     cv2.watershed(relief, markers)
     del relief
-    regions = np.ascontiguousarray(markers[inner])
-    del markers
-    regions[(free == 0) | (regions == void)] = 0
-    return regions
+    flooded = markers[inner]
+    walled = (free == 0) | (flooded == void)
+    regions = np.maximum(flooded, 0)
+    regions *= ~walled
+    # a free pixel that no flood reached (shut in by walls and the lines) takes a label too
+    walled |= flooded == 0
+    return regions, walled
 
 
 def _reached(padded: np.ndarray, markers: np.ndarray) -> np.ndarray:

@@ -144,7 +144,7 @@ def select_rooms(
             continue  # not a room, or walled by a title block, a legend, a compass
         if not _crossed_out(mask, ink[box]):
             confidences.append(score)
-            kept[box][here] = len(confidences)
+            kept[box] += mask * np.int32(len(confidences))  # kept holds 0 on the region
     return kept, np.array(confidences, np.float64)
 
 
