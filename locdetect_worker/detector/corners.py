@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from locdetect_worker.detector._checks import check_labels
-from locdetect_worker.detector._components import label_boxes, label_runs
+from locdetect_worker.detector._components import label_boxes
 from locdetect_worker.detector.text import lines_in, lines_on
 
 INSIDE = 0.95  # least share of a parting line's pixels inside the room
@@ -62,10 +62,9 @@ def part_at_corners(
             f"need min_part >= 1, tolerance > 0, offset >= 0, most_ratio > 0; "
             f"got {min_part}, {tolerance}, {offset}, {most_ratio}"
         )
-    runs = label_runs(labels)  # read once for the highest label and the boxes
-    count = int(runs[2].max())
+    count = int(labels.max())
     origin = list(range(1, count + 1))
-    boxes = label_boxes(labels, count + 1, runs).tolist()  # a part keeps its room's box
+    boxes = label_boxes(labels, count + 1).tolist()  # a part keeps its room's box
     pending = list(origin)
     while pending:
         label = pending.pop()
