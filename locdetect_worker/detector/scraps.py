@@ -27,7 +27,8 @@ def absorb_scraps(
     max_area: int,
     runs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
-    """(H, W) ``int32`` room labels, each grown by the scraps only it reaches.
+    """(H, W) ``int32`` room labels, each grown by the scraps only it reaches: a new array, or
+    ``rooms`` itself when no scrap joins (a page-sized copy spared).
 
     ``rooms`` (H, W) ``int32`` kept room labels (0 = none, fewer than 65535 rooms);
     ``regions`` (H, W) ``int32`` the free-space regions they were chosen from (0 = wall or no
@@ -41,14 +42,13 @@ def absorb_scraps(
             raise ValueError(f"{name} must be int32 {rooms.shape}, got {array.dtype} {array.shape}")
     if reach < 1:
         raise ValueError(f"reach must be >= 1, got {reach}")
-    grown = rooms.copy()
     starts, stops, found = runs if runs is not None else label_runs(regions)
     area = np.bincount(found, stops - starts).astype(np.int64)
     small = area < max_area
     small[0] = False  # walls
     first, last = starts[small[found]], stops[small[found]]
     if not len(first):
-        return grown
+        return rooms
     # the scraps are read in the box round the small regions' runs, out to where their rooms
     # can be seen from them, not over the page
     margin = 2 * reach
@@ -61,7 +61,7 @@ def absorb_scraps(
     fill_runs(scrap.ravel(), at, at + last - first, 1)
     scrap &= rooms[around] == 0
     if not scrap.any():
-        return grown
+        return rooms
     # work in the box round the scraps (inside that one), out to the same margin
     x, y, width, height = cv2.boundingRect(scrap)
     x, y = x + left, y + top
@@ -69,11 +69,11 @@ def absorb_scraps(
         slice(max(0, y - margin), y + height + margin),
         slice(max(0, x - margin), x + width + margin),
     )
-    here, pieces_here = grown[box], regions[box]
+    here, pieces_here = rooms[box], regions[box]
     # only the rooms in the box are read, not a page-wide maximum
     count = int(here.max())
     if count == 0:
-        return grown
+        return rooms
     if count >= np.iinfo(np.uint16).max:
         raise ValueError(f"at most 65534 rooms, got {count}")  # 16-bit labels below
     scrap_here = (
@@ -94,11 +94,16 @@ def absorb_scraps(
     other = (seen != owner[pieces]) | (lowest[near] != highest[near])
     taken = (sees > 0) & (np.bincount(pieces, other, area.size) == 0)
     joins = scrap_here & taken[pieces_here]
-    here[joins] = owner[pieces_here[joins]]
+    if not joins.any():
+        return rooms  # and no wall between a room and a scrap either
+    grown = rooms.copy()
+    here = grown[box]
+    joined = owner[pieces_here[joins]]
+    here[joins] = joined
     # the walls between a room and its scraps: near both, and near no other room (a wall near
     # no room, highest and lowest 0, keeps its 0)
     owners = np.zeros(labels.shape, np.uint16)
-    owners[joins] = here[joins]
+    owners[joins] = joined
     between = (pieces_here == 0) & (highest == lowest) & (cv2.dilate(owners, kernel) == highest)
     here[between] = highest[between]
     return grown
@@ -116,7 +121,8 @@ def absorb_pieces(
     (``named``: (count + 1,) ``bool``, label 0 first) joins the one room it lies within
     ``reach`` px of, whole, as a scrap would (:func:`absorb_scraps`); a piece that no one
     room takes stays a room. Labels keep their numbers: a piece taken leaves its label with
-    no pixels. ``runs`` as :func:`absorb_scraps` takes them."""
+    no pixels; ``rooms`` itself comes back when nothing joins. ``runs`` as
+    :func:`absorb_scraps` takes them."""
     rooms_runs = label_runs(rooms)  # read once for the count, the areas and the marking
     count = int(rooms_runs[2].max())
     if named.shape != (count + 1,):
