@@ -443,6 +443,17 @@ def test_grow_leaves_free_space_that_no_seed_reaches_empty():
     assert not regions[:, 10:].any()
 
 
+def test_grow_gives_a_free_block_no_flood_reached_a_neighbours_label():
+    """The watershed leaves a free block shut in by walls and a line where floods meet without
+    a label: its free px take a neighbour's, as those of a block that holds a wall do."""
+    free = np.ones((5, 5), np.uint8)
+    free[2, 1] = free[4, 2] = 0
+    seeds = np.array([[0, 1, 3], [0, 0, 0], [2, 0, 0]], np.int32)
+    coarse, walled = grow_module._flood(seeds, grow_module._blocks(free, np.minimum, pad=1))
+    assert coarse[2, 2] == 0 and walled[2, 2]  # the last block: free, and no flood reached it
+    assert grow_seeds(seeds, free)[4, 4] == 1
+
+
 def test_reached_marks_seeded_space_two_void_space_one_and_walls_zero():
     free = 1 - box_walls(10, 21, 1)
     free[:, 10] = 0
