@@ -457,6 +457,17 @@ def test_grow_leaves_free_space_that_no_seed_reaches_empty():
     assert not regions[:, 10:].any()
 
 
+def test_grow_gives_a_free_block_no_flood_reached_a_neighbours_label():
+    """The watershed leaves a free block shut in by walls and a line where floods meet without
+    a label: its free px take a neighbour's, as those of a block that holds a wall do."""
+    free = np.ones((5, 5), np.uint8)
+    free[2, 1] = free[4, 2] = 0
+    seeds = np.array([[0, 1, 3], [0, 0, 0], [2, 0, 0]], np.int32)
+    coarse, walled = grow_module._flood(seeds, grow_module._blocks(free, np.minimum, pad=1))
+    assert coarse[2, 2] == 0 and walled[2, 2]  # the last block: free, and no flood reached it
+    assert grow_seeds(seeds, free)[4, 4] == 1
+
+
 def test_reached_marks_seeded_space_two_void_space_one_and_walls_zero():
     free = 1 - box_walls(10, 21, 1)
     free[:, 10] = 0
@@ -1168,8 +1179,10 @@ def test_absorb_scraps_gives_a_room_back_what_a_thin_line_cut_off_but_never_merg
     assert (grown[26, 24:28] == 0).all()
     assert (grown[:, 24:28] == 0).all() and (grown[3:-3, 28:-3] == 2).all()
     assert (grown[walls.astype(bool) & (rooms == 0)] != 2).all()
-    # a scrap as large as a room, or one beyond more than the reach of wall, stays out
-    assert (absorb_scraps(rooms, regions, reach=2, max_area=50)[3:11, 3:10] == 0).all()
+    assert (rooms[3:11, 3:10] == 0).all()  # the rooms given are left as they were
+    # a scrap as large as a room, or one beyond more than the reach of wall, stays out: with
+    # nothing to join, the rooms given come back, not a copy
+    assert absorb_scraps(rooms, regions, reach=2, max_area=50) is rooms
     walls[3:12, 8:11] = walls[9:12, 3:11] = 1
     regions[3:12, 8:11] = regions[9:12, 3:11] = 0
     assert (absorb_scraps(rooms, regions, reach=2, max_area=200)[3:9, 3:8] == 0).all()

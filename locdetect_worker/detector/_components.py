@@ -162,23 +162,37 @@ def run_pixels(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
     return np.arange(int(lengths.sum())) + offsets
 
 
-def label_areas(labels: np.ndarray, count: int) -> np.ndarray:
+def label_areas(
+    labels: np.ndarray,
+    count: int,
+    runs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
     """(count,) ``int64`` pixels of each label 0..count-1 of an (H, W) label image (labels
-    must lie in 0..count-1): summed over the runs, a few times faster than counting pixels."""
-    starts, stops, found = label_runs(labels)
+    must lie in 0..count-1): summed over the runs, a few times faster than counting pixels.
+    ``runs`` are the image's :func:`label_runs`, when the caller has them already."""
+    starts, stops, found = runs if runs is not None else label_runs(labels)
     return np.bincount(found, stops - starts, count).astype(np.int64)
 
 
-def kept_labels(labels: np.ndarray, kept: np.ndarray) -> np.ndarray:
+def kept_labels(
+    labels: np.ndarray,
+    kept: np.ndarray,
+    runs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
     """(H, W) ``int32`` labels 1..n of the labels 1..count that ``kept`` ((count,) ``bool``)
-    keeps, in their order; 0 elsewhere."""
+    keeps, in their order; 0 elsewhere. ``runs`` as :func:`label_areas` takes them."""
     numbers = np.zeros(len(kept) + 1, np.int32)
     numbers[1:][kept] = np.arange(1, np.count_nonzero(kept) + 1)
-    return remapped(labels, numbers)
+    return remapped(labels, numbers, runs)
 
 
-def remapped(labels: np.ndarray, numbers: np.ndarray) -> np.ndarray:
+def remapped(
+    labels: np.ndarray,
+    numbers: np.ndarray,
+    runs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
     """(H, W) ``numbers[labels]`` of an (H, W) label image: one look-up per run, written run by
-    run, a few times faster than a look-up per pixel."""
-    starts, stops, found = label_runs(labels)
+    run, a few times faster than a look-up per pixel. ``runs`` as :func:`label_areas` takes
+    them."""
+    starts, stops, found = runs if runs is not None else label_runs(labels)
     return np.repeat(numbers[found], stops - starts).reshape(labels.shape)

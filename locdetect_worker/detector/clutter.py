@@ -47,11 +47,14 @@ def clutter_rooms(
     when already read.
     """
     starts, stops, found = runs if runs is not None else label_runs(regions)
-    small = np.bincount(found, stops - starts) < min_area
+    area = np.bincount(found, stops - starts)
+    small = area < min_area
     small[0] = False  # walls
+    if area[small].sum() < min_area:  # too little floor in pieces, taken or not: no page read
+        return rooms, np.zeros(0, np.float64)
     pieces = np.zeros(regions.shape, np.uint8)
     fill_runs(pieces.ravel(), starts[small[found]], stops[small[found]], 1)
-    pieces[rooms != 0] = 0
+    pieces *= rooms == 0  # a product: an assignment through a page-sized mask costs more
     if cv2.countNonZero(pieces) < min_area:
         return rooms, np.zeros(0, np.float64)
     # the joining reads the box round the pieces, with room for the closing

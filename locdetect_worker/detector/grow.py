@@ -24,14 +24,15 @@ from locdetect_worker.detector._checks import check_mask
 from locdetect_worker.detector._components import run_starts
 
 FILL_STEPS = 2  # px that labels reach into the free pixels of blocks that hold a wall
+_BLOCK_ROWS, _BLOCK_COLS = np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1])  # a block's 4 px
 
 
 def grow_seeds(seeds: np.ndarray, free: np.ndarray) -> np.ndarray:
     """(H, W) ``int32`` region labels: each free pixel gets the label of its nearest seed.
 
     ``seeds`` is (ceil(H / 2), ceil(W / 2)) ``int32``, a label (0 = unseeded) per 2 x 2 block
-    of the page (:func:`seeds.block_seeds`), ``free`` (H, W) ``uint8`` exactly 0/1 (1 = free:
-    labels are multiplied by it). Free pixels that reach no seed, walls and the lines where
+    of the page (:func:`seeds.block_seeds`), ``free`` (H, W) ``uint8`` exactly 0/1 (1 = free;
+    labels lie on free pixels only). Free pixels that reach no seed, walls and the lines where
     two floods meet are 0.
     """
     check_mask(free, "free")
@@ -39,18 +40,26 @@ def grow_seeds(seeds: np.ndarray, free: np.ndarray) -> np.ndarray:
     blocks = _blocks(free, np.minimum, pad=1)
     if seeds.shape != blocks.shape or seeds.dtype != np.int32:
         raise ValueError(f"seeds must be int32 {blocks.shape}, got {seeds.dtype} {seeds.shape}")
-    coarse = cv2.copyMakeBorder(_flood(seeds, blocks), 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
-    # each pixel takes its block's label, on a page with a border of one block (flat offsets to
-    # a pixel's neighbours never wrap)
-    labels = cv2.resize(coarse, None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST)
-    around = (2, labels.shape[0] - 2 - height, 2, labels.shape[1] - 2 - width)
-    _fill_from_neighbours(labels, cv2.copyMakeBorder(free, *around, cv2.BORDER_CONSTANT, value=0))
-    regions = np.ascontiguousarray(labels[2 : 2 + height, 2 : 2 + width])
-    # rooms only: not the lines where floods meet (-1) or walls
-    np.multiply(
-        regions, cv2.bitwise_and(cv2.inRange(regions, 1, np.iinfo(np.int32).max), free), out=regions
+    coarse, walled = _flood(seeds, blocks)
+    # each pixel takes its block's label, on a page with two rows of 0 above and below (flat
+    # offsets to a pixel's neighbours never leave it); every label lies on free pixels then
+    size = (2 * blocks.shape[1], 2 * blocks.shape[0] + 4)
+    labels = cv2.resize(
+        cv2.copyMakeBorder(coarse, 1, 1, 0, 0, cv2.BORDER_CONSTANT, value=0),
+        size,
+        interpolation=cv2.INTER_NEAREST,
     )
-    return regions
+    # the free pixels of walled blocks, read block by block: few blocks hold both
+    some_free = walled & (_blocks(free, np.maximum, pad=0) != 0)
+    block_rows, block_cols = np.divmod(np.flatnonzero(some_free), blocks.shape[1])
+    rows = (2 * block_rows[:, None] + _BLOCK_ROWS).ravel()
+    cols = (2 * block_cols[:, None] + _BLOCK_COLS).ravel()
+    inside = (rows < height) & (cols < width)
+    rows, cols = rows[inside], cols[inside]
+    pending = free[rows, cols] != 0
+    rows, cols = rows[pending], cols[pending]
+    _fill_from_neighbours(labels, (rows + 2) * size[0] + cols, cols)
+    return np.ascontiguousarray(labels[2 : 2 + height, :width])
 
 
 def _blocks(image: np.ndarray, reduce: np.ufunc, pad: int) -> np.ndarray:
@@ -66,44 +75,52 @@ def _blocks(image: np.ndarray, reduce: np.ufunc, pad: int) -> np.ndarray:
     return reduce(pairs[:, 0::2], pairs[:, 1::2])
 
 
-def _fill_from_neighbours(labels: np.ndarray, free: np.ndarray) -> None:
-    """Give, in place, the free pixels (``free``, 0/1) that ``labels`` holds at 0 the highest
-    label among their four neighbours, ``FILL_STEPS`` times over; both arrays share a border,
-    at least one px wide, that is not free."""
+def _fill_from_neighbours(labels: np.ndarray, pending: np.ndarray, cols: np.ndarray) -> None:
+    """Give, in place, the ``pending`` pixels (flat indices into ``labels``, in columns
+    ``cols``) the highest label among their four neighbours, where one is above 0,
+    ``FILL_STEPS`` times over; the first and last rows of ``labels`` are 0 and never pending."""
     stride = labels.shape[1]
     flat = labels.ravel()
-    empty = cv2.bitwise_and(cv2.inRange(labels, 0, 0), free)  # 0/1: a bool view
-    pending = np.flatnonzero(empty.view(bool))
+    # a pixel in the first or last column has no neighbour on that side: read 0 (the first px)
+    left = np.where(cols > 0, pending - 1, 0)
+    right = np.where(cols < stride - 1, pending + 1, 0)
     for _ in range(FILL_STEPS):
         around = np.maximum(
-            np.maximum(flat[pending - 1], flat[pending + 1]),
+            np.maximum(flat[left], flat[right]),
             np.maximum(flat[pending - stride], flat[pending + stride]),
         )
         taken = around > 0
         flat[pending[taken]] = around[taken]
-        pending = pending[~taken]
+        kept = ~taken
+        pending, left, right = pending[kept], left[kept], right[kept]
 
 
-def _flood(seeds: np.ndarray, free: np.ndarray) -> np.ndarray:
-    """(H, W) ``int32``: the rooms of one watershed of ``seeds`` over ``free``, on free pixels;
-    -1 on the lines where floods meet, 0 on walls and void."""
+def _flood(seeds: np.ndarray, free: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """((H, W) ``int32``: the rooms of one watershed of ``seeds`` over ``free``, on free pixels,
+    0 on the lines where floods meet, walls, void and free pixels no flood reached; (H, W)
+    ``bool``: where it is 0 but for the lines, the blocks whose free pixels take a
+    neighbour's label)."""
     # Everything is built one pixel larger than the grid: watershed needs a labelled border.
     # Temporaries are let go before the flood: a lower peak saves fresh pages (page faults).
+    # Masks are applied by products: an assignment through a mask costs several times more.
     padded = cv2.copyMakeBorder(free, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
     inner = (slice(1, -1), slice(1, -1))
     markers = cv2.copyMakeBorder(seeds, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
     markers[inner] *= free  # in place: a grid-sized temporary costs more than the product
     void = int(seeds.max()) + 1
-    markers[_reached(padded, markers) == 1] = void
+    markers += (_reached(padded, markers) == 1) * np.int32(void)  # no seed lies in void
     walls_white = cv2.threshold(padded, 0, 255, cv2.THRESH_BINARY_INV)[1]
     relief = cv2.cvtColor(walls_white, cv2.COLOR_GRAY2BGR)
     del padded, walls_white
     cv2.watershed(relief, markers)
     del relief
-    regions = np.ascontiguousarray(markers[inner])
-    del markers
-    regions[(free == 0) | (regions == void)] = 0
-    return regions
+    flooded = markers[inner]
+    walled = (free == 0) | (flooded == void)
+    regions = np.maximum(flooded, 0)
+    regions *= ~walled
+    # a free pixel that no flood reached (shut in by walls and the lines) takes a label too
+    walled |= flooded == 0
+    return regions, walled
 
 
 def _reached(padded: np.ndarray, markers: np.ndarray) -> np.ndarray:

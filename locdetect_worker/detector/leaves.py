@@ -23,6 +23,7 @@ from locdetect_worker.detector.jambs import Jamb, ahead_of, run_box_sums
 
 SOLID = 0.9  # share of a row across the stub (or across stub and flanks at its base) that is wall
 SLACK = 3  # px added to a stub's width to read past its own ragged edges (flanks, probes)
+_WINDOW = np.arange(-2, 3)  # offsets of the px within 2 px of an arc's sample, either way
 
 
 def door_leaves(
@@ -38,17 +39,18 @@ def door_leaves(
     check_mask(ink, "ink")
     if not 1 <= min_length <= max_length:
         raise ValueError(f"need 1 <= min_length <= max_length, got {min_length}, {max_length}")
-    near = cv2.dilate(ink, np.ones((5, 5), np.uint8))  # 2 px slack
     leaves = np.zeros_like(walls)
     ends = _whole_bands(walls, ends, reach=max_length // 3)
-    for end, length in zip(ends, _stub_lengths(walls, ends, max_length), strict=True):
-        side = _arc_side(near, end, int(length)) if length >= min_length else 0
+    lengths = _stub_lengths(walls, ends, max_length)
+    for index in np.flatnonzero(lengths >= min_length):  # only stubs long enough to be leaves
+        end, length = ends[index], int(lengths[index])
+        side = _arc_side(ink, end, length)
         if side:
             # with its flanks and a little past its end: a speck left there parts as much
             flank = end.high - end.low + SLACK
             wide = Jamb(end.axis, -end.ahead, end.tip, end.low - flank, end.high + flank)
-            ahead_of(leaves, wide, -flank, int(length))[:] = 1
-            _sweep(leaves, end, int(length), flank, side)
+            ahead_of(leaves, wide, -flank, length)[:] = 1
+            _sweep(leaves, end, length, flank, side)
     return leaves
 
 
@@ -160,19 +162,26 @@ def _stub_lengths(walls: np.ndarray, ends: list[Jamb], max_length: int) -> np.nd
     return lengths
 
 
-def _arc_side(near: np.ndarray, end: Jamb, length: int) -> int:
+def _arc_side(ink: np.ndarray, end: Jamb, length: int) -> int:
     """The side (-1 / 1 across the stub) a quarter circle of ink swings to from the stub's
-    free end to the wall, centred where the stub meets the wall; 0 when there is none."""
+    free end to the wall, centred where the stub meets the wall; 0 when there is none.
+
+    A sample is on the arc when ink lies within 2 px of it (a 5 x 5 window), read at the
+    samples only: few stubs are long enough to test, so dilating the page costs more.
+    """
     middle = (end.low + end.high) / 2
     hinge = end.tip - end.ahead * length  # on the wall's face
     along = hinge + end.ahead * length * np.cos(ANGLES)
-    height, width = near.shape
+    height, width = ink.shape
     for side in (-1, 1):
         across = middle + side * length * np.sin(ANGLES)
         x, y = (along, across) if end.axis == 0 else (across, along)
         x, y = np.rint(x).astype(np.int64), np.rint(y).astype(np.int64)
         if x.min() < 0 or y.min() < 0 or x.max() >= width or y.max() >= height:
             continue
-        if near[y, x].mean() >= ARC_COVER:
+        # the window clipped to the page: its clipped px lie in it too
+        rows = np.clip(y[:, None, None] + _WINDOW[:, None], 0, height - 1)
+        cols = np.clip(x[:, None, None] + _WINDOW, 0, width - 1)
+        if ink[rows, cols].any(axis=(1, 2)).mean() >= ARC_COVER:
             return side
     return 0

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from locdetect_worker.detector._checks import check_labels
-from locdetect_worker.detector._components import label_boxes
+from locdetect_worker.detector._components import label_boxes, label_runs
 
 SNAP_DEGREES = 8.0
 
@@ -25,7 +25,8 @@ def label_polygons(labels: np.ndarray, tolerance: float) -> list[np.ndarray]:
     """
     check_labels(labels)
     polygons = []
-    boxes = label_boxes(labels, int(labels.max()) + 1)
+    runs = label_runs(labels)  # read once for the highest label and the boxes
+    boxes = label_boxes(labels, int(runs[2].max()) + 1, runs)
     for label in range(1, len(boxes)):
         x0, y0, box_width, box_height = boxes[label]
         if box_width == 0:

@@ -27,7 +27,8 @@ def absorb_scraps(
     max_area: int,
     runs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
-    """(H, W) ``int32`` room labels, each grown by the scraps only it reaches.
+    """(H, W) ``int32`` room labels, each grown by the scraps only it reaches: a new array, or
+    ``rooms`` itself when no scrap joins (a page-sized copy spared).
 
     ``rooms`` (H, W) ``int32`` kept room labels (0 = none, fewer than 65535 rooms);
     ``regions`` (H, W) ``int32`` the free-space regions they were chosen from (0 = wall or no
@@ -41,17 +42,13 @@ def absorb_scraps(
             raise ValueError(f"{name} must be int32 {rooms.shape}, got {array.dtype} {array.shape}")
     if reach < 1:
         raise ValueError(f"reach must be >= 1, got {reach}")
-    count = int(rooms.max(initial=0))
-    if count >= np.iinfo(np.uint16).max:
-        raise ValueError(f"at most 65534 rooms, got {count}")  # 16-bit labels below
-    grown = rooms.copy()
     starts, stops, found = runs if runs is not None else label_runs(regions)
     area = np.bincount(found, stops - starts).astype(np.int64)
     small = area < max_area
     small[0] = False  # walls
     first, last = starts[small[found]], stops[small[found]]
-    if count == 0 or not len(first):
-        return grown
+    if not len(first):
+        return rooms
     # the scraps are read in the box round the small regions' runs, out to where their rooms
     # can be seen from them, not over the page
     margin = 2 * reach
@@ -64,7 +61,7 @@ def absorb_scraps(
     fill_runs(scrap.ravel(), at, at + last - first, 1)
     scrap &= rooms[around] == 0
     if not scrap.any():
-        return grown
+        return rooms
     # work in the box round the scraps (inside that one), out to the same margin
     x, y, width, height = cv2.boundingRect(scrap)
     x, y = x + left, y + top
@@ -72,7 +69,13 @@ def absorb_scraps(
         slice(max(0, y - margin), y + height + margin),
         slice(max(0, x - margin), x + width + margin),
     )
-    here, pieces_here = grown[box], regions[box]
+    here, pieces_here = rooms[box], regions[box]
+    # only the rooms in the box are read, not a page-wide maximum
+    count = int(here.max())
+    if count == 0:
+        return rooms
+    if count >= np.iinfo(np.uint16).max:
+        raise ValueError(f"at most 65534 rooms, got {count}")  # 16-bit labels below
     scrap_here = (
         scrap[box[0].start - top :, box[1].start - left :][: len(here), : here.shape[1]] != 0
     )
@@ -91,11 +94,16 @@ def absorb_scraps(
     other = (seen != owner[pieces]) | (lowest[near] != highest[near])
     taken = (sees > 0) & (np.bincount(pieces, other, area.size) == 0)
     joins = scrap_here & taken[pieces_here]
-    here[joins] = owner[pieces_here[joins]]
+    if not joins.any():
+        return rooms  # and no wall between a room and a scrap either
+    grown = rooms.copy()
+    here = grown[box]
+    joined = owner[pieces_here[joins]]
+    here[joins] = joined
     # the walls between a room and its scraps: near both, and near no other room (a wall near
     # no room, highest and lowest 0, keeps its 0)
     owners = np.zeros(labels.shape, np.uint16)
-    owners[joins] = here[joins]
+    owners[joins] = joined
     between = (pieces_here == 0) & (highest == lowest) & (cv2.dilate(owners, kernel) == highest)
     here[between] = highest[between]
     return grown
@@ -113,15 +121,17 @@ def absorb_pieces(
     (``named``: (count + 1,) ``bool``, label 0 first) joins the one room it lies within
     ``reach`` px of, whole, as a scrap would (:func:`absorb_scraps`); a piece that no one
     room takes stays a room. Labels keep their numbers: a piece taken leaves its label with
-    no pixels. ``runs`` as :func:`absorb_scraps` takes them."""
-    count = int(rooms.max(initial=0))
+    no pixels; ``rooms`` itself comes back when nothing joins. ``runs`` as
+    :func:`absorb_scraps` takes them."""
+    rooms_runs = label_runs(rooms)  # read once for the count, the areas and the marking
+    count = int(rooms_runs[2].max())
     if named.shape != (count + 1,):
         raise ValueError(f"named must be one bool per label 0..{count}, got {named.shape}")
-    pieces = (label_areas(rooms, count + 1) < max_area) & ~named
+    pieces = (label_areas(rooms, count + 1, rooms_runs) < max_area) & ~named
     pieces[0] = False
     if not pieces.any():  # most pages: spare the page-sized copies below
         return absorb_scraps(rooms, regions, reach, max_area, runs)
-    marked = remapped(rooms, pieces)
+    marked = remapped(rooms, pieces, rooms_runs)
     # a piece goes whole: as one region, with the scraps it took and the ink between them
     whole = np.where(marked, int(regions.max(initial=0)) + rooms, regions).astype(np.int32)
     grown = absorb_scraps(np.where(marked, 0, rooms).astype(np.int32), whole, reach, max_area)

@@ -15,8 +15,7 @@ import cv2
 import numpy as np
 
 from locdetect_worker.detector._checks import check_mask
-from locdetect_worker.detector._components import kept_labels, label_areas
-from locdetect_worker.detector.footprint import max_pool_half
+from locdetect_worker.detector._components import kept_labels, label_areas, label_runs
 
 
 def block_seeds(
@@ -26,15 +25,14 @@ def block_seeds(
     mask (1 = free), one per 2 x 2 block of it, as :func:`grow.grow_seeds` floods from them.
 
     The tree is built (:func:`room_seeds`) on a grid twice as coarse, where a block is free
-    only if all of it is, which is enough for cores and much cheaper; a block then holds its
-    seed when any of its px is free (the erosion centres its window, so the grid can sit half
-    a block off). ``radii`` and ``min_dynamic`` are in px of the page.
+    only if all of it is, which is enough for cores and much cheaper. The erosion centres its
+    window, so that grid sits half a block off: each of its blocks ends on the top left px of
+    the page's block that takes its seed, so a seeded block holds a free px (no block of wall
+    gets a seed, with no masking). ``radii`` and ``min_dynamic`` are in px of the page.
     """
     check_mask(free, "free")
     small = cv2.erode(free, np.ones((2, 2), np.uint8))[::2, ::2]
-    seeds = room_seeds(small, [r / 2 for r in radii], min_dynamic / 2, relative)
-    seeds *= max_pool_half(free)
-    return seeds
+    return room_seeds(small, [r / 2 for r in radii], min_dynamic / 2, relative)
 
 
 def room_seeds(
@@ -107,9 +105,10 @@ def room_seeds(
             seeds[labels == comp] = paint[comp]
         seeds.ravel()[ring] = np.take(paint, ring_labels)
         previous_core, node_of_previous, pixel_of_previous = core, node_of, pixel_of
-    kept = label_areas(seeds, next_seed)[1:] > 0
+    runs = label_runs(seeds)  # read once for the areas and the renumbering
+    kept = label_areas(seeds, next_seed, runs)[1:] > 0
     kept[np.array(dropped, np.int64) - 1] = False
-    return kept_labels(seeds, kept)
+    return kept_labels(seeds, kept, runs)
 
 
 def _children(

@@ -25,7 +25,12 @@ import cv2
 import numpy as np
 
 from locdetect_worker.detector._checks import check_mask
-from locdetect_worker.detector._components import filled_pieces, label_boxes
+from locdetect_worker.detector._components import (
+    filled_pieces,
+    label_boxes,
+    label_runs,
+    remapped,
+)
 from locdetect_worker.detector.footprint import max_pool_half
 from locdetect_worker.detector.text import named_labels
 
@@ -94,10 +99,11 @@ def select_rooms(
             f"regions must be int32 {walls.shape}, got {regions.dtype} {regions.shape}"
         )
     height, width = regions.shape
-    kept = np.zeros(regions.shape, np.int32)
     confidences = []
     pad = 3
-    boxes = label_boxes(regions, int(regions.max()) + 1, runs)
+    runs = runs if runs is not None else label_runs(regions)
+    boxes = label_boxes(regions, int(runs[2].max()) + 1, runs)  # every label starts a run
+    numbers = np.zeros(len(boxes), np.int32)  # each kept region's room number, 0 for the rest
     pieces, building = _building_walls(walls)
     named = (
         np.zeros(len(boxes), bool)
@@ -143,8 +149,9 @@ def select_rooms(
             continue  # not a room, or walled by a title block, a legend, a compass
         if not _crossed_out(mask, ink[box]):
             confidences.append(score)
-            kept[box][here] = len(confidences)
-    return kept, np.array(confidences, np.float64)
+            numbers[label] = len(confidences)
+    # rooms are whole regions: renumbered run by run, not painted room by room
+    return remapped(regions, numbers, runs), np.array(confidences, np.float64)
 
 
 def _building_walls(walls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
