@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from locdetect_worker.detector._checks import check_mask
-from locdetect_worker.detector._components import run_starts
+from locdetect_worker.detector._components import fill_runs, run_starts
 
 FRAME_SHARE = 0.9
 MARGIN_SPAN = 0.85  # the free space inside a frame spans at least this share of the page
@@ -114,14 +114,21 @@ def _counts(mask: np.ndarray, along_rows: bool) -> np.ndarray:
 
 
 def _clear_long_runs(mask: np.ndarray, share: float, counts: np.ndarray) -> None:
-    """Zero, in place, every run of ones longer than ``share`` of a row, row by row.
+    """Zero, in place, every run of ones longer than ``share`` of a row.
 
-    ``counts`` are the nonzero pixels of each row: rows with too few are skipped.
+    ``counts`` are the nonzero pixels of each row: only the rows with enough are read, all
+    together.
     """
-    length = share * mask.shape[1]
-    for row in np.flatnonzero(counts >= length):
-        edges = np.flatnonzero(np.diff(np.concatenate(([0], mask[row] > 0, [0])).astype(np.int8)))
-        starts, stops = edges[::2], edges[1::2]
-        for start, stop in zip(starts, stops, strict=True):
-            if stop - start >= length:
-                mask[row, start:stop] = 0
+    width = mask.shape[1]
+    rows = np.flatnonzero(counts >= share * width)
+    if not rows.size:
+        return
+    block = mask[rows]
+    # each row padded with paper at both ends, so that the runs' edges alternate start, stop
+    line = np.pad(block != 0, ((0, 0), (1, 1))).ravel()
+    edges = np.flatnonzero(line[1:] != line[:-1]) + 1
+    starts, stops = edges[::2], edges[1::2]
+    long = stops - starts >= share * width
+    unpadded = 2 * (starts[long] // (width + 2)) + 1  # the padding before each run
+    fill_runs(block.ravel(), starts[long] - unpadded, stops[long] - unpadded, 0)
+    mask[rows] = block

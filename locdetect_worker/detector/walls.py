@@ -72,9 +72,9 @@ def wall_mask(
     solid = cv2.morphologyEx(ink | cells, cv2.MORPH_CLOSE, _disc(hatch_gap))
     thick = cv2.morphologyEx(solid, cv2.MORPH_OPEN, _disc(thin_width + 2))
     run = max(3, line_length)
-    horizontal = _paired_lines(ink, run, pair_gap, thin_width)
     # numpy's transpose, and OR-ing a transposed view, cost several times OpenCV's transpose
-    vertical = cv2.transpose(_paired_lines(cv2.transpose(ink), run, pair_gap, thin_width))
+    horizontal = cv2.transpose(_paired_lines(ink, run, pair_gap, thin_width))
+    vertical = _paired_lines(cv2.transpose(ink), run, pair_gap, thin_width)
     hollow = _hollow_walls(
         parts,
         HOLLOW_WIDTH * pair_gap,
@@ -383,7 +383,9 @@ def _ridge(distance: np.ndarray) -> np.ndarray:
 
 
 def _paired_lines(ink: np.ndarray, length: int, gap: int, thin_width: int) -> np.ndarray:
-    """Bands between horizontal lines of ``length`` px and their nearest parallel partner.
+    """Bands between horizontal lines of ``length`` px and their nearest parallel partner,
+    transposed (the gaps are read down the columns along the rows of the transposed lines, so
+    the bands come out that way: of a transposed page, upright).
 
     Down each column, the paper between two consecutive long lines is filled
     when it is at most ``gap`` px and no wider than the paper on either side:
@@ -399,9 +401,9 @@ def _paired_lines(ink: np.ndarray, length: int, gap: int, thin_width: int) -> np
     bridged = cv2.morphologyEx(stepped, cv2.MORPH_CLOSE, np.ones((1, 5), np.uint8))
     lines = open_line(bridged, length, axis=1)
     lines = _solid(lines, stepped)
-    bands = lines | cv2.transpose(_narrowest_gaps(cv2.transpose(lines), gap))  # numpy's is slow
+    bands = _with_narrowest_gaps(cv2.transpose(lines), gap)  # numpy's transpose is slow
     across = 2 + min(thin_width + LONE_BAND, gap // 2)  # 2: the rows the thickening added
-    return cv2.morphologyEx(bands, cv2.MORPH_OPEN, np.ones((across, 1), np.uint8))
+    return cv2.morphologyEx(bands, cv2.MORPH_OPEN, np.ones((1, across), np.uint8))
 
 
 def _solid(lines: np.ndarray, stepped: np.ndarray) -> np.ndarray:
@@ -428,14 +430,15 @@ def _solid(lines: np.ndarray, stepped: np.ndarray) -> np.ndarray:
     return solid
 
 
-def _narrowest_gaps(rows: np.ndarray, gap: int) -> np.ndarray:
-    """(H, W) ``uint8`` mask of the runs of zeros of an (H, W) 0/1 mask that lie between
-    ones in the same row, are at most ``gap`` long and no longer than the runs beside them.
+def _with_narrowest_gaps(rows: np.ndarray, gap: int) -> np.ndarray:
+    """An (H, W) 0/1 mask with its runs of zeros filled that lie between ones in the same row,
+    are at most ``gap`` long and no longer than the runs beside them.
 
     A run at the row's start or end (no ink beyond) counts as endless.
     """
     height, width = rows.shape
-    flat = cv2.copyMakeBorder(rows, 0, 0, 1, 1, cv2.BORDER_CONSTANT, value=0).ravel()
+    padded = cv2.copyMakeBorder(rows, 0, 0, 1, 1, cv2.BORDER_CONSTANT, value=0)
+    flat = padded.ravel()
     # every padded row starts and ends with a zero, so its runs' edges alternate start, end
     edges = np.flatnonzero(flat[1:] != flat[:-1]) + 1
     starts, ends = edges[::2], edges[1::2]
@@ -444,11 +447,8 @@ def _narrowest_gaps(rows: np.ndarray, gap: int) -> np.ndarray:
     before = np.concatenate(([np.iinfo(np.int64).max], paper[:-1]))
     after = np.concatenate((paper[1:], [np.iinfo(np.int64).max]))
     chosen = between & (paper <= gap) & (paper <= before) & (paper <= after)
-    first, size = ends[:-1][chosen], paper[chosen]
-    offsets = np.arange(size.sum()) - np.repeat(np.cumsum(size) - size, size)
-    filled = np.zeros(flat.size, np.uint8)
-    filled[np.repeat(first, size) + offsets] = 1
-    return filled.reshape(height, width + 2)[:, 1:-1].copy()
+    fill_runs(flat, ends[:-1][chosen], starts[1:][chosen], 1)
+    return padded[:, 1:-1]
 
 
 def _disc(size: int) -> np.ndarray:
