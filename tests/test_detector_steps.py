@@ -743,6 +743,24 @@ def test_unknown_mask_finds_grey_bands_wherever_they_lie_as_the_full_opening(top
     assert unknown.any() == (top in (0, 80, 82))
 
 
+@pytest.mark.parametrize("size", [4, 5, 12, 13])
+def test_unknown_mask_equals_the_full_opening_for_grey_squares_strips_and_corners(size):
+    # squares cut by the page's edges and corners, and strips a px too thin one way or the
+    # other: the rows and columns read first must never miss a square, even or odd
+    rng = np.random.default_rng(size)
+    for _ in range(40):
+        grey = np.full((61, 47), 255, np.uint8)
+        for _ in range(3):
+            height, width = rng.integers(1, 2 * size, 2)
+            top, left = rng.integers(-size, 61, 1)[0], rng.integers(-size, 47, 1)[0]
+            grey[max(0, top) : max(0, top + height), max(0, left) : max(0, left + width)] = 128
+        grey[58:, 40:] = 0  # the ink level: over 0.5 % of the page
+        mid = (grey == 128).view(np.uint8)
+        np.testing.assert_array_equal(
+            unknown_mask(grey, size=size), dilate_box(erode_box(mid, size), size)
+        )
+
+
 def test_unknown_mask_refuses_a_zero_size():
     with pytest.raises(ValueError, match="size"):
         unknown_mask(np.zeros((4, 4), np.uint8), size=0)
