@@ -1552,3 +1552,34 @@ def test_absorb_pieces_moves_a_piece_whole_with_the_scrap_it_took():
     regions[:, :20], regions[:, 21:30], regions[:, 31:] = 1, 2, 3
     grown = absorb_pieces(rooms, regions, np.zeros(3, bool), reach=2, max_area=400)
     assert (grown == 1).all()  # no stray bit of the piece is left behind as a room
+
+
+def narrowest_gaps_column_by_column(lines: np.ndarray, gap: int) -> np.ndarray:
+    """The bands of :func:`walls._with_narrowest_gaps`, read plainly down each column."""
+    bands = lines.copy()
+    for column in range(lines.shape[1]):
+        on = np.r_[0, lines[:, column], 0]
+        edges = np.flatnonzero(np.diff(on)) - 1  # runs of ones: [start, end] pairs, padded
+        starts, ends = edges[::2] + 1, edges[1::2] + 1
+        papers = [int(starts[i + 1] - ends[i]) for i in range(len(starts) - 1)]
+        for i, paper in enumerate(papers):
+            before = papers[i - 1] if i > 0 else np.inf
+            after = papers[i + 1] if i + 1 < len(papers) else np.inf
+            if paper <= gap and paper <= before and paper <= after:
+                bands[ends[i] : starts[i + 1], column] = 1
+    return bands
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_narrowest_gaps_read_on_the_lines_rows_equal_the_column_by_column_reading(seed):
+    # lines on a few rows, some adjacent (thick lines), at the page's top and foot too
+    rng = np.random.default_rng(seed)
+    lines = np.zeros((70, 40), np.uint8)
+    for row in rng.choice(70, size=12, replace=False).tolist() + [0, 69]:
+        left = int(rng.integers(0, 30))
+        lines[row, left : left + int(rng.integers(5, 40))] = 1
+    for gap in (3, 8):
+        expected = narrowest_gaps_column_by_column(lines, gap)
+        np.testing.assert_array_equal(walls_module._with_narrowest_gaps(lines, gap), expected)
+    blank = np.zeros((5, 6), np.uint8)
+    assert not walls_module._with_narrowest_gaps(blank, 3).any()

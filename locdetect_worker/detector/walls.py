@@ -30,7 +30,13 @@ from locdetect_worker.detector._components import (
     pieces_with_stats,
     run_pixels,
 )
-from locdetect_worker.detector._lines import erode_line, open_line
+from locdetect_worker.detector._lines import (
+    dilate_packed,
+    erode_line,
+    erode_packed,
+    packed,
+    unpacked,
+)
 
 HOLLOW_WIDTH = 2.5  # widest outline wall, in double-line pair gaps
 USUAL_WIDTH = 2.0  # widest outline wall in a drawing whose walls are mostly not outlines
@@ -49,6 +55,7 @@ CELL_ROW = 5  # fewest such strips side by side in a hatched wall
 NETWORK_SPAN = 13  # least box diagonal of a blank strip of uneven width, in its greatest depths
 SOLID_LINE = 0.8  # least share of a line's length that is ink: less is a dashed line
 LONE_BAND = 4  # px beyond the thin width from which a straight band with no partner is a wall
+BRIDGE = 5  # px: a line's breaks shorter than this are bridged
 
 
 def wall_mask(
@@ -72,9 +79,9 @@ def wall_mask(
     solid = cv2.morphologyEx(ink | cells, cv2.MORPH_CLOSE, _disc(hatch_gap))
     thick = cv2.morphologyEx(solid, cv2.MORPH_OPEN, _disc(thin_width + 2))
     run = max(3, line_length)
+    horizontal = _paired_lines(ink, run, pair_gap, thin_width)
     # numpy's transpose, and OR-ing a transposed view, cost several times OpenCV's transpose
-    horizontal = cv2.transpose(_paired_lines(ink, run, pair_gap, thin_width))
-    vertical = _paired_lines(cv2.transpose(ink), run, pair_gap, thin_width)
+    vertical = cv2.transpose(_paired_lines(cv2.transpose(ink), run, pair_gap, thin_width))
     hollow = _hollow_walls(
         parts,
         HOLLOW_WIDTH * pair_gap,
@@ -383,9 +390,7 @@ def _ridge(distance: np.ndarray) -> np.ndarray:
 
 
 def _paired_lines(ink: np.ndarray, length: int, gap: int, thin_width: int) -> np.ndarray:
-    """Bands between horizontal lines of ``length`` px and their nearest parallel partner,
-    transposed (the gaps are read down the columns along the rows of the transposed lines, so
-    the bands come out that way: of a transposed page, upright).
+    """Bands between horizontal lines of ``length`` px and their nearest parallel partner.
 
     Down each column, the paper between two consecutive long lines is filled
     when it is at most ``gap`` px and no wider than the paper on either side:
@@ -398,12 +403,14 @@ def _paired_lines(ink: np.ndarray, length: int, gap: int, thin_width: int) -> np
     pixel (a turned scan) stays one run.
     """
     stepped = cv2.dilate(ink, np.ones((3, 1), np.uint8))
-    bridged = cv2.morphologyEx(stepped, cv2.MORPH_CLOSE, np.ones((1, 5), np.uint8))
-    lines = open_line(bridged, length, axis=1)
+    # bridged (closed along the rows) and opened on the rows packed once, as open_line packs them
+    rows = packed(stepped, axis=1)
+    bridged = erode_packed(dilate_packed(rows, BRIDGE), BRIDGE)
+    lines = unpacked(dilate_packed(erode_packed(bridged, length), length), 1, stepped)
     lines = _solid(lines, stepped)
-    bands = _with_narrowest_gaps(cv2.transpose(lines), gap)  # numpy's transpose is slow
+    bands = _with_narrowest_gaps(lines, gap)
     across = 2 + min(thin_width + LONE_BAND, gap // 2)  # 2: the rows the thickening added
-    return cv2.morphologyEx(bands, cv2.MORPH_OPEN, np.ones((1, across), np.uint8))
+    return cv2.morphologyEx(bands, cv2.MORPH_OPEN, np.ones((across, 1), np.uint8))
 
 
 def _solid(lines: np.ndarray, stepped: np.ndarray) -> np.ndarray:
@@ -430,25 +437,39 @@ def _solid(lines: np.ndarray, stepped: np.ndarray) -> np.ndarray:
     return solid
 
 
-def _with_narrowest_gaps(rows: np.ndarray, gap: int) -> np.ndarray:
-    """An (H, W) 0/1 mask with its runs of zeros filled that lie between ones in the same row,
-    are at most ``gap`` long and no longer than the runs beside them.
+def _with_narrowest_gaps(lines: np.ndarray, gap: int) -> np.ndarray:
+    """An (H, W) 0/1 mask with its runs of zeros down each column filled that lie between
+    ones, are at most ``gap`` long and no longer than the runs beside them.
 
-    A run at the row's start or end (no ink beyond) counts as endless.
+    A run at the column's top or foot (no ink beyond) counts as endless. Long lines lie on few
+    rows: the columns are read on those rows and the row after each (paper, standing for all
+    the blank rows up to the next line), turned to run along rows.
     """
-    height, width = rows.shape
-    padded = cv2.copyMakeBorder(rows, 0, 0, 1, 1, cv2.BORDER_CONSTANT, value=0)
-    flat = padded.ravel()
-    # every padded row starts and ends with a zero, so its runs' edges alternate start, end
+    height, width = lines.shape
+    kept = cv2.reduce(lines, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel() != 0
+    kept[1:] |= kept[:-1]
+    read = np.flatnonzero(kept)  # the page's rows that the columns keep
+    if not read.size:
+        return lines.copy()
+    # each column padded with paper at both ends, so that its runs' edges alternate start, end
+    flat = cv2.copyMakeBorder(
+        cv2.transpose(lines[read]), 0, 0, 1, 1, cv2.BORDER_CONSTANT, value=0
+    ).ravel()
     edges = np.flatnonzero(flat[1:] != flat[:-1]) + 1
-    starts, ends = edges[::2], edges[1::2]
-    between = starts[1:] // (width + 2) == ends[:-1] // (width + 2)
+    # on the page: a run of ones starts on the row read there, and ends after the row read last
+    column, at = np.divmod(edges[::2], len(read) + 2)
+    starts = read[at - 1]
+    end_column, at = np.divmod(edges[1::2], len(read) + 2)
+    ends = read[at - 2] + 1
+    between = column[1:] == end_column[:-1]
     paper = np.where(between, starts[1:] - ends[:-1], np.iinfo(np.int64).max)
     before = np.concatenate(([np.iinfo(np.int64).max], paper[:-1]))
     after = np.concatenate((paper[1:], [np.iinfo(np.int64).max]))
     chosen = between & (paper <= gap) & (paper <= before) & (paper <= after)
-    fill_runs(flat, ends[:-1][chosen], starts[1:][chosen], 1)
-    return padded[:, 1:-1]
+    rows = run_pixels(ends[:-1][chosen], starts[1:][chosen])  # the rows of the gaps' pixels
+    bands = lines.copy()
+    bands.ravel()[rows * width + np.repeat(column[1:][chosen], paper[chosen])] = 1
+    return bands
 
 
 def _disc(size: int) -> np.ndarray:
