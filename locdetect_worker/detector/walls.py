@@ -34,6 +34,7 @@ from locdetect_worker.detector._lines import (
     dilate_packed,
     erode_line,
     erode_packed,
+    open_line,
     packed,
     unpacked,
 )
@@ -410,7 +411,7 @@ def _paired_lines(ink: np.ndarray, length: int, gap: int, thin_width: int) -> np
     lines = _solid(lines, stepped)
     bands = _with_narrowest_gaps(lines, gap)
     across = 2 + min(thin_width + LONE_BAND, gap // 2)  # 2: the rows the thickening added
-    return cv2.morphologyEx(bands, cv2.MORPH_OPEN, np.ones((across, 1), np.uint8))
+    return open_line(bands, across, axis=0)
 
 
 def _solid(lines: np.ndarray, stepped: np.ndarray) -> np.ndarray:
