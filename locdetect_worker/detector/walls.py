@@ -290,9 +290,12 @@ def _ridges_in_boxes(
     """(labels, depths) of the distance ridge pixels of the ``chosen`` labels, each label's in
     raster order, from a distance transform on each one's box."""
     height, width = labels.shape
-    on_ridge, depths = [np.zeros(0, np.int32)], [np.zeros(0, np.float32)]
-    for label in np.flatnonzero(chosen):
-        x, y, box_width, box_height = boxes[label]
+    picked = np.flatnonzero(chosen)
+    depths = [np.zeros(0, np.float32)]
+    # plain ints and few calls per box: most boxes are small, and each call costs as much
+    for label, (x, y, box_width, box_height) in zip(
+        picked.tolist(), boxes[picked].tolist(), strict=True
+    ):
         rows = slice(max(0, y - 1), min(height, y + box_height + 1))
         cols = slice(max(0, x - 1), min(width, x + box_width + 1))
         # the ink nearest its pixels borders it; other paper read as ink moves neither its
@@ -300,8 +303,8 @@ def _ridges_in_boxes(
         mine = (labels[rows, cols] == label).view(np.uint8)
         half = cv2.distanceTransform(mine, cv2.DIST_L2, 3)
         depths.append(half[_ridge(half)])
-        on_ridge.append(np.full(len(depths[-1]), label, np.int32))
-    return np.concatenate(on_ridge), np.concatenate(depths)
+    counts = [len(depth) for depth in depths[1:]]
+    return np.repeat(picked, counts).astype(np.int32), np.concatenate(depths)
 
 
 def _ridges_near(
@@ -351,11 +354,11 @@ def _ridges_near(
         up, down = max(0, y0 - reach), min(height, y1 + reach)
         back, ahead = max(0, x0 - reach), min(width, x1 + reach)
         half = cv2.distanceTransform(paper[up:down, back:ahead], cv2.DIST_L2, 3)
-        ridge = _ridge(half)
         inner = (slice(y0 - up, y1 - up), slice(x0 - back, x1 - back))
         here, depth = labels[y0:y1, x0:x1], half[inner]
         deeper[here[depth > depth_limit]] = True
-        ys, xs = np.nonzero(ridge[inner])
+        # listed along the flat piece: numpy lists a 2-D mask's pixels several times slower
+        ys, xs = np.divmod(np.flatnonzero(_ridge(half, inner)), x1 - x0)
         mine = chosen[here[ys, xs]]
         at.append((ys[mine] + y0) * width + xs[mine] + x0)
         depths.append(depth[ys[mine], xs[mine]])
@@ -385,9 +388,14 @@ def _even_strips(
     return even
 
 
-def _ridge(distance: np.ndarray) -> np.ndarray:
-    """Where a distance transform is positive and no neighbour's is larger."""
-    return (distance > 0) & (distance >= cv2.dilate(distance, np.ones((3, 3), np.uint8)))
+def _ridge(
+    distance: np.ndarray, inner: tuple[slice, slice] = (slice(None), slice(None))
+) -> np.ndarray:
+    """Where a distance transform is positive and no neighbour's is larger, in its ``inner``
+    part."""
+    grown = cv2.dilate(distance, np.ones((3, 3), np.uint8))[inner]
+    distance = distance[inner]
+    return (distance > 0) & (distance >= grown)
 
 
 def _paired_lines(ink: np.ndarray, length: int, gap: int, thin_width: int) -> np.ndarray:
