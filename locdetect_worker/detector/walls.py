@@ -428,18 +428,19 @@ def _solid(lines: np.ndarray, stepped: np.ndarray) -> np.ndarray:
     outline) is no wall."""
     # rows with no bridged break are solid; OpenCV's row sums find the others far sooner than
     # listing the breaks' pixels
-    breaks_per_row = cv2.reduce(cv2.subtract(lines, stepped), 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S)
+    bridged = cv2.subtract(lines, stepped)  # 1 where a break was bridged
+    breaks_per_row = cv2.reduce(bridged, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S)
     rows = np.flatnonzero(breaks_per_row)
     if not rows.size:
         return lines
     # each row padded with paper at both ends, so that the runs' edges alternate start, stop
-    pad = ((0, 0), (1, 1))
-    line = np.pad(lines[rows], pad).ravel()
-    breaks = np.pad(lines[rows] > stepped[rows], pad).ravel()
+    line = cv2.copyMakeBorder(lines[rows], 0, 0, 1, 1, cv2.BORDER_CONSTANT, value=0).ravel()
+    breaks = cv2.copyMakeBorder(bridged[rows], 0, 0, 1, 1, cv2.BORDER_CONSTANT, value=0).ravel()
     edges = np.flatnonzero(line[1:] != line[:-1]) + 1
     starts, stops = edges[::2], edges[1::2]
-    broken = np.r_[0, np.cumsum(breaks)]
-    dashed = broken[stops] - broken[starts] > (1 - SOLID_LINE) * (stops - starts)
+    # the breaks in each run: summed from each edge to the next, every other such sum
+    broken = np.add.reduceat(breaks, edges, dtype=np.int64)[::2]
+    dashed = broken > (1 - SOLID_LINE) * (stops - starts)
     fill_runs(line, starts[dashed], stops[dashed], 0)
     solid = lines.copy()
     solid[rows] = line.reshape(len(rows), -1)[:, 1:-1]
