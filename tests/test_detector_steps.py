@@ -13,6 +13,7 @@ from scipy import ndimage
 from locdetect_worker.detector import binarise as binarise_module
 from locdetect_worker.detector import grow as grow_module
 from locdetect_worker.detector import select as select_module
+from locdetect_worker.detector import skew as skew_module
 from locdetect_worker.detector import walls as walls_module
 from locdetect_worker.detector._area import area_shrink
 from locdetect_worker.detector._components import (
@@ -826,6 +827,16 @@ def test_skew_angle_turns_a_tilted_plan_upright(degrees):
     turn = cv2.getRotationMatrix2D((500.0, 350.0), degrees, 1.0)
     tilted = cv2.warpAffine(ink, turn, (1000, 700), flags=cv2.INTER_NEAREST)
     assert skew_angle(tilted) == pytest.approx(-degrees, abs=0.15)
+
+
+def test_skew_sharpness_upright_is_that_of_the_page_turned_by_nothing():
+    # the upright page is read as it is, not turned: the same values, to the bit
+    small = np.random.default_rng(3).random((57, 80)).astype(np.float32) * 9
+    turned = cv2.warpAffine(
+        small, cv2.getRotationMatrix2D((40.0, 28.5), 0.0, 1.0), (80, 57), flags=cv2.INTER_LINEAR
+    )
+    expected = float(turned.sum(axis=1).var() + turned.sum(axis=0).var())
+    assert skew_module._sharpness(small, 0.0) == expected
 
 
 @pytest.mark.parametrize("peak", [0, 2, 4, 6, 8])
