@@ -44,7 +44,11 @@ def frames_a_margin(sealed: np.ndarray) -> bool:
     free = 1 - sealed
     filled = np.zeros((height + 2, width + 2), np.uint8)  # floodFill's mask has a border
     row = height // 2
-    for x in run_starts(free[row : row + 1]):  # a run lies in one space
+    starts = run_starts(free[row : row + 1])  # a run lies in one space
+    # a run at either end of the row lies in space that reaches the edge: no need to fill it
+    # (most often the outside, the largest space)
+    ends_at_edge = starts == starts[-1] if free[row, -1] else np.zeros(len(starts), bool)
+    for x in starts[(starts > 0) & ~ends_at_edge]:
         if filled[row + 1, x + 1]:
             continue
         flags = 4 | cv2.FLOODFILL_MASK_ONLY | (1 << 8)
