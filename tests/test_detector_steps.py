@@ -14,6 +14,7 @@ from locdetect_worker.detector import binarise as binarise_module
 from locdetect_worker.detector import grow as grow_module
 from locdetect_worker.detector import select as select_module
 from locdetect_worker.detector import skew as skew_module
+from locdetect_worker.detector import text as text_module
 from locdetect_worker.detector import walls as walls_module
 from locdetect_worker.detector._area import area_shrink
 from locdetect_worker.detector._components import (
@@ -1239,6 +1240,34 @@ def test_text_lines_finds_a_row_of_bold_letters():
     ink = np.zeros((30, 80), np.uint8)
     write_bold_word(ink, 10, 10)
     np.testing.assert_array_equal(text_lines(ink, 5, 12), [[10, 10, 51, 8]])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_text_lines_run_on_glyph_by_glyph_as_a_dilation_along_the_rows(seed):
+    # words packed tight, also against the page's right edge and foot, and the odd blob: the
+    # lines equal those of the glyphs painted whole and dilated along the rows
+    rng = np.random.default_rng(seed)
+    ink = np.zeros((90, 130), np.uint8)
+    for _ in range(14):
+        write_word(
+            ink, int(rng.integers(0, 125)), int(rng.integers(0, 85)), int(rng.integers(1, 6))
+        )
+    for _ in range(4):
+        x, y = rng.integers(0, 120), rng.integers(0, 80)
+        ink[y : y + rng.integers(2, 12), x : x + rng.integers(2, 12)] = 1
+    low, high = 5, 12
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    width, height, area = stats[:, 2], stats[:, 3], stats[:, 4]
+    glyph = (height >= low) & (height <= high) & (area <= text_module.FILL * width * height)
+    glyph[0] = False
+    gap = max(1, int(text_module.GAP * high))
+    glyphs = cv2.copyMakeBorder(glyph[labels].view(np.uint8), 0, 0, 0, gap, cv2.BORDER_CONSTANT)
+    joined = cv2.dilate(glyphs, np.ones((1, gap + 1), np.uint8), anchor=(gap, 0))
+    boxes = piece_boxes(joined)
+    boxes[:, 2] -= gap
+    tall = boxes[:, 3]
+    expected = boxes[(tall >= low) & (tall <= high) & (boxes[:, 2] >= text_module.LONG * tall)]
+    np.testing.assert_array_equal(text_lines(ink, low, high), expected)
 
 
 def test_without_text_drops_a_bold_name_read_as_wall_but_not_a_wall_it_touches():
