@@ -43,7 +43,7 @@ from locdetect_worker.detector.binarise import ink_mask, unknown_mask
 from locdetect_worker.detector.clutter import clutter_rooms
 from locdetect_worker.detector.corners import part_at_corners
 from locdetect_worker.detector.doors import close_door_gaps
-from locdetect_worker.detector.footprint import building_footprint, max_pool_half
+from locdetect_worker.detector.footprint import building_footprint, doubled, max_pool_half
 from locdetect_worker.detector.frame import drop_frame_lines, frames_a_margin, stands_free
 from locdetect_worker.detector.grow import grow_seeds
 from locdetect_worker.detector.jambs import Jamb, ahead_of, ahead_sums, wall_ends
@@ -860,6 +860,15 @@ def test_max_pool_half_keeps_a_one_pixel_line():
     pooled = max_pool_half(mask)
     assert pooled.shape == (4, 5)
     assert pooled[1].all() and pooled.sum() == 5
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (2, 3), (7, 9), (8, 6), (57, 81)])
+def test_doubled_is_the_nearest_resize_of_the_half_size_mask(shape):
+    height, width = shape
+    half = np.random.default_rng(width).integers(0, 2, ((height + 1) // 2, (width + 1) // 2))
+    half = half.astype(np.uint8)
+    expected = cv2.resize(half, (width, height), interpolation=cv2.INTER_NEAREST)
+    np.testing.assert_array_equal(doubled(half, height, width), expected)
 
 
 def test_wall_mask_fills_a_slanted_outline_wall_but_not_a_room():
