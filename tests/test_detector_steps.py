@@ -863,6 +863,13 @@ def test_max_pool_half_keeps_a_one_pixel_line():
 
 
 @pytest.mark.parametrize("shape", [(1, 1), (2, 3), (7, 9), (8, 6), (57, 81)])
+def test_max_pool_half_is_each_blocks_maximum(shape):
+    mask = np.random.default_rng(shape[1]).integers(0, 2, shape).astype(np.uint8)
+    grown = cv2.dilate(mask, np.ones((2, 2), np.uint8), anchor=(0, 0))  # each px's block
+    np.testing.assert_array_equal(max_pool_half(mask), grown[::2, ::2])
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (2, 3), (7, 9), (8, 6), (57, 81)])
 def test_doubled_is_the_nearest_resize_of_the_half_size_mask(shape):
     height, width = shape
     half = np.random.default_rng(width).integers(0, 2, ((height + 1) // 2, (width + 1) // 2))
