@@ -25,6 +25,7 @@ import numpy as np
 from locdetect_worker.detector._checks import check_mask
 from locdetect_worker.detector._components import (
     fill_runs,
+    filled_pieces,
     label_boxes,
     label_runs,
     pieces_with_stats,
@@ -145,11 +146,13 @@ def _hatch_cells(parts: _PaperParts, max_width: float, max_length: int, stroke: 
     right, bottom = (parts.boxes[chosen, :2] + parts.boxes[chosen, 2:]).max(axis=0) + bridge
     left, top = max(0, int(left)), max(0, int(top))
     box = cells[top:bottom, left:right]
-    count, rows = cv2.connectedComponents(cv2.dilate(box, np.ones((bridge, bridge), np.uint8)))
+    # few pieces, mostly: filled from their outlines, not labelled px by px
+    rows, stats = filled_pieces(cv2.dilate(box, np.ones((bridge, bridge), np.uint8)))
+    count = len(stats)
     label, first = np.unique(found[chosen[found]], return_index=True)
     first_row, first_col = np.divmod(starts[chosen[found]][first], parts.labels.shape[1])
     # hatching runs one way: count the cells of each row slanted each way
-    row = 2 * rows[first_row - top, first_col - left] + (slant[label] > 0)
+    row = 2 * rows[first_row - top, first_col - left].astype(np.int64) + (slant[label] > 0)
     kept = np.zeros(parts.label_count, bool)
     kept[label] = np.bincount(row, minlength=2 * count)[row] >= CELL_ROW
     return _paint_runs(cells, parts.runs, chosen & ~kept, 0)
