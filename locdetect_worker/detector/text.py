@@ -72,6 +72,8 @@ def without_text(walls: np.ndarray, lines: np.ndarray) -> np.ndarray:
     kept = walls
     page_height, page_width = walls.shape
     for x, y, width, height in lines.tolist():
+        if not cv2.countNonZero(walls[y : y + height, x : x + width]):
+            continue  # no wall on the line's box: none is text (most names stand clear)
         top, left = max(0, y - height), max(0, x - height)
         bottom, right = min(page_height, y + 2 * height), min(page_width, x + width + height)
         crop = walls[top:bottom, left:right]
@@ -111,9 +113,9 @@ def named_labels(labels: np.ndarray, lines: np.ndarray, count: int) -> np.ndarra
     line of text (boxes [x, y, width, height]) standing on them (``ON`` of its box)."""
     named = np.zeros(count + 1, bool)
     for x, y, width, height in lines.tolist():
-        cell = labels[y : y + height, x : x + width]
-        found, pixels = np.unique(cell, return_counts=True)
-        named[found[pixels >= ON * width * height]] = True
+        # counted, not sorted (a few labels); a label counts with at least a px on the box
+        pixels = np.bincount(labels[y : y + height, x : x + width].ravel(), minlength=count + 1)
+        named |= pixels >= max(ON * width * height, 1)
     named[0] = False
     return named
 
