@@ -1382,6 +1382,9 @@ def test_named_labels_marks_the_spaces_a_line_of_text_stands_on():
     lines = np.array([[5, 5, 20, 6], [48, 34, 10, 2]])
     assert named_labels(labels, lines, 4).tolist() == [False, True, False, True, False]
     assert not named_labels(labels, np.zeros((0, 4), np.int64), 3).any()
+    # a box past the page's edge is read where it lies on it; an empty one names nothing
+    edge = np.array([[50, 35, 12, 6], [10, 10, 0, 5]])
+    assert named_labels(labels, edge, 4).tolist() == [False, False, False, True, False]
 
 
 def test_part_at_corners_parts_between_facing_corners_only_when_each_part_is_named():
