@@ -55,9 +55,9 @@ CELL_LENGTH = 3  # longest paper between hatching strokes, in pair gaps (wide wa
 CELL_SLANT = 0.6  # least correlation of x and y over such paper's pixels (slanted strips)
 CELL_ROW = 5  # fewest such strips side by side in a hatched wall
 NETWORK_SPAN = 13  # least box diagonal of a blank strip of uneven width, in its greatest depths
+BRIDGE = 5  # px: a line's breaks shorter than this are bridged
 SOLID_LINE = 0.8  # least share of a line's length that is ink: less is a dashed line
 LONE_BAND = 4  # px beyond the thin width from which a straight band with no partner is a wall
-BRIDGE = 5  # px: a line's breaks shorter than this are bridged
 
 
 def wall_mask(
