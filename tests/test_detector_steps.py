@@ -13,6 +13,8 @@ from scipy import ndimage
 from locdetect_worker.detector import binarise as binarise_module
 from locdetect_worker.detector import grow as grow_module
 from locdetect_worker.detector import select as select_module
+from locdetect_worker.detector import skew as skew_module
+from locdetect_worker.detector import text as text_module
 from locdetect_worker.detector import walls as walls_module
 from locdetect_worker.detector._area import area_shrink
 from locdetect_worker.detector._components import (
@@ -41,7 +43,7 @@ from locdetect_worker.detector.binarise import ink_mask, unknown_mask
 from locdetect_worker.detector.clutter import clutter_rooms
 from locdetect_worker.detector.corners import part_at_corners
 from locdetect_worker.detector.doors import close_door_gaps
-from locdetect_worker.detector.footprint import building_footprint, max_pool_half
+from locdetect_worker.detector.footprint import building_footprint, doubled, max_pool_half
 from locdetect_worker.detector.frame import drop_frame_lines, frames_a_margin, stands_free
 from locdetect_worker.detector.grow import grow_seeds
 from locdetect_worker.detector.jambs import Jamb, ahead_of, ahead_sums, wall_ends
@@ -768,6 +770,24 @@ def test_unknown_mask_finds_grey_bands_wherever_they_lie_as_the_full_opening(top
     assert unknown.any() == (top in (0, 80, 82))
 
 
+@pytest.mark.parametrize("size", [4, 5, 12, 13])
+def test_unknown_mask_equals_the_full_opening_for_grey_squares_strips_and_corners(size):
+    # squares cut by the page's edges and corners, and strips a px too thin one way or the
+    # other: the rows and columns read first must never miss a square, even or odd
+    rng = np.random.default_rng(size)
+    for _ in range(40):
+        grey = np.full((61, 47), 255, np.uint8)
+        for _ in range(3):
+            height, width = rng.integers(1, 2 * size, 2)
+            top, left = rng.integers(-size, 61, 1)[0], rng.integers(-size, 47, 1)[0]
+            grey[max(0, top) : max(0, top + height), max(0, left) : max(0, left + width)] = 128
+        grey[58:, 40:] = 0  # the ink level: over 0.5 % of the page
+        mid = (grey == 128).view(np.uint8)
+        np.testing.assert_array_equal(
+            unknown_mask(grey, size=size), dilate_box(erode_box(mid, size), size)
+        )
+
+
 def test_unknown_mask_refuses_a_zero_size():
     with pytest.raises(ValueError, match="size"):
         unknown_mask(np.zeros((4, 4), np.uint8), size=0)
@@ -835,6 +855,16 @@ def test_skew_angle_turns_a_tilted_plan_upright(degrees):
     assert skew_angle(tilted) == pytest.approx(-degrees, abs=0.15)
 
 
+def test_skew_sharpness_upright_is_that_of_the_page_turned_by_nothing():
+    # the upright page is read as it is, not turned: the same values, to the bit
+    small = np.random.default_rng(3).random((57, 80)).astype(np.float32) * 9
+    turned = cv2.warpAffine(
+        small, cv2.getRotationMatrix2D((40.0, 28.5), 0.0, 1.0), (80, 57), flags=cv2.INTER_LINEAR
+    )
+    expected = float(turned.sum(axis=1).var() + turned.sum(axis=0).var())
+    assert skew_module._sharpness(small, 0.0) == expected
+
+
 @pytest.mark.parametrize("peak", [0, 2, 4, 6, 8])
 def test_skew_climb_finds_a_rows_single_peak_turning_fewer_angles(peak):
     angles = np.arange(-0.4, 0.41, 0.1)
@@ -855,6 +885,22 @@ def test_max_pool_half_keeps_a_one_pixel_line():
     pooled = max_pool_half(mask)
     assert pooled.shape == (4, 5)
     assert pooled[1].all() and pooled.sum() == 5
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (2, 3), (7, 9), (8, 6), (57, 81)])
+def test_max_pool_half_is_each_blocks_maximum(shape):
+    mask = np.random.default_rng(shape[1]).integers(0, 2, shape).astype(np.uint8)
+    grown = cv2.dilate(mask, np.ones((2, 2), np.uint8), anchor=(0, 0))  # each px's block
+    np.testing.assert_array_equal(max_pool_half(mask), grown[::2, ::2])
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (2, 3), (7, 9), (8, 6), (57, 81)])
+def test_doubled_is_the_nearest_resize_of_the_half_size_mask(shape):
+    height, width = shape
+    half = np.random.default_rng(width).integers(0, 2, ((height + 1) // 2, (width + 1) // 2))
+    half = half.astype(np.uint8)
+    expected = cv2.resize(half, (width, height), interpolation=cv2.INTER_NEAREST)
+    np.testing.assert_array_equal(doubled(half, height, width), expected)
 
 
 def test_wall_mask_fills_a_slanted_outline_wall_but_not_a_room():
@@ -1239,6 +1285,34 @@ def test_text_lines_finds_a_row_of_bold_letters():
     np.testing.assert_array_equal(text_lines(ink, 5, 12), [[10, 10, 51, 8]])
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_text_lines_run_on_glyph_by_glyph_as_a_dilation_along_the_rows(seed):
+    # words packed tight, also against the page's right edge and foot, and the odd blob: the
+    # lines equal those of the glyphs painted whole and dilated along the rows
+    rng = np.random.default_rng(seed)
+    ink = np.zeros((90, 130), np.uint8)
+    for _ in range(14):
+        write_word(
+            ink, int(rng.integers(0, 125)), int(rng.integers(0, 85)), int(rng.integers(1, 6))
+        )
+    for _ in range(4):
+        x, y = rng.integers(0, 120), rng.integers(0, 80)
+        ink[y : y + rng.integers(2, 12), x : x + rng.integers(2, 12)] = 1
+    low, high = 5, 12
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    width, height, area = stats[:, 2], stats[:, 3], stats[:, 4]
+    glyph = (height >= low) & (height <= high) & (area <= text_module.FILL * width * height)
+    glyph[0] = False
+    gap = max(1, int(text_module.GAP * high))
+    glyphs = cv2.copyMakeBorder(glyph[labels].view(np.uint8), 0, 0, 0, gap, cv2.BORDER_CONSTANT)
+    joined = cv2.dilate(glyphs, np.ones((1, gap + 1), np.uint8), anchor=(gap, 0))
+    boxes = piece_boxes(joined)
+    boxes[:, 2] -= gap
+    tall = boxes[:, 3]
+    expected = boxes[(tall >= low) & (tall <= high) & (boxes[:, 2] >= text_module.LONG * tall)]
+    np.testing.assert_array_equal(text_lines(ink, low, high), expected)
+
+
 def test_without_text_drops_a_bold_name_read_as_wall_but_not_a_wall_it_touches():
     ink = np.zeros((60, 120), np.uint8)
     write_bold_word(ink, 10, 10)  # stands alone: text
@@ -1354,6 +1428,9 @@ def test_named_labels_marks_the_spaces_a_line_of_text_stands_on():
     lines = np.array([[5, 5, 20, 6], [48, 34, 10, 2]])
     assert named_labels(labels, lines, 4).tolist() == [False, True, False, True, False]
     assert not named_labels(labels, np.zeros((0, 4), np.int64), 3).any()
+    # a box past the page's edge is read where it lies on it; an empty one names nothing
+    edge = np.array([[50, 35, 12, 6], [10, 10, 0, 5]])
+    assert named_labels(labels, edge, 4).tolist() == [False, False, False, True, False]
 
 
 def test_part_at_corners_parts_between_facing_corners_only_when_each_part_is_named():
@@ -1598,3 +1675,34 @@ def test_absorb_pieces_moves_a_piece_whole_with_the_scrap_it_took():
     regions[:, :20], regions[:, 21:30], regions[:, 31:] = 1, 2, 3
     grown = absorb_pieces(rooms, regions, np.zeros(3, bool), reach=2, max_area=400)
     assert (grown == 1).all()  # no stray bit of the piece is left behind as a room
+
+
+def narrowest_gaps_column_by_column(lines: np.ndarray, gap: int) -> np.ndarray:
+    """The bands of :func:`walls._with_narrowest_gaps`, read plainly down each column."""
+    bands = lines.copy()
+    for column in range(lines.shape[1]):
+        on = np.r_[0, lines[:, column], 0]
+        edges = np.flatnonzero(np.diff(on)) - 1  # runs of ones: [start, end] pairs, padded
+        starts, ends = edges[::2] + 1, edges[1::2] + 1
+        papers = [int(starts[i + 1] - ends[i]) for i in range(len(starts) - 1)]
+        for i, paper in enumerate(papers):
+            before = papers[i - 1] if i > 0 else np.inf
+            after = papers[i + 1] if i + 1 < len(papers) else np.inf
+            if paper <= gap and paper <= before and paper <= after:
+                bands[ends[i] : starts[i + 1], column] = 1
+    return bands
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_narrowest_gaps_read_on_the_lines_rows_equal_the_column_by_column_reading(seed):
+    # lines on a few rows, some adjacent (thick lines), at the page's top and foot too
+    rng = np.random.default_rng(seed)
+    lines = np.zeros((70, 40), np.uint8)
+    for row in rng.choice(70, size=12, replace=False).tolist() + [0, 69]:
+        left = int(rng.integers(0, 30))
+        lines[row, left : left + int(rng.integers(5, 40))] = 1
+    for gap in (3, 8):
+        expected = narrowest_gaps_column_by_column(lines, gap)
+        np.testing.assert_array_equal(walls_module._with_narrowest_gaps(lines, gap), expected)
+    blank = np.zeros((5, 6), np.uint8)
+    assert not walls_module._with_narrowest_gaps(blank, 3).any()

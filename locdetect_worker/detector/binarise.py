@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 from locdetect_worker.detector._checks import check_mask
-from locdetect_worker.detector._lines import dilate_box, erode_box, erode_line
+from locdetect_worker.detector._lines import dilate_box, dilate_line, erode_box, erode_line
 
 SAMPLE_PIXELS = 250_000
 MIN_CONTRAST = 40  # grey levels between ink and paper; less is a blank page
@@ -86,11 +86,33 @@ def unknown_mask(
         return np.zeros_like(grey)
     low, high = dark + 0.3 * (paper - dark), paper - 0.15 * (paper - dark)
     levels_mid = ((GREY_LEVELS > low) & (GREY_LEVELS < high)).astype(np.uint8)
-    # A square of mid grey (the page's edge reads as mid grey) crosses one of every size-th row
-    # or, at the page's foot, the last row: most pages have no run of it as long along those.
-    every = np.r_[0 : grey.shape[0] : size, grey.shape[0] - 1]
-    if not erode_line(cv2.LUT(grey[every], levels_mid), size, axis=1).any():
+    if not _may_hold_square(grey, levels_mid, size):
         return np.zeros_like(grey)
     mid = cv2.LUT(grey, levels_mid)
     cores = erode_box(mid, size)  # an opening, whose second half some pages can skip
     return dilate_box(cores, size) if cores.any() else cores
+
+
+def _may_hold_square(grey: np.ndarray, levels: np.ndarray, size: int) -> bool:
+    """False when no ``size`` square of the grey ``levels`` (a look-up table to 0/1) fits on
+    the page, the page's edge reading as such grey (as the erosion reads it); True when one
+    may, read on a few rows and columns only.
+
+    Such a square crosses one of every size-th row or, at the page's foot, the last row, on a
+    run at least as long as the square is wide about its middle column; and one of every
+    size-th column (or the last) likewise. So near a crossing of such a row and column
+    (within half a square each way) a run is centred along the row and one down the column:
+    most pages have none (a grey line or a strip of anti-aliased edge runs one way only).
+    """
+    height, width = grey.shape
+    rows = np.r_[0:height:size, height - 1]
+    cols = np.r_[0:width:size, width - 1]
+    along = erode_line(cv2.LUT(grey[rows], levels), size, axis=1)
+    if not along.any():
+        return False
+    down = erode_line(cv2.LUT(grey[:, cols], levels), size, axis=0)
+    # a middle column or row within half a square (either way) of the crossing
+    reach = 2 * (size // 2) + 1
+    return bool(
+        (dilate_line(along, reach, axis=1)[:, cols] & dilate_line(down, reach, axis=0)[rows]).any()
+    )

@@ -47,11 +47,27 @@ def building_footprint(walls: np.ndarray, opening: int) -> np.ndarray:
         if box_width > 0.9 * padded.shape[1] and box_height > 0.9 * padded.shape[0]:
             cv2.floodFill(padded, None, (int(x), row), 2, flags=4)
     inside = (padded[1:-1, 1:-1] != 2).view(np.uint8)
-    return cv2.resize(inside, (width, height), interpolation=cv2.INTER_NEAREST)
+    return doubled(inside, height, width)
 
 
 def max_pool_half(mask: np.ndarray) -> np.ndarray:
-    """(ceil(H/2), ceil(W/2)) ``uint8``: each 2x2 block's maximum of an (H, W) mask."""
-    # dilate() with the kernel anchored at its top-left corner reads each pixel's block
-    grown = cv2.dilate(mask, np.ones((2, 2), np.uint8), anchor=(0, 0))
-    return np.ascontiguousarray(grown[::2, ::2])
+    """(ceil(H/2), ceil(W/2)) ``uint8``: each 2x2 block's maximum of an (H, W) 0/1 mask."""
+    height, width = mask.shape
+    if height % 2 or width % 2:  # a block of paper past an odd edge
+        mask = cv2.copyMakeBorder(mask, 0, height % 2, 0, width % 2, cv2.BORDER_CONSTANT, value=0)
+    # each pair of px along a row read as one 16-bit number, OR-ed with the pair below it:
+    # several times sooner than a dilation read every other px
+    pairs = np.ascontiguousarray(mask).view(np.uint16)
+    return (pairs[0::2] | pairs[1::2]).astype(bool).view(np.uint8)
+
+
+def doubled(half: np.ndarray, height: int, width: int) -> np.ndarray:
+    """(height, width) ``uint8``: each px of an (ceil(height/2), ceil(width/2)) mask as a 2x2
+    block (as OpenCV's nearest resize gives it, several times sooner)."""
+    rows, cols = half.shape
+    # two bytes of one value read as one 16-bit number (v * 257) lay each px twice along the row
+    wide = (half.astype(np.uint16) * 257).view(np.uint8)
+    blocks = np.empty((rows, 2, 2 * cols), np.uint8)
+    blocks[:] = wide[:, None, :]  # and each row twice
+    full = blocks.reshape(2 * rows, 2 * cols)
+    return full if full.shape == (height, width) else np.ascontiguousarray(full[:height, :width])

@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from locdetect_worker.detector._checks import check_mask
-from locdetect_worker.detector._components import run_starts
+from locdetect_worker.detector._components import fill_runs, run_starts
 
 FRAME_SHARE = 0.9
 MARGIN_SPAN = 0.85  # the free space inside a frame spans at least this share of the page
@@ -44,7 +44,11 @@ def frames_a_margin(sealed: np.ndarray) -> bool:
     free = 1 - sealed
     filled = np.zeros((height + 2, width + 2), np.uint8)  # floodFill's mask has a border
     row = height // 2
-    for x in run_starts(free[row : row + 1]):  # a run lies in one space
+    starts = run_starts(free[row : row + 1])  # a run lies in one space
+    # a run at either end of the row lies in space that reaches the edge: no need to fill it
+    # (most often the outside, the largest space)
+    ends_at_edge = starts == starts[-1] if free[row, -1] else np.zeros(len(starts), bool)
+    for x in starts[(starts > 0) & ~ends_at_edge]:
         if filled[row + 1, x + 1]:
             continue
         flags = 4 | cv2.FLOODFILL_MASK_ONLY | (1 << 8)
@@ -87,11 +91,16 @@ def drop_frame_lines(walls: np.ndarray, share: float = FRAME_SHARE) -> np.ndarra
     hanging = np.zeros((height + 2, width + 2), np.uint8)  # floodFill's mask has a border
     flags = 8 | cv2.FLOODFILL_MASK_ONLY | (1 << 8)
     beside = np.flatnonzero((kept & frame).view(bool))  # 0/1 masks: a bool view is fast
-    for start in beside:
-        row, col = divmod(int(start), width)
-        if not hanging[row + 1, col + 1]:
-            cv2.floodFill(kept, hanging, (col, row), 1, flags=flags)
-    if beside.size:
+    hangs = beside.size > 0
+    # Each fill takes a whole piece, so the px beside the lines that it took leave the list at
+    # once (read where the fill's mask, with its border, has them), not one by one.
+    bordered = beside + 2 * (beside // width) + width + 3
+    while beside.size:
+        row, col = divmod(int(beside[0]), width)
+        cv2.floodFill(kept, hanging, (col, row), 1, flags=flags)
+        left = hanging.ravel()[bordered] == 0
+        beside, bordered = beside[left], bordered[left]
+    if hangs:
         kept[hanging[1:-1, 1:-1] != 0] = 0
     return unframed
 
@@ -109,14 +118,21 @@ def _counts(mask: np.ndarray, along_rows: bool) -> np.ndarray:
 
 
 def _clear_long_runs(mask: np.ndarray, share: float, counts: np.ndarray) -> None:
-    """Zero, in place, every run of ones longer than ``share`` of a row, row by row.
+    """Zero, in place, every run of ones longer than ``share`` of a row.
 
-    ``counts`` are the nonzero pixels of each row: rows with too few are skipped.
+    ``counts`` are the nonzero pixels of each row: only the rows with enough are read, all
+    together.
     """
-    length = share * mask.shape[1]
-    for row in np.flatnonzero(counts >= length):
-        edges = np.flatnonzero(np.diff(np.concatenate(([0], mask[row] > 0, [0])).astype(np.int8)))
-        starts, stops = edges[::2], edges[1::2]
-        for start, stop in zip(starts, stops, strict=True):
-            if stop - start >= length:
-                mask[row, start:stop] = 0
+    width = mask.shape[1]
+    rows = np.flatnonzero(counts >= share * width)
+    if not rows.size:
+        return
+    block = mask[rows]
+    # each row padded with paper at both ends, so that the runs' edges alternate start, stop
+    line = np.pad(block != 0, ((0, 0), (1, 1))).ravel()
+    edges = np.flatnonzero(line[1:] != line[:-1]) + 1
+    starts, stops = edges[::2], edges[1::2]
+    long = stops - starts >= share * width
+    unpadded = 2 * (starts[long] // (width + 2)) + 1  # the padding before each run
+    fill_runs(block.ravel(), starts[long] - unpadded, stops[long] - unpadded, 0)
+    mask[rows] = block

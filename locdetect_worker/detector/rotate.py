@@ -40,4 +40,4 @@ def rotate_page(grey: np.ndarray, degrees: float) -> tuple[np.ndarray, np.ndarra
         )
         for flags in (cv2.INTER_LINEAR, cv2.INTER_NEAREST)
     )
-    return np.minimum(smooth, whole), cv2.invertAffineTransform(forward)
+    return np.minimum(smooth, whole, out=smooth), cv2.invertAffineTransform(forward)

@@ -69,6 +69,8 @@ def _climb(sharpness: Callable[[float], float], angles: np.ndarray) -> float:
 
 def _sharpness(small: np.ndarray, degrees: float) -> float:
     height, width = small.shape
-    turn = cv2.getRotationMatrix2D((width / 2.0, height / 2.0), degrees, 1.0)
-    turned = cv2.warpAffine(small, turn, (width, height), flags=cv2.INTER_LINEAR)
+    turned = small  # turned by 0 degrees, each pixel weighs its own 1 and its neighbours' 0
+    if degrees:
+        turn = cv2.getRotationMatrix2D((width / 2.0, height / 2.0), degrees, 1.0)
+        turned = cv2.warpAffine(small, turn, (width, height), flags=cv2.INTER_LINEAR)
     return float(turned.sum(axis=1).var() + turned.sum(axis=0).var())

@@ -43,14 +43,18 @@ def text_lines(ink: np.ndarray, low: float, high: float) -> np.ndarray:
     if not glyph.any():
         return np.zeros((0, 4), np.int64)
     gap = max(1, int(GAP * high))
-    # the glyphs' few runs painted, with room on the right for the run-on past a line's last
-    # glyph, even at the page's edge
+    # the glyphs' few runs painted, each run on for ``gap`` px (a dilation along the rows), with
+    # room on the right for the run-on past a line's last glyph, even at the page's edge
     page_height, page_width = ink.shape
-    glyphs = np.zeros((page_height, page_width + gap), np.uint8)
+    joined = np.zeros((page_height, page_width + gap), np.uint8)
     picked = glyph[found]
     shift = starts[picked] // page_width * gap  # each row starts gap px further on
-    fill_runs(glyphs.ravel(), starts[picked] + shift, stops[picked] + shift, 1)
-    joined = cv2.dilate(glyphs, np.ones((1, gap + 1), np.uint8), anchor=(gap, 0))
+    first, last = starts[picked] + shift, stops[picked] + shift + gap
+    # runs that overlap once run on are painted as one (their starts are in raster order)
+    reach = np.maximum.accumulate(last)
+    opens = np.r_[True, first[1:] > reach[:-1]]
+    closes = np.r_[opens[1:], True]
+    fill_runs(joined.ravel(), first[opens], reach[closes], 1)
     boxes = piece_boxes(joined)
     boxes[:, 2] -= gap  # the dilation ran on past the last glyph
     tall = boxes[:, 3]
@@ -68,6 +72,8 @@ def without_text(walls: np.ndarray, lines: np.ndarray) -> np.ndarray:
     kept = walls
     page_height, page_width = walls.shape
     for x, y, width, height in lines.tolist():
+        if not cv2.countNonZero(walls[y : y + height, x : x + width]):
+            continue  # no wall on the line's box: none is text (most names stand clear)
         top, left = max(0, y - height), max(0, x - height)
         bottom, right = min(page_height, y + 2 * height), min(page_width, x + width + height)
         crop = walls[top:bottom, left:right]
@@ -107,9 +113,9 @@ def named_labels(labels: np.ndarray, lines: np.ndarray, count: int) -> np.ndarra
     line of text (boxes [x, y, width, height]) standing on them (``ON`` of its box)."""
     named = np.zeros(count + 1, bool)
     for x, y, width, height in lines.tolist():
-        cell = labels[y : y + height, x : x + width]
-        found, pixels = np.unique(cell, return_counts=True)
-        named[found[pixels >= ON * width * height]] = True
+        # counted, not sorted (a few labels); a label counts with at least a px on the box
+        pixels = np.bincount(labels[y : y + height, x : x + width].ravel(), minlength=count + 1)
+        named |= pixels >= max(ON * width * height, 1)
     named[0] = False
     return named
 

@@ -26,12 +26,20 @@ import numpy as np
 from locdetect_worker.detector._checks import check_mask
 from locdetect_worker.detector._components import (
     fill_runs,
+    filled_pieces,
     label_boxes,
     label_runs,
     pieces_with_stats,
     run_pixels,
 )
-from locdetect_worker.detector._lines import erode_line, open_line
+from locdetect_worker.detector._lines import (
+    dilate_packed,
+    erode_line,
+    erode_packed,
+    open_line,
+    packed,
+    unpacked,
+)
 
 HOLLOW_WIDTH = 2.5  # widest outline wall, in double-line pair gaps
 USUAL_WIDTH = 2.0  # widest outline wall in a drawing whose walls are mostly not outlines
@@ -48,6 +56,7 @@ CELL_LENGTH = 3  # longest paper between hatching strokes, in pair gaps (wide wa
 CELL_SLANT = 0.6  # least correlation of x and y over such paper's pixels (slanted strips)
 CELL_ROW = 5  # fewest such strips side by side in a hatched wall
 NETWORK_SPAN = 13  # least box diagonal of a blank strip of uneven width, in its greatest depths
+BRIDGE = 5  # px: a line's breaks shorter than this are bridged
 SOLID_LINE = 0.8  # least share of a line's length that is ink: less is a dashed line
 LONE_BAND = 4  # px beyond the thin width from which a straight band with no partner is a wall
 TILE_FILL = 0.8  # least share of its box a floor tile's paper fills (an upright rectangle)
@@ -144,11 +153,13 @@ def _hatch_cells(parts: _PaperParts, max_width: float, max_length: int, stroke: 
     right, bottom = (parts.boxes[chosen, :2] + parts.boxes[chosen, 2:]).max(axis=0) + bridge
     left, top = max(0, int(left)), max(0, int(top))
     box = cells[top:bottom, left:right]
-    count, rows = cv2.connectedComponents(cv2.dilate(box, np.ones((bridge, bridge), np.uint8)))
+    # few pieces, mostly: filled from their outlines, not labelled px by px
+    rows, stats = filled_pieces(cv2.dilate(box, np.ones((bridge, bridge), np.uint8)))
+    count = len(stats)
     label, first = np.unique(found[chosen[found]], return_index=True)
     first_row, first_col = np.divmod(starts[chosen[found]][first], parts.labels.shape[1])
     # hatching runs one way: count the cells of each row slanted each way
-    row = 2 * rows[first_row - top, first_col - left] + (slant[label] > 0)
+    row = 2 * rows[first_row - top, first_col - left].astype(np.int64) + (slant[label] > 0)
     kept = np.zeros(parts.label_count, bool)
     kept[label] = np.bincount(row, minlength=2 * count)[row] >= CELL_ROW
     return _paint_runs(cells, parts.runs, chosen & ~kept, 0)
@@ -342,9 +353,12 @@ def _ridges_in_boxes(
     """(labels, depths) of the distance ridge pixels of the ``chosen`` labels, each label's in
     raster order, from a distance transform on each one's box."""
     height, width = labels.shape
-    on_ridge, depths = [np.zeros(0, np.int32)], [np.zeros(0, np.float32)]
-    for label in np.flatnonzero(chosen):
-        x, y, box_width, box_height = boxes[label]
+    picked = np.flatnonzero(chosen)
+    depths = [np.zeros(0, np.float32)]
+    # plain ints and few calls per box: most boxes are small, and each call costs as much
+    for label, (x, y, box_width, box_height) in zip(
+        picked.tolist(), boxes[picked].tolist(), strict=True
+    ):
         rows = slice(max(0, y - 1), min(height, y + box_height + 1))
         cols = slice(max(0, x - 1), min(width, x + box_width + 1))
         # the ink nearest its pixels borders it; other paper read as ink moves neither its
@@ -352,8 +366,8 @@ def _ridges_in_boxes(
         mine = (labels[rows, cols] == label).view(np.uint8)
         half = cv2.distanceTransform(mine, cv2.DIST_L2, 3)
         depths.append(half[_ridge(half)])
-        on_ridge.append(np.full(len(depths[-1]), label, np.int32))
-    return np.concatenate(on_ridge), np.concatenate(depths)
+    counts = [len(depth) for depth in depths[1:]]
+    return np.repeat(picked, counts).astype(np.int32), np.concatenate(depths)
 
 
 def _ridges_near(
@@ -403,11 +417,11 @@ def _ridges_near(
         up, down = max(0, y0 - reach), min(height, y1 + reach)
         back, ahead = max(0, x0 - reach), min(width, x1 + reach)
         half = cv2.distanceTransform(paper[up:down, back:ahead], cv2.DIST_L2, 3)
-        ridge = _ridge(half)
         inner = (slice(y0 - up, y1 - up), slice(x0 - back, x1 - back))
         here, depth = labels[y0:y1, x0:x1], half[inner]
         deeper[here[depth > depth_limit]] = True
-        ys, xs = np.nonzero(ridge[inner])
+        # listed along the flat piece: numpy lists a 2-D mask's pixels several times slower
+        ys, xs = np.divmod(np.flatnonzero(_ridge(half, inner)), x1 - x0)
         mine = chosen[here[ys, xs]]
         at.append((ys[mine] + y0) * width + xs[mine] + x0)
         depths.append(depth[ys[mine], xs[mine]])
@@ -437,9 +451,14 @@ def _even_strips(
     return even
 
 
-def _ridge(distance: np.ndarray) -> np.ndarray:
-    """Where a distance transform is positive and no neighbour's is larger."""
-    return (distance > 0) & (distance >= cv2.dilate(distance, np.ones((3, 3), np.uint8)))
+def _ridge(
+    distance: np.ndarray, inner: tuple[slice, slice] = (slice(None), slice(None))
+) -> np.ndarray:
+    """Where a distance transform is positive and no neighbour's is larger, in its ``inner``
+    part."""
+    grown = cv2.dilate(distance, np.ones((3, 3), np.uint8))[inner]
+    distance = distance[inner]
+    return (distance > 0) & (distance >= grown)
 
 
 def _paired_lines(ink: np.ndarray, length: int, gap: int, thin_width: int) -> np.ndarray:
@@ -456,12 +475,14 @@ def _paired_lines(ink: np.ndarray, length: int, gap: int, thin_width: int) -> np
     pixel (a turned scan) stays one run.
     """
     stepped = cv2.dilate(ink, np.ones((3, 1), np.uint8))
-    bridged = cv2.morphologyEx(stepped, cv2.MORPH_CLOSE, np.ones((1, 5), np.uint8))
-    lines = open_line(bridged, length, axis=1)
+    # bridged (closed along the rows) and opened on the rows packed once, as open_line packs them
+    rows = packed(stepped, axis=1)
+    bridged = erode_packed(dilate_packed(rows, BRIDGE), BRIDGE)
+    lines = unpacked(dilate_packed(erode_packed(bridged, length), length), 1, stepped)
     lines = _solid(lines, stepped)
-    bands = lines | cv2.transpose(_narrowest_gaps(cv2.transpose(lines), gap))  # numpy's is slow
+    bands = _with_narrowest_gaps(lines, gap)
     across = 2 + min(thin_width + LONE_BAND, gap // 2)  # 2: the rows the thickening added
-    return cv2.morphologyEx(bands, cv2.MORPH_OPEN, np.ones((across, 1), np.uint8))
+    return open_line(bands, across, axis=0)
 
 
 def _solid(lines: np.ndarray, stepped: np.ndarray) -> np.ndarray:
@@ -470,45 +491,58 @@ def _solid(lines: np.ndarray, stepped: np.ndarray) -> np.ndarray:
     outline) is no wall."""
     # rows with no bridged break are solid; OpenCV's row sums find the others far sooner than
     # listing the breaks' pixels
-    breaks_per_row = cv2.reduce(cv2.subtract(lines, stepped), 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S)
+    bridged = cv2.subtract(lines, stepped)  # 1 where a break was bridged
+    breaks_per_row = cv2.reduce(bridged, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S)
     rows = np.flatnonzero(breaks_per_row)
     if not rows.size:
         return lines
     # each row padded with paper at both ends, so that the runs' edges alternate start, stop
-    pad = ((0, 0), (1, 1))
-    line = np.pad(lines[rows], pad).ravel()
-    breaks = np.pad(lines[rows] > stepped[rows], pad).ravel()
+    line = cv2.copyMakeBorder(lines[rows], 0, 0, 1, 1, cv2.BORDER_CONSTANT, value=0).ravel()
+    breaks = cv2.copyMakeBorder(bridged[rows], 0, 0, 1, 1, cv2.BORDER_CONSTANT, value=0).ravel()
     edges = np.flatnonzero(line[1:] != line[:-1]) + 1
     starts, stops = edges[::2], edges[1::2]
-    broken = np.r_[0, np.cumsum(breaks)]
-    dashed = broken[stops] - broken[starts] > (1 - SOLID_LINE) * (stops - starts)
+    # the breaks in each run: summed from each edge to the next, every other such sum
+    broken = np.add.reduceat(breaks, edges, dtype=np.int64)[::2]
+    dashed = broken > (1 - SOLID_LINE) * (stops - starts)
     fill_runs(line, starts[dashed], stops[dashed], 0)
     solid = lines.copy()
     solid[rows] = line.reshape(len(rows), -1)[:, 1:-1]
     return solid
 
 
-def _narrowest_gaps(rows: np.ndarray, gap: int) -> np.ndarray:
-    """(H, W) ``uint8`` mask of the runs of zeros of an (H, W) 0/1 mask that lie between
-    ones in the same row, are at most ``gap`` long and no longer than the runs beside them.
+def _with_narrowest_gaps(lines: np.ndarray, gap: int) -> np.ndarray:
+    """An (H, W) 0/1 mask with its runs of zeros down each column filled that lie between
+    ones, are at most ``gap`` long and no longer than the runs beside them.
 
-    A run at the row's start or end (no ink beyond) counts as endless.
+    A run at the column's top or foot (no ink beyond) counts as endless. Long lines lie on few
+    rows: the columns are read on those rows and the row after each (paper, standing for all
+    the blank rows up to the next line), turned to run along rows.
     """
-    height, width = rows.shape
-    flat = cv2.copyMakeBorder(rows, 0, 0, 1, 1, cv2.BORDER_CONSTANT, value=0).ravel()
-    # every padded row starts and ends with a zero, so its runs' edges alternate start, end
+    height, width = lines.shape
+    kept = cv2.reduce(lines, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel() != 0
+    kept[1:] |= kept[:-1]
+    read = np.flatnonzero(kept)  # the page's rows that the columns keep
+    if not read.size:
+        return lines.copy()
+    # each column padded with paper at both ends, so that its runs' edges alternate start, end
+    flat = cv2.copyMakeBorder(
+        cv2.transpose(lines[read]), 0, 0, 1, 1, cv2.BORDER_CONSTANT, value=0
+    ).ravel()
     edges = np.flatnonzero(flat[1:] != flat[:-1]) + 1
-    starts, ends = edges[::2], edges[1::2]
-    between = starts[1:] // (width + 2) == ends[:-1] // (width + 2)
+    # on the page: a run of ones starts on the row read there, and ends after the row read last
+    column, at = np.divmod(edges[::2], len(read) + 2)
+    starts = read[at - 1]
+    end_column, at = np.divmod(edges[1::2], len(read) + 2)
+    ends = read[at - 2] + 1
+    between = column[1:] == end_column[:-1]
     paper = np.where(between, starts[1:] - ends[:-1], np.iinfo(np.int64).max)
     before = np.concatenate(([np.iinfo(np.int64).max], paper[:-1]))
     after = np.concatenate((paper[1:], [np.iinfo(np.int64).max]))
     chosen = between & (paper <= gap) & (paper <= before) & (paper <= after)
-    first, size = ends[:-1][chosen], paper[chosen]
-    offsets = np.arange(size.sum()) - np.repeat(np.cumsum(size) - size, size)
-    filled = np.zeros(flat.size, np.uint8)
-    filled[np.repeat(first, size) + offsets] = 1
-    return filled.reshape(height, width + 2)[:, 1:-1].copy()
+    rows = run_pixels(ends[:-1][chosen], starts[1:][chosen])  # the rows of the gaps' pixels
+    bands = lines.copy()
+    bands.ravel()[rows * width + np.repeat(column[1:][chosen], paper[chosen])] = 1
+    return bands
 
 
 def _disc(size: int) -> np.ndarray:
@@ -516,18 +550,22 @@ def _disc(size: int) -> np.ndarray:
 
 
 def _drop_short(mask: np.ndarray, length: int) -> np.ndarray:
-    count, labels = cv2.connectedComponents(mask, connectivity=8)
-    runs = label_runs(labels)
-    short = _extent(labels, count, runs) < length
-    short[0] = False  # label 0 is the background
-    return _paint_runs((mask != 0).view(np.uint8), runs, short, 0)
+    """A 0/1 mask less its 8-connected pieces whose box is under ``length`` px both ways.
 
-
-def _extent(
-    labels: np.ndarray, count: int, runs: tuple[np.ndarray, np.ndarray, np.ndarray]
-) -> np.ndarray:
-    """The longer side of each label's bounding box."""
-    return label_boxes(labels, count, runs)[:, 2:].max(axis=1)
+    A piece's outer outline, filled, covers the piece and its holes, and whatever lies in a
+    hole has a smaller box, so is short too: filling the short pieces' outer outlines with
+    paper clears them, for a fraction of labelling every pixel.
+    """
+    outlines, nesting = cv2.findContours(mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    # an outer outline has no parent, a piece in another's hole neither
+    short = [
+        outline
+        for outline, up in zip(outlines, nesting[0, :, 3] if outlines else ())
+        if up < 0 and max(cv2.boundingRect(outline)[2:]) < length
+    ]
+    kept = mask.copy()
+    cv2.drawContours(kept, short, -1, 0, cv2.FILLED)
+    return kept
 
 
 def _paint_runs(
