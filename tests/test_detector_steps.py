@@ -894,11 +894,12 @@ def test_max_pool_half_is_each_blocks_maximum(shape):
     np.testing.assert_array_equal(max_pool_half(mask), grown[::2, ::2])
 
 
+@pytest.mark.parametrize("dtype, top", [(np.uint8, 2), (np.uint8, 256), (np.int32, 2**31 - 1)])
 @pytest.mark.parametrize("shape", [(1, 1), (2, 3), (7, 9), (8, 6), (57, 81)])
-def test_doubled_is_the_nearest_resize_of_the_half_size_mask(shape):
+def test_doubled_is_the_nearest_resize_of_the_half_size_image(shape, dtype, top):
     height, width = shape
-    half = np.random.default_rng(width).integers(0, 2, ((height + 1) // 2, (width + 1) // 2))
-    half = half.astype(np.uint8)
+    half = np.random.default_rng(width).integers(0, top, ((height + 1) // 2, (width + 1) // 2))
+    half = half.astype(dtype)
     expected = cv2.resize(half, (width, height), interpolation=cv2.INTER_NEAREST)
     np.testing.assert_array_equal(doubled(half, height, width), expected)
 

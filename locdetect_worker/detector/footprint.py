@@ -17,6 +17,9 @@ from locdetect_worker.detector._checks import check_mask
 from locdetect_worker.detector._components import run_starts
 from locdetect_worker.detector._lines import close_box
 
+# per dtype that doubled() takes: the type twice as wide and the factor that repeats a value in it
+_TWICE = {np.dtype(np.uint8): (np.uint16, 257), np.dtype(np.int32): (np.int64, 2**32 + 1)}
+
 
 def building_footprint(walls: np.ndarray, opening: int) -> np.ndarray:
     """(H, W) ``uint8`` mask, 1 = inside the building envelope (walls included).
@@ -62,12 +65,15 @@ def max_pool_half(mask: np.ndarray) -> np.ndarray:
 
 
 def doubled(half: np.ndarray, height: int, width: int) -> np.ndarray:
-    """(height, width) ``uint8``: each px of an (ceil(height/2), ceil(width/2)) mask as a 2x2
-    block (as OpenCV's nearest resize gives it, several times sooner)."""
+    """(height, width): each px of an (ceil(height/2), ceil(width/2)) ``uint8`` mask or
+    ``int32`` labels (>= 0) as a 2x2 block (as OpenCV's nearest resize gives it, several times
+    sooner)."""
     rows, cols = half.shape
-    # two bytes of one value read as one 16-bit number (v * 257) lay each px twice along the row
-    wide = (half.astype(np.uint16) * 257).view(np.uint8)
-    blocks = np.empty((rows, 2, 2 * cols), np.uint8)
+    wider, twice = _TWICE[half.dtype]
+    # a value and its copy side by side are one number of twice the width: the value times
+    # 2**bits + 1 lays each px twice along the row
+    wide = (half.astype(wider) * twice).view(half.dtype)
+    blocks = np.empty((rows, 2, 2 * cols), half.dtype)
     blocks[:] = wide[:, None, :]  # and each row twice
     full = blocks.reshape(2 * rows, 2 * cols)
     return full if full.shape == (height, width) else np.ascontiguousarray(full[:height, :width])
