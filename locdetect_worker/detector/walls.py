@@ -159,13 +159,14 @@ def _tiled_floors(
 ) -> np.ndarray | None:
     """A tiled floor (a bathroom's, a kitchen's, a terrace's) set to 1, or None where there is
     none: a grid of small upright rectangles of paper, up to ``max_side`` px a side, parted by
-    ``stroke`` px lines, at least ``TILE_ROWS`` rows by as many columns and wider than
-    ``widest_wall`` px both ways, with the lines between them (not its outer lines).
+    ``stroke`` px lines, at least ``TILE_ROWS`` rows by as many columns, with the lines
+    between and around them.
 
     Its lines are too close for the hatch closing and each has a partner nearer than a
     double-line wall's, so the floor would come out as solid wall; hatching's paper is
-    slanted, a stair's treads lie in a row or two, a window's panes are few, and a grid no
-    wider than a wall may be that wall's square hatching.
+    slanted, a stair's treads lie in a row or two, a window's panes are few, and a grid as
+    narrow as a wall (up to ``widest_wall`` px) and as long as one (``wall_length`` px) may be
+    that wall's square hatching.
     """
     starts, stops, found = parts.runs
     x, y, width, height = parts.boxes.T
@@ -192,8 +193,9 @@ def _tiled_floors(
     if np.count_nonzero(tile) < TILE_ROWS**2:
         return None
     # tiles one line apart are one floor, with its outer lines; read in the box of all tiles,
-    # with room for the spreading, not on the page
-    reach = stroke  # past the outer tiles: their outer lines; from both sides: any joint
+    # with room for the spreading (else a lone floor's size depends on other floors), not on
+    # the page
+    reach = stroke  # takes the outer lines; from both sides, spans joints up to twice as thick
     left, top = max(0, int(x[tile].min()) - reach), max(0, int(y[tile].min()) - reach)
     right, bottom = int((x + width)[tile].max()) + reach, int((y + height)[tile].max()) + reach
     box = (slice(top, bottom), slice(left, right))
