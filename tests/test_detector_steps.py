@@ -179,6 +179,40 @@ def test_wall_mask_leaves_a_tiled_floor_as_floor_but_not_a_stair_of_two_rows():
     assert walls[126:135, 40:100].all()
 
 
+def _tile_grid(ink: np.ndarray, top: int, left: int, rows: int, columns: int, cell: int) -> tuple:
+    """Draws a grid of ``cell`` px squares parted by 1 px lines; returns its box's slices."""
+    pitch = cell + 1
+    bottom, right = top + rows * pitch + 1, left + columns * pitch + 1
+    ink[top:bottom:pitch, left:right] = 1
+    ink[top:bottom, left:right:pitch] = 1
+    return slice(top, bottom), slice(left, right)
+
+
+def test_wall_mask_finds_a_tiled_floor_of_four_by_four_alone_or_beside_another():
+    ink = np.zeros((160, 160), np.uint8)
+    ink[:8], ink[-8:], ink[:, :8], ink[:, -8:] = 1, 1, 1, 1
+    rows, columns = _tile_grid(ink, 20, 20, 4, 4, 8)  # 37 px a side, wider than any wall
+    inside = slice(rows.start + 1, rows.stop - 1), slice(columns.start + 1, columns.stop - 1)
+    alone = wall_mask(ink, thin_width=1, line_length=13, hatch_gap=3, pair_gap=10)
+    _tile_grid(ink, 90, 90, 6, 6, 8)  # another floor elsewhere on the page
+    beside = wall_mask(ink, thin_width=1, line_length=13, hatch_gap=3, pair_gap=10)
+    assert not alone[inside].any()
+    assert np.array_equal(alone[rows, columns], beside[rows, columns])
+
+
+def test_wall_mask_keeps_a_wall_hatched_with_a_square_grid_but_not_tiled_floors_beside():
+    ink = np.zeros((240, 300), np.uint8)
+    ink[:8], ink[-8:], ink[:, :8], ink[:, -8:] = 1, 1, 1, 1
+    wall = _tile_grid(ink, 8, 140, 45, 5, 4)  # a 26 px wall, 5 squares across its hatching
+    floor = _tile_grid(ink, 150, 200, 6, 6, 8)  # a tiled floor in the room beside
+    patch = _tile_grid(ink, 40, 8, 4, 4, 4)  # as narrow as a wall but shorter than one,
+    ink[40:62:5, 8:70] = 1  # its joints running on past a fixture's edge
+    walls = wall_mask(ink, thin_width=1, line_length=40, hatch_gap=3, pair_gap=12)
+    assert walls[wall].all()
+    for rows, columns in (floor, patch):
+        assert not walls[rows.start + 1 : rows.stop - 1, columns.start + 1 : columns.stop - 1].any()
+
+
 def test_wall_mask_does_not_pair_a_dashed_line_with_a_solid_one():
     ink = np.zeros((40, 80), np.uint8)
     ink[10, 5:75] = 1  # a solid line (a counter's front)

@@ -100,7 +100,7 @@ def wall_mask(
     walls = thick | horizontal | vertical | hollow
     if np.count_nonzero(walls) < LINES_ONLY * np.count_nonzero(ink):  # only thin single lines
         walls = ink
-    floors = _tiled_floors(parts, pair_gap, thin_width)
+    floors = _tiled_floors(parts, pair_gap, thin_width, HOLLOW_WIDTH * pair_gap, line_length)
     if floors is not None:
         walls = walls & (1 - floors)  # not in place: walls may be the ink
     return _drop_short(walls, line_length)
@@ -165,15 +165,19 @@ def _hatch_cells(parts: _PaperParts, max_width: float, max_length: int, stroke: 
     return _paint_runs(cells, parts.runs, chosen & ~kept, 0)
 
 
-def _tiled_floors(parts: _PaperParts, max_side: int, stroke: int) -> np.ndarray | None:
+def _tiled_floors(
+    parts: _PaperParts, max_side: int, stroke: int, widest_wall: float, wall_length: int
+) -> np.ndarray | None:
     """A tiled floor (a bathroom's, a kitchen's, a terrace's) set to 1, or None where there is
     none: a grid of small upright rectangles of paper, up to ``max_side`` px a side, parted by
     ``stroke`` px lines, at least ``TILE_ROWS`` rows by as many columns, with the lines
-    between them.
+    between and around them.
 
     Its lines are too close for the hatch closing and each has a partner nearer than a
     double-line wall's, so the floor would come out as solid wall; hatching's paper is
-    slanted, a stair's treads lie in a row or two, a window's panes are few.
+    slanted, a stair's treads lie in a row or two, a window's panes are few, and a grid as
+    narrow as a wall (up to ``widest_wall`` px) and as long as one (``wall_length`` px) may be
+    that wall's square hatching.
     """
     starts, stops, found = parts.runs
     x, y, width, height = parts.boxes.T
@@ -187,8 +191,10 @@ def _tiled_floors(parts: _PaperParts, max_side: int, stroke: int) -> np.ndarray 
     middle_x, middle_y = x + width // 2, y + height // 2
 
     def beyond(columns: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Whether the paper at these points is a tile; off the page there is none."""
+        on_page = (columns >= 0) & (columns < page_width) & (rows >= 0) & (rows < page_height)
         at = parts.labels[np.clip(rows, 0, page_height - 1), np.clip(columns, 0, page_width - 1)]
-        return tile[at]
+        return tile[at] & on_page
 
     beside, above_below = np.zeros_like(tile), np.zeros_like(tile)
     for gap in (stroke, stroke + 1):  # past a line or one a pixel thicker
@@ -197,20 +203,26 @@ def _tiled_floors(parts: _PaperParts, max_side: int, stroke: int) -> np.ndarray 
     tile &= beside & above_below
     if np.count_nonzero(tile) < TILE_ROWS**2:
         return None
-    # tiles one line apart are one floor: read in the box of all tiles, not on the page
-    left, top = int(x[tile].min()), int(y[tile].min())
-    right, bottom = int((x + width)[tile].max()), int((y + height)[tile].max())
+    # tiles one line apart are one floor, with its outer lines; read in the box of all tiles,
+    # with room for the spreading (else a lone floor's size depends on other floors), not on
+    # the page
+    reach = stroke  # takes the outer lines; from both sides, spans joints up to twice as thick
+    left, top = max(0, int(x[tile].min()) - reach), max(0, int(y[tile].min()) - reach)
+    right, bottom = int((x + width)[tile].max()) + reach, int((y + height)[tile].max()) + reach
     box = (slice(top, bottom), slice(left, right))
     tiles = _paint_runs(np.zeros(parts.labels.shape, np.uint8), parts.runs, tile, 1)
-    bridge = stroke + 2
-    floors = cv2.dilate(tiles[box], np.ones((bridge, bridge), np.uint8))
+    square = np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)
+    floors = cv2.dilate(tiles[box], square)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(floors, connectivity=4)
-    # a floor's size in tiles: its box over its tiles' mean pitch
+    # a floor's size in tiles: its tiles' extent and one more line over their mean pitch
     mine = labels[y[tile] - top, x[tile] - left]
     tiles_in = np.maximum(np.bincount(mine, minlength=count), 1)
     pitch_x = np.bincount(mine, width[tile] + stroke, count) / tiles_in
     pitch_y = np.bincount(mine, height[tile] + stroke, count) / tiles_in
-    floor = (stats[:, 2] >= TILE_ROWS * pitch_x) & (stats[:, 3] >= TILE_ROWS * pitch_y)
+    across, down = stats[:, 2] - 2 * reach + stroke, stats[:, 3] - 2 * reach + stroke
+    floor = (across >= TILE_ROWS * pitch_x) & (down >= TILE_ROWS * pitch_y)
+    # a strip no wider than a wall and as long may be that wall's square hatching
+    floor &= (np.minimum(across, down) > widest_wall) | (np.maximum(across, down) < wall_length)
     floor[0] = False
     if not floor.any():
         return None
