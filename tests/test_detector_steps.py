@@ -41,7 +41,7 @@ from locdetect_worker.detector.apart import apart_rooms, lone_pieces, nearest_ga
 from locdetect_worker.detector.arcs import ARC_COVER, door_bridges
 from locdetect_worker.detector.binarise import ink_mask, unknown_mask
 from locdetect_worker.detector.clutter import clutter_rooms
-from locdetect_worker.detector.corners import part_at_corners
+from locdetect_worker.detector.corners import _best_part, part_at_corners
 from locdetect_worker.detector.doors import close_door_gaps
 from locdetect_worker.detector.footprint import building_footprint, doubled, max_pool_half
 from locdetect_worker.detector.frame import drop_frame_lines, frames_a_margin, stands_free
@@ -1415,6 +1415,39 @@ def test_part_at_corners_parts_again_along_the_other_edge_of_a_corner_that_parte
     two_names = three_rooms()  # the kitchen unnamed: part of the living room
     ink[120:128] = 0
     assert part_at_corners(two_names, 500, 3.0, 2.0, 1.0, text_lines(ink, 5, 12)).tolist() == [1, 1]
+
+
+def test_part_at_corners_passes_on_only_the_other_edge_of_the_corner_that_parted():
+    plan = np.zeros((180, 180), np.uint8)
+    plan[10:170, 10:170] = 1
+    plan[90:170, 90:170] = 0  # one inward corner, its two edges carried into the room
+    ink = np.zeros((180, 180), np.uint8)
+    for x, y in ((25, 45), (115, 45), (25, 120)):
+        write_word(ink, x, y)
+    none = np.zeros((0, 2), np.int64)
+    found = _best_part(plan, 500, 3.0, 2.0, 1.0, text_lines(ink, 5, 12), (none, none))
+    assert found is not None
+    part, (corners, steps) = found
+    assert part[130, 50] and not part[50, 50]  # parted along the edge running left
+    assert corners.tolist() == [[89, 90]] and steps.tolist() == [[0, -1]]  # not that one again
+
+
+def test_part_at_corners_passes_on_no_edge_between_a_name_and_its_area():
+    def three_spaces() -> np.ndarray:
+        plan = np.zeros((180, 210), np.int32)
+        plan[10:170, 10:200] = 1
+        plan[90:170, 90:200] = 0  # a wall block: its corner at (90, 90) faces three spaces
+        return plan
+
+    def parted(left: tuple[tuple[int, int], tuple[int, int]]) -> list[int]:
+        ink = np.zeros((180, 210), np.uint8)
+        for x, y in ((130, 45), *left):  # a dining room named right of the corner
+            write_word(ink, x, y)
+        return part_at_corners(three_spaces(), 500, 3.0, 2.0, 1.0, text_lines(ink, 5, 12)).tolist()
+
+    # left of the corner, one room named with its area below the name, over the same columns
+    assert parted(((25, 40), (25, 120))) == [1, 1]
+    assert parted(((15, 40), (50, 120))) == [1, 1, 1]  # two names apart: a kitchen too
 
 
 def test_select_keeps_a_small_space_whose_name_runs_on_past_its_walls():

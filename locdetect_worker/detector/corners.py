@@ -17,7 +17,8 @@ be half as long again as the smaller part is wide: the two names, not the
 narrowing, say there are two rooms. A corner whose edge parted a room so may
 stand where three rooms meet (a kitchen and a dining room both open onto a
 living room): its other edge, which the cut left on a straight outline, may
-part the rest the same way.
+part the rest the same way, but not between a room's name and its area written
+below it, the only lines of text either side, over the same columns.
 """
 
 from __future__ import annotations
@@ -149,8 +150,11 @@ def _best_part(
         return None
     corners, steps = _carried_edges(*simple)
     kept, kept_steps = _onto_outline(outline, *inherited)
+    passed = np.r_[np.zeros(len(corners), bool), np.ones(len(kept), bool)]
     corners, steps = np.r_[corners, kept], np.r_[steps, kept_steps]
-    return _named_part(piece, outline, swept, corners, steps, offset, min_part, most_ratio, lines)
+    return _named_part(
+        piece, outline, swept, corners, steps, passed, offset, min_part, most_ratio, lines
+    )
 
 
 def _named_part(
@@ -159,6 +163,7 @@ def _named_part(
     swept: np.ndarray,
     corners: np.ndarray,
     steps: np.ndarray,
+    passed: np.ndarray,
     offset: float,
     min_part: int,
     most_ratio: float,
@@ -168,7 +173,8 @@ def _named_part(
     on from an inward corner, horizontally or vertically, to the far side, where each part
     holds a line of text of its own (``lines``: those on the piece), the corner's other edges
     (corners, steps)); or None. ``swept`` as :func:`_best_part` has it; ``corners`` and
-    ``steps`` the carried edges (:func:`_carried_edges`), corners on the outline."""
+    ``steps`` the carried edges (:func:`_carried_edges`), corners on the outline; ``passed``
+    which were passed on from the room's parting (:func:`_one_label` is no pair of names)."""
     if not len(corners):
         return None
     runs = np.array([_run(piece, corner, step) for corner, step in zip(corners, steps)])
@@ -176,8 +182,8 @@ def _named_part(
     first, second = _outline_index(outline, corners), _outline_index(outline, ends)
     # a line ending on a hole in the room (a pillar, a fixture) parts nothing
     kept = (second >= 0) & (runs > 2 * offset)
-    first, second, starts, ends, runs, along = (
-        v[kept] for v in (first, second, corners, ends, runs, steps)
+    first, second, starts, ends, runs, along, passed = (
+        v[kept] for v in (first, second, corners, ends, runs, steps, passed)
     )
     smaller = _smaller_part(swept, first, second, starts, ends)
     ratio = runs / np.sqrt(np.maximum(smaller, 1))
@@ -190,9 +196,10 @@ def _named_part(
         if not _text_either_side(lines, start, end):
             continue  # no part can be named: no need to draw the parts
         part = _split(piece, start, end, lines)
-        if part is not None:
-            other = np.all(corners == start, axis=1) & np.any(steps != along[cut], axis=1)
-            return part, (corners[other], steps[other])
+        if part is None or passed[cut] and _one_label(piece, part, lines, start, end):
+            continue  # unnamed, or a room's name and its area either side of a passed-on edge
+        other = np.all(corners == start, axis=1) & np.any(steps != along[cut], axis=1)
+        return part, (corners[other], steps[other])
     return None
 
 
@@ -211,6 +218,23 @@ def _split(
     if lines is not None and not all(_part_named(parts == k, lines, start, end) for k in two):
         return None
     return parts == two[1]
+
+
+def _one_label(
+    piece: np.ndarray, part: np.ndarray, lines: np.ndarray, start: np.ndarray, end: np.ndarray
+) -> bool:
+    """Whether the horizontal line ``start``..``end`` (x, y) leaves the bool ``part`` of a 0/1
+    ``piece`` and the rest one line of text (boxes) each, the two over the same columns: a
+    room's name with its area written below it is one label. (Names beside each other across a
+    vertical line are two rooms in a row, their names at one height.)"""
+    if start[1] != end[1]:
+        return False
+    mine = lines_on(part.view(np.uint8), lines)
+    rest = lines_on(cv2.subtract(piece, part.view(np.uint8)), lines)
+    if len(mine) != 1 or len(rest) != 1:
+        return False
+    x, width = np.r_[mine[0, 0], rest[0, 0]], np.r_[mine[0, 2], rest[0, 2]]
+    return bool(x.max() < (x + width).min())
 
 
 def _parts(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
