@@ -9,7 +9,6 @@ the bit.
 
 from __future__ import annotations
 
-import functools
 import sys
 
 import cv2
@@ -59,13 +58,9 @@ def _whole(factor: float) -> bool:
     return abs(scale - round(scale)) < sys.float_info.epsilon
 
 
-@functools.lru_cache(maxsize=16)
 def _weights(source: int, target: int, factor: float) -> sparse.csr_matrix:
     """(target, source) ``float32`` shares of each source pixel in each target pixel's cell,
-    shrinking by ``factor``, as OpenCV's area table has them, each row's in source order.
-
-    Kept for the next page of the same size (a batch's scans mostly share one), read only.
-    """
+    shrinking by ``factor``, as OpenCV's area table has them, each row's in source order."""
     scale = 1.0 / factor
     first = np.arange(target) * scale
     last = first + scale
