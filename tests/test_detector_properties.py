@@ -123,6 +123,15 @@ def test_every_room_of_a_plan_with_wide_outer_double_walls_is_found():
     assert score.tp >= plan.rooms - 1
 
 
+def test_every_room_of_a_plan_with_single_line_walls_is_found():
+    # inner walls drawn as single 5 px lines whose ridge outnumbers the 1 px arcs': read as the
+    # thin lines, they were opened away (12 of 16 rooms until the thin width was measured on
+    # the clutter off the long lines)
+    plan = generate_plan(3, **CLEAN)
+    score = detected_against(plan.image, plan.labels)
+    assert score.tp == plan.rooms
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
 def test_a_quarter_turn_does_not_change_the_count(seed):
     plan = generate_plan(seed, **CLEAN)

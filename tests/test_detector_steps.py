@@ -58,7 +58,11 @@ from locdetect_worker.detector.scraps import absorb_pieces, absorb_scraps
 from locdetect_worker.detector.seeds import block_seeds, room_seeds
 from locdetect_worker.detector.select import select_rooms
 from locdetect_worker.detector.skew import _climb, skew_angle
-from locdetect_worker.detector.stroke import stroke_width_histogram, thin_line_width
+from locdetect_worker.detector.stroke import (
+    clutter_line_width,
+    stroke_width_histogram,
+    thin_line_width,
+)
 from locdetect_worker.detector.text import lines_in, named_labels, text_lines, without_text
 from locdetect_worker.detector.walls import wall_mask
 
@@ -120,6 +124,22 @@ def test_stroke_widths_separate_a_thin_line_from_a_thick_bar():
     histogram = stroke_width_histogram(ink)
     assert thin_line_width(histogram) == 1
     assert histogram[5:9].sum() > 0
+
+
+def test_clutter_width_is_measured_off_the_long_lines_of_single_line_walls():
+    ink = np.zeros((120, 120), np.uint8)
+    for at in range(10, 120, 25):  # a grid of single-line walls, 4 px wide
+        ink[at : at + 4, :] = 1
+        ink[:, at : at + 4] = 1
+    for x in range(16, 110, 25):  # a short 1 px stroke (an arc, a fixture) in each cell
+        ink[20:30, x] = 1
+    assert thin_line_width(stroke_width_histogram(ink)) == 3  # the walls outnumber the clutter
+    assert clutter_line_width(ink, length=40) == 1
+
+
+def test_clutter_width_refuses_a_non_positive_length():
+    with pytest.raises(ValueError, match="length"):
+        clutter_line_width(np.zeros((4, 4), np.uint8), 0)
 
 
 def test_thin_line_width_refuses_a_non_histogram():

@@ -54,7 +54,11 @@ from locdetect_worker.detector.scraps import absorb_pieces, absorb_scraps
 from locdetect_worker.detector.seeds import block_seeds
 from locdetect_worker.detector.select import select_rooms
 from locdetect_worker.detector.skew import skew_angle
-from locdetect_worker.detector.stroke import stroke_width_histogram, thin_line_width
+from locdetect_worker.detector.stroke import (
+    clutter_line_width,
+    stroke_width_histogram,
+    thin_line_width,
+)
 from locdetect_worker.detector.text import named_labels, text_lines, without_text
 from locdetect_worker.detector.walls import wall_mask
 
@@ -98,10 +102,15 @@ def _closed_walls(
     shrink scale)."""
     ink, unknown, side, back, scale = _upright_ink(image)
     thin = thin_line_width(stroke_width_histogram(ink))
+    line_length = max(8, side // 15)
+    # single-line walls a pen heavier than the clutter can outnumber it: the clutter's width is
+    # then the thin lines', down by one pen (2 px) at most, so that door leaves stay thin lines
+    if thin > 1:  # none is thinner than 1
+        thin = max(thin - 2, min(thin, clutter_line_width(ink, line_length)))
     walls = wall_mask(
         ink,
         thin,
-        line_length=max(8, side // 15),
+        line_length=line_length,
         hatch_gap=max(3, side // 400),
         pair_gap=max(4, side // 100),
     )

@@ -3,7 +3,10 @@
 The distance transform of the ink, read on its ridge (local maxima), is half
 the local stroke width. Thin clutter (furniture, arcs, dimensions, hatching)
 dominates most drawings, so the commonest ridge width is the "thin line"
-width; walls are what survives an opening a little wider than that.
+width; walls are what survives an opening a little wider than that. In a
+drawing whose walls are single lines a pen or two heavier than the clutter,
+the walls' many long lines can outnumber it: the clutter is then measured
+off the long straight lines.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import cv2
 import numpy as np
 
 from locdetect_worker.detector._checks import check_mask
+from locdetect_worker.detector._lines import open_line
 
 
 def stroke_width_histogram(ink: np.ndarray, max_width: int = 64) -> np.ndarray:
@@ -37,3 +41,17 @@ def thin_line_width(histogram: np.ndarray) -> int:
     if histogram[1:].sum() == 0:
         return 1
     return int(np.argmax(histogram[1:]) + 1)
+
+
+def clutter_line_width(ink: np.ndarray, length: int) -> int:
+    """The commonest stroke width (at least 1) of an (H, W) ``uint8`` ink mask off its straight
+    horizontal and vertical lines of at least ``length`` px: that of the furniture, arcs and
+    lettering, whatever the walls' lines add."""
+    check_mask(ink, "ink")
+    if length < 1:
+        raise ValueError(f"length must be >= 1, got {length}")
+    # a line that steps by a pixel (a turned scan) stays one run, and its ragged edges go with it
+    grown = cv2.dilate(ink, np.ones((3, 3), np.uint8))
+    lines = open_line(grown, length, axis=1) | open_line(grown, length, axis=0)
+    lines = cv2.dilate(lines, np.ones((3, 3), np.uint8))
+    return thin_line_width(stroke_width_histogram(cv2.bitwise_and(ink, 1 - lines)))
