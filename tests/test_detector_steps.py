@@ -948,11 +948,13 @@ def test_max_pool_half_is_each_blocks_maximum(shape):
     np.testing.assert_array_equal(max_pool_half(mask), grown[::2, ::2])
 
 
-@pytest.mark.parametrize("dtype, top", [(np.uint8, 2), (np.uint8, 256), (np.int32, 2**31 - 1)])
+@pytest.mark.parametrize(
+    "dtype, low, top", [(np.uint8, 0, 2), (np.uint8, 0, 256), (np.int32, -(2**31), 2**31 - 1)]
+)
 @pytest.mark.parametrize("shape", [(1, 1), (2, 3), (7, 9), (8, 6), (57, 81)])
-def test_doubled_is_the_nearest_resize_of_the_half_size_image(shape, dtype, top):
+def test_doubled_is_the_nearest_resize_of_the_half_size_image(shape, dtype, low, top):
     height, width = shape
-    half = np.random.default_rng(width).integers(0, top, ((height + 1) // 2, (width + 1) // 2))
+    half = np.random.default_rng(width).integers(low, top, ((height + 1) // 2, (width + 1) // 2))
     half = half.astype(dtype)
     expected = cv2.resize(half, (width, height), interpolation=cv2.INTER_NEAREST)
     np.testing.assert_array_equal(doubled(half, height, width), expected)
@@ -1418,29 +1420,32 @@ def test_part_at_corners_parts_a_named_part_open_along_its_whole_width_at_one_co
     assert part_at_corners(no_names, 500, 1.0, 2.0, 1.0).tolist() == [1]
 
 
-def test_part_at_corners_parts_again_along_the_other_edge_of_a_corner_that_parted():
-    def three_rooms() -> np.ndarray:
-        plan = np.zeros((180, 180), np.int32)
-        plan[10:170, 10:170] = 1
-        plan[90:170, 90:170] = 0  # a wall block: its corner at (90, 90) faces three spaces
-        return plan
+def spaces_round_a_corner(width: int = 180) -> np.ndarray:
+    """(180, width) ``int32``: one space, 160 px high, round a wall block whose corner at
+    (90, 90) faces three parts of it."""
+    plan = np.zeros((180, width), np.int32)
+    plan[10:170, 10 : width - 10] = 1
+    plan[90:170, 90 : width - 10] = 0
+    return plan
 
+
+def test_part_at_corners_parts_again_along_the_other_edge_of_a_corner_that_parted():
     ink = np.zeros((180, 180), np.uint8)
     for x, y in ((25, 45), (115, 45), (25, 120)):  # each space named: a living room, a dining
         write_word(ink, x, y)  # room and a kitchen, open onto one another
     lines = text_lines(ink, 5, 12)
-    plan = three_rooms()  # one cut leaves an 80 x 160 px rectangle with no corner of its own
+    plan = (
+        spaces_round_a_corner()
+    )  # one cut leaves an 80 x 160 px rectangle with no corner of its own
     assert part_at_corners(plan, 500, 3.0, 2.0, 1.0, lines).tolist() == [1, 1, 1]
     assert len({plan[50, 50], plan[50, 130], plan[130, 50]}) == 3
-    two_names = three_rooms()  # the kitchen unnamed: part of the living room
+    two_names = spaces_round_a_corner()  # the kitchen unnamed: part of the living room
     ink[120:128] = 0
     assert part_at_corners(two_names, 500, 3.0, 2.0, 1.0, text_lines(ink, 5, 12)).tolist() == [1, 1]
 
 
 def test_part_at_corners_passes_on_only_the_other_edge_of_the_corner_that_parted():
-    plan = np.zeros((180, 180), np.uint8)
-    plan[10:170, 10:170] = 1
-    plan[90:170, 90:170] = 0  # one inward corner, its two edges carried into the room
+    plan = spaces_round_a_corner().astype(np.uint8)  # one inward corner, its two edges carried
     ink = np.zeros((180, 180), np.uint8)
     for x, y in ((25, 45), (115, 45), (25, 120)):
         write_word(ink, x, y)
@@ -1453,17 +1458,13 @@ def test_part_at_corners_passes_on_only_the_other_edge_of_the_corner_that_parted
 
 
 def test_part_at_corners_passes_on_no_edge_between_a_name_and_its_area():
-    def three_spaces() -> np.ndarray:
-        plan = np.zeros((180, 210), np.int32)
-        plan[10:170, 10:200] = 1
-        plan[90:170, 90:200] = 0  # a wall block: its corner at (90, 90) faces three spaces
-        return plan
-
     def parted(left: tuple[tuple[int, int], tuple[int, int]]) -> list[int]:
         ink = np.zeros((180, 210), np.uint8)
         for x, y in ((130, 45), *left):  # a dining room named right of the corner
             write_word(ink, x, y)
-        return part_at_corners(three_spaces(), 500, 3.0, 2.0, 1.0, text_lines(ink, 5, 12)).tolist()
+        return part_at_corners(
+            spaces_round_a_corner(210), 500, 3.0, 2.0, 1.0, text_lines(ink, 5, 12)
+        ).tolist()
 
     # left of the corner, one room named with its area below the name, over the same columns
     assert parted(((25, 40), (25, 120))) == [1, 1]

@@ -196,7 +196,7 @@ def _named_part(
         if not _text_either_side(lines, start, end):
             continue  # no part can be named: no need to draw the parts
         part = _split(piece, start, end, lines)
-        if part is None or passed[cut] and _one_label(piece, part, lines, start, end):
+        if part is None or (passed[cut] and _one_label(piece, part, lines, start, end)):
             continue  # unnamed, or a room's name and its area either side of a passed-on edge
         other = np.all(corners == start, axis=1) & np.any(steps != along[cut], axis=1)
         return part, (corners[other], steps[other])

@@ -17,8 +17,12 @@ from locdetect_worker.detector._checks import check_mask
 from locdetect_worker.detector._components import run_starts
 from locdetect_worker.detector._lines import close_box
 
-# per dtype that doubled() takes: the type twice as wide and the factor that repeats a value in it
-_TWICE = {np.dtype(np.uint8): (np.uint16, 257), np.dtype(np.int32): (np.int64, 2**32 + 1)}
+# per dtype that doubled() takes: its bits unsigned, the type twice as wide and the factor that
+# repeats a value in it
+_TWICE = {
+    np.dtype(np.uint8): (np.uint8, np.uint16, np.uint16(257)),
+    np.dtype(np.int32): (np.uint32, np.uint64, np.uint64(2**32 + 1)),
+}
 
 
 def building_footprint(walls: np.ndarray, opening: int) -> np.ndarray:
@@ -66,13 +70,18 @@ def max_pool_half(mask: np.ndarray) -> np.ndarray:
 
 def doubled(half: np.ndarray, height: int, width: int) -> np.ndarray:
     """(height, width): each px of an (ceil(height/2), ceil(width/2)) ``uint8`` mask or
-    ``int32`` labels (>= 0) as a 2x2 block (as OpenCV's nearest resize gives it, several times
+    ``int32`` labels as a 2x2 block (as OpenCV's nearest resize gives it, several times
     sooner)."""
     rows, cols = half.shape
-    wider, twice = _TWICE[half.dtype]
-    # a value and its copy side by side are one number of twice the width: the value times
-    # 2**bits + 1 lays each px twice along the row
-    wide = (half.astype(wider) * twice).view(half.dtype)
+    if (rows, cols) != ((height + 1) // 2, (width + 1) // 2):
+        raise ValueError(
+            f"a {height} x {width} page doubles a half of {(height + 1) // 2} x "
+            f"{(width + 1) // 2}, got {rows} x {cols}"
+        )
+    unsigned, wider, twice = _TWICE[half.dtype]
+    # a value's bits and their copy side by side are one number of twice the width: the value
+    # times 2**bits + 1 lays each px twice along the row
+    wide = (half.view(unsigned).astype(wider) * twice).view(half.dtype)
     blocks = np.empty((rows, 2, 2 * cols), half.dtype)
     blocks[:] = wide[:, None, :]  # and each row twice
     full = blocks.reshape(2 * rows, 2 * cols)

@@ -121,7 +121,7 @@ def absorb_pieces(
     (``named``: (count + 1,) ``bool``, label 0 first) joins the one room it lies within
     ``reach`` px of, whole, as a scrap would (:func:`absorb_scraps`); a piece that no one
     room takes stays a room. Labels keep their numbers: a piece taken leaves its label with
-    no pixels; ``rooms`` itself comes back when nothing joins. ``runs`` as
+    no pixels; ``rooms`` itself comes back when no room is such a piece. ``runs`` as
     :func:`absorb_scraps` takes them."""
     rooms_runs = label_runs(rooms)  # read once for the count, the areas and the marking
     count = int(rooms_runs[2].max())

@@ -56,7 +56,7 @@ def text_lines(ink: np.ndarray, low: float, high: float) -> np.ndarray:
     closes = np.r_[opens[1:], True]
     fill_runs(joined.ravel(), first[opens], reach[closes], 1)
     boxes = piece_boxes(joined)
-    boxes[:, 2] -= gap  # the dilation ran on past the last glyph
+    boxes[:, 2] -= gap  # the painting ran on past the last glyph
     tall = boxes[:, 3]
     return boxes[(tall >= low) & (tall <= high) & (boxes[:, 2] >= LONG * tall)]
 
