@@ -233,6 +233,36 @@ def test_wall_mask_keeps_a_wall_hatched_with_a_square_grid_but_not_tiled_floors_
         assert not walls[rows.start + 1 : rows.stop - 1, columns.start + 1 : columns.stop - 1].any()
 
 
+def test_wall_mask_keeps_a_double_line_wall_that_borders_a_tiled_floor():
+    ink = np.zeros((160, 200), np.uint8)
+    ink[:8], ink[-8:], ink[:, :8], ink[:, -8:] = 1, 1, 1, 1
+    ink[:, 100] = ink[:, 106] = 1  # a double-line partition, its left line the grid's border
+    rows, columns = _tile_grid(ink, 40, 46, 6, 6, 8)
+    walls = wall_mask(ink, thin_width=1, line_length=13, hatch_gap=3, pair_gap=10)
+    assert walls[rows, 100:107].all()
+    assert not walls[rows.start + 1 : rows.stop - 1, columns.start + 1 : columns.stop - 1].any()
+
+
+def test_wall_mask_drops_a_tiled_floor_border_that_runs_on_only_into_another_floor():
+    ink = np.zeros((200, 160), np.uint8)
+    ink[:8], ink[-8:], ink[:, :8], ink[:, -8:] = 1, 1, 1, 1
+    upper = _tile_grid(ink, 30, 40, 6, 6, 8)
+    lower = _tile_grid(ink, 90, 40, 6, 6, 8)  # parted from the upper one by a bench's 4 px
+    ink[30:145, 40] = 1  # one border line down both
+    walls = wall_mask(ink, thin_width=1, line_length=13, hatch_gap=3, pair_gap=10)
+    assert not walls[upper[0], 40].any() and not walls[lower[0], 40].any()
+
+
+def test_wall_mask_finds_a_tiled_floor_cut_by_the_page_edge():
+    ink = np.zeros((120, 120), np.uint8)
+    for line in range(8, 44, 9):  # four by four tiles of 8 px, their outer lines off the page
+        ink[:36, line] = ink[line, :36] = 1
+    ink[60:, 60] = ink[60, 60:] = 1  # a long wall elsewhere, so that not every line is one
+    ink[66:, 66] = ink[66, 66:] = 1
+    walls = wall_mask(ink, thin_width=1, line_length=13, hatch_gap=3, pair_gap=10)
+    assert not walls[:36, :36].any()
+
+
 def test_wall_mask_does_not_pair_a_dashed_line_with_a_solid_one():
     ink = np.zeros((40, 80), np.uint8)
     ink[10, 5:75] = 1  # a solid line (a counter's front)

@@ -100,7 +100,7 @@ def wall_mask(
     walls = thick | horizontal | vertical | hollow
     if np.count_nonzero(walls) < LINES_ONLY * np.count_nonzero(ink):  # only thin single lines
         walls = ink
-    floors = _tiled_floors(parts, pair_gap, thin_width, HOLLOW_WIDTH * pair_gap, line_length)
+    floors = _tiled_floors(parts, walls, pair_gap, thin_width, HOLLOW_WIDTH * pair_gap, line_length)
     if floors is not None:
         walls = walls & (1 - floors)  # not in place: walls may be the ink
     return _drop_short(walls, line_length)
@@ -166,12 +166,18 @@ def _hatch_cells(parts: _PaperParts, max_width: float, max_length: int, stroke: 
 
 
 def _tiled_floors(
-    parts: _PaperParts, max_side: int, stroke: int, widest_wall: float, wall_length: int
+    parts: _PaperParts,
+    walls: np.ndarray,
+    max_side: int,
+    stroke: int,
+    widest_wall: float,
+    wall_length: int,
 ) -> np.ndarray | None:
     """A tiled floor (a bathroom's, a kitchen's, a terrace's) set to 1, or None where there is
     none: a grid of small upright rectangles of paper, up to ``max_side`` px a side, parted by
     ``stroke`` px lines, at least ``TILE_ROWS`` rows by as many columns, with the lines
-    between and around them.
+    between and around them, but not the ``walls`` lines around them that run on past the
+    floor (a partition drawn with the joints' pen that borders the grid).
 
     Its lines are too close for the hatch closing and each has a partner nearer than a
     double-line wall's, so the floor would come out as solid wall; hatching's paper is
@@ -213,13 +219,20 @@ def _tiled_floors(
     tiles = _paint_runs(np.zeros(parts.labels.shape, np.uint8), parts.runs, tile, 1)
     square = np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)
     floors = cv2.dilate(tiles[box], square)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(floors, connectivity=4)
+    count, labels = cv2.connectedComponents(floors, connectivity=4)
     # a floor's size in tiles: its tiles' extent and one more line over their mean pitch
     mine = labels[y[tile] - top, x[tile] - left]
     tiles_in = np.maximum(np.bincount(mine, minlength=count), 1)
     pitch_x = np.bincount(mine, width[tile] + stroke, count) / tiles_in
     pitch_y = np.bincount(mine, height[tile] + stroke, count) / tiles_in
-    across, down = stats[:, 2] - 2 * reach + stroke, stats[:, 3] - 2 * reach + stroke
+    # from the tiles' boxes, not the grown floor's: that is cut short at the page's edge
+    first_x, first_y = np.full(count, page_width), np.full(count, page_height)
+    last_x, last_y = np.zeros(count, np.int64), np.zeros(count, np.int64)
+    np.minimum.at(first_x, mine, x[tile])
+    np.minimum.at(first_y, mine, y[tile])
+    np.maximum.at(last_x, mine, (x + width)[tile])
+    np.maximum.at(last_y, mine, (y + height)[tile])
+    across, down = last_x - first_x + stroke, last_y - first_y + stroke
     floor = (across >= TILE_ROWS * pitch_x) & (down >= TILE_ROWS * pitch_y)
     # a strip no wider than a wall and as long may be that wall's square hatching
     floor &= (np.minimum(across, down) > widest_wall) | (np.maximum(across, down) < wall_length)
@@ -227,7 +240,38 @@ def _tiled_floors(
     if not floor.any():
         return None
     tiles[box] = floor[labels].view(np.uint8)
+    # a wall the grid borders stays where it runs on past the floor's grown box for a wall's
+    # length as wall; a border line that runs on only into another floor's lines goes
+    left_on = walls & (1 - tiles)
+    for label in np.flatnonzero(floor):
+        x0, y0 = max(0, int(first_x[label]) - reach), max(0, int(first_y[label]) - reach)
+        x1 = min(page_width, int(last_x[label]) + reach)
+        y1 = min(page_height, int(last_y[label]) + reach)
+        # the bands of the grown box outside the tiles' box
+        for rows in (slice(y0, int(first_y[label])), slice(int(last_y[label]), y1)):
+            on = _running_on(walls[rows], left_on[rows], x0, x1, wall_length)
+            tiles[rows, x0:x1] &= 1 - on
+        for columns in (slice(x0, int(first_x[label])), slice(int(last_x[label]), x1)):
+            on = _running_on(walls[:, columns].T, left_on[:, columns].T, y0, y1, wall_length)
+            tiles[y0:y1, columns] &= 1 - on.T
     return tiles
+
+
+def _running_on(
+    lines: np.ndarray, beyond: np.ndarray, start: int, stop: int, length: int
+) -> np.ndarray:
+    """``uint8`` 1 where ``lines[:, start:stop]`` is on a row of ``lines`` that runs unbroken
+    from it out of that span and on for ``length`` px of ``beyond`` (before ``start`` or from
+    ``stop``), 0 elsewhere: a line longer than the span, not one that ends in it."""
+    span = lines[:, start:stop] != 0
+    on = np.zeros_like(span)
+    if start >= length:
+        before = beyond[:, start - length : start].all(axis=1, keepdims=True)
+        on |= np.logical_and.accumulate(span, axis=1) & before
+    if stop + length <= lines.shape[1]:
+        after = beyond[:, stop : stop + length].all(axis=1, keepdims=True)
+        on |= np.logical_and.accumulate(span[:, ::-1], axis=1)[:, ::-1] & after
+    return on.view(np.uint8)
 
 
 def _edges(parts: _PaperParts, chosen: np.ndarray) -> np.ndarray:
