@@ -26,6 +26,7 @@ from locdetect_worker.detector._checks import check_mask
 from locdetect_worker.detector._components import fill_runs, run_starts
 
 FRAME_SHARE = 0.9
+STRETCH = 1024  # px beside the frame lines read at once for the next piece to fill
 MARGIN_SPAN = 0.85  # the free space inside a frame spans at least this share of the page
 STANDING = 0.5  # least share of the walls that stands once a frame's lines and all on them go
 
@@ -91,16 +92,22 @@ def drop_frame_lines(walls: np.ndarray, share: float = FRAME_SHARE) -> np.ndarra
     hanging = np.zeros((height + 2, width + 2), np.uint8)  # floodFill's mask has a border
     flags = 8 | cv2.FLOODFILL_MASK_ONLY | (1 << 8)
     beside = np.flatnonzero((kept & frame).view(bool))  # 0/1 masks: a bool view is fast
-    hangs = beside.size > 0
-    # Each fill takes a whole piece, so the px beside the lines that it took leave the list at
-    # once (read where the fill's mask, with its border, has them), not one by one.
+    # Each fill takes a whole piece, so the px beside the lines that it took are skipped a
+    # stretch at a time (read where the fill's mask, with its border, has them), not one by
+    # one; a stretch, not the whole list, so that a page of many small pieces stays linear.
     bordered = beside + 2 * (beside // width) + width + 3
-    while beside.size:
-        row, col = divmod(int(beside[0]), width)
+    taken = hanging.ravel()
+    done = 0
+    while done < beside.size:
+        stretch = np.flatnonzero(taken[bordered[done : done + STRETCH]] == 0)
+        if not stretch.size:
+            done += STRETCH
+            continue
+        done += int(stretch[0])
+        row, col = divmod(int(beside[done]), width)
         cv2.floodFill(kept, hanging, (col, row), 1, flags=flags)
-        left = hanging.ravel()[bordered] == 0
-        beside, bordered = beside[left], bordered[left]
-    if hangs:
+        done += 1
+    if beside.size:
         kept[hanging[1:-1, 1:-1] != 0] = 0
     return unframed
 
