@@ -47,6 +47,22 @@ def pieces_with_runs(
     return count, labels, stats, runs
 
 
+def outer_outlines(mask: np.ndarray) -> list[np.ndarray]:
+    """The outer outlines of a mask's 8-connected pieces (a piece in another's hole has one
+    too), from OpenCV's two levels of outlines."""
+    outlines, nesting = cv2.findContours(mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    # an outer outline has no parent, a piece in another's hole neither
+    return [c for c, up in zip(outlines, nesting[0, :, 3]) if up < 0] if outlines else []
+
+
+def row_edges(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(flat, edges) of an (n, W) ``uint8`` block: its rows, each padded with a 0 at both ends,
+    laid end to end, and the flat indices where its runs of nonzero px start and stop (the
+    padding makes them alternate: start, stop, start, ...)."""
+    flat = cv2.copyMakeBorder(rows, 0, 0, 1, 1, cv2.BORDER_CONSTANT, value=0).ravel()
+    return flat, np.flatnonzero(flat[1:] != flat[:-1]) + 1
+
+
 def filled_pieces(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """((H, W) labels, (count, 5) ``int32`` stats) of a 0/1 mask's 8-connected pieces as
     :func:`pieces_with_stats` gives them, but for the background's row of stats (zeros).
@@ -57,9 +73,7 @@ def filled_pieces(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     numbers them. The labels are ``uint8`` then (255 marks the px not yet filled); with 255
     pieces or more, ``int32`` from :func:`pieces_with_stats`.
     """
-    outlines, nesting = cv2.findContours(mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
-    # an outer outline has no parent, a piece in another's hole neither
-    tops = [c[0, 0] for c, up in zip(outlines, nesting[0, :, 3]) if up < 0] if outlines else []
+    tops = [outline[0, 0] for outline in outer_outlines(mask)]
     if len(tops) >= 255:
         _, labels, stats = pieces_with_stats(mask)
         stats[0] = 0
@@ -92,10 +106,9 @@ def piece_boxes(mask: np.ndarray) -> np.ndarray:
     On a sparse mask a few outlines cost far less than labelling every pixel. Two levels of
     outlines list the pieces that lie in another's hole among the outer ones too.
     """
-    outlines, nesting = cv2.findContours(mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
-    if not outlines:
+    outer = [cv2.boundingRect(outline) for outline in outer_outlines(mask)]
+    if not outer:
         return np.zeros((0, 4), np.int64)
-    outer = [cv2.boundingRect(c) for c, up in zip(outlines, nesting[0, :, 3]) if up < 0]
     boxes = np.array(outer, np.int64)
     return boxes[np.lexsort((boxes[:, 0], boxes[:, 1]))]
 

@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from locdetect_worker.detector._checks import check_mask
-from locdetect_worker.detector._components import fill_runs, run_starts
+from locdetect_worker.detector._components import fill_runs, row_edges, run_starts
 
 FRAME_SHARE = 0.9
 STRETCH = 1024  # px beside the frame lines read at once for the next piece to fill
@@ -134,12 +134,8 @@ def _clear_long_runs(mask: np.ndarray, share: float, counts: np.ndarray) -> None
     rows = np.flatnonzero(counts >= share * width)
     if not rows.size:
         return
-    block = mask[rows]
-    # each row padded with paper at both ends, so that the runs' edges alternate start, stop
-    line = np.pad(block != 0, ((0, 0), (1, 1))).ravel()
-    edges = np.flatnonzero(line[1:] != line[:-1]) + 1
+    line, edges = row_edges(mask[rows])
     starts, stops = edges[::2], edges[1::2]
     long = stops - starts >= share * width
-    unpadded = 2 * (starts[long] // (width + 2)) + 1  # the padding before each run
-    fill_runs(block.ravel(), starts[long] - unpadded, stops[long] - unpadded, 0)
-    mask[rows] = block
+    fill_runs(line, starts[long], stops[long], 0)
+    mask[rows] = line.reshape(len(rows), width + 2)[:, 1:-1]

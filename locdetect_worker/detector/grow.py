@@ -22,7 +22,7 @@ import numpy as np
 
 from locdetect_worker.detector._checks import check_mask
 from locdetect_worker.detector._components import run_starts
-from locdetect_worker.detector.footprint import doubled
+from locdetect_worker.detector.footprint import doubled, max_pool_half
 
 FILL_STEPS = 2  # px that labels reach into the free pixels of blocks that hold a wall
 _BLOCK_ROWS, _BLOCK_COLS = np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1])  # a block's 4 px
@@ -48,7 +48,7 @@ def grow_seeds(seeds: np.ndarray, free: np.ndarray) -> np.ndarray:
     padded = cv2.copyMakeBorder(coarse, 1, 1, 0, 0, cv2.BORDER_CONSTANT, value=0)
     labels = doubled(padded, size[1], size[0])
     # the free pixels of walled blocks, read block by block: few blocks hold both
-    some_free = walled & (_blocks(free, np.maximum, pad=0) != 0)
+    some_free = walled & (max_pool_half(free) != 0)
     block_rows, block_cols = np.divmod(np.flatnonzero(some_free), blocks.shape[1])
     rows = (2 * block_rows[:, None] + _BLOCK_ROWS).ravel()
     cols = (2 * block_cols[:, None] + _BLOCK_COLS).ravel()

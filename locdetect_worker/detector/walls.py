@@ -29,7 +29,9 @@ from locdetect_worker.detector._components import (
     filled_pieces,
     label_boxes,
     label_runs,
+    outer_outlines,
     pieces_with_stats,
+    row_edges,
     run_pixels,
 )
 from locdetect_worker.detector._lines import (
@@ -552,10 +554,8 @@ def _solid(lines: np.ndarray, stepped: np.ndarray) -> np.ndarray:
     rows = np.flatnonzero(breaks_per_row)
     if not rows.size:
         return lines
-    # each row padded with paper at both ends, so that the runs' edges alternate start, stop
-    line = cv2.copyMakeBorder(lines[rows], 0, 0, 1, 1, cv2.BORDER_CONSTANT, value=0).ravel()
+    line, edges = row_edges(lines[rows])
     breaks = cv2.copyMakeBorder(bridged[rows], 0, 0, 1, 1, cv2.BORDER_CONSTANT, value=0).ravel()
-    edges = np.flatnonzero(line[1:] != line[:-1]) + 1
     starts, stops = edges[::2], edges[1::2]
     # the breaks in each run: summed from each edge to the next, every other such sum
     broken = np.add.reduceat(breaks, edges, dtype=np.int64)[::2]
@@ -580,11 +580,8 @@ def _with_narrowest_gaps(lines: np.ndarray, gap: int) -> np.ndarray:
     read = np.flatnonzero(kept)  # the page's rows that the columns keep
     if not read.size:
         return lines.copy()
-    # each column padded with paper at both ends, so that its runs' edges alternate start, end
-    flat = cv2.copyMakeBorder(
-        cv2.transpose(lines[read]), 0, 0, 1, 1, cv2.BORDER_CONSTANT, value=0
-    ).ravel()
-    edges = np.flatnonzero(flat[1:] != flat[:-1]) + 1
+    # the columns read as rows, so that each column's runs' edges alternate start, end
+    _, edges = row_edges(cv2.transpose(lines[read]))
     # on the page: a run of ones starts on the row read there, and ends after the row read last
     column, at = np.divmod(edges[::2], len(read) + 2)
     starts = read[at - 1]
@@ -612,13 +609,7 @@ def _drop_short(mask: np.ndarray, length: int) -> np.ndarray:
     hole has a smaller box, so is short too: filling the short pieces' outer outlines with
     paper clears them, for a fraction of labelling every pixel.
     """
-    outlines, nesting = cv2.findContours(mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
-    # an outer outline has no parent, a piece in another's hole neither
-    short = [
-        outline
-        for outline, up in zip(outlines, nesting[0, :, 3] if outlines else ())
-        if up < 0 and max(cv2.boundingRect(outline)[2:]) < length
-    ]
+    short = [o for o in outer_outlines(mask) if max(cv2.boundingRect(o)[2:]) < length]
     kept = mask.copy()
     cv2.drawContours(kept, short, -1, 0, cv2.FILLED)
     return kept
