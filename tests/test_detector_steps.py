@@ -46,7 +46,7 @@ from locdetect_worker.detector.doors import close_door_gaps
 from locdetect_worker.detector.footprint import building_footprint, doubled, max_pool_half
 from locdetect_worker.detector.frame import drop_frame_lines, frames_a_margin, stands_free
 from locdetect_worker.detector.grow import grow_seeds
-from locdetect_worker.detector.jambs import Jamb, ahead_of, ahead_sums, wall_ends
+from locdetect_worker.detector.jambs import Jamb, _long_runs, ahead_of, ahead_sums, wall_ends
 from locdetect_worker.detector.leaves import door_leaves
 from locdetect_worker.detector.normalise import paper_grey
 from locdetect_worker.detector.openings import facing_bridges
@@ -339,6 +339,19 @@ def test_wall_ends_are_not_found_where_walls_run_off_the_page():
     walls[:, 45:48] = 1  # off the top and the bottom, crossing the first wall
     ends = wall_ends(walls, 5, 16)
     assert set(ends) == {Jamb(0, -1, 30, 10, 13), Jamb(0, 1, 24, 20, 23)}
+
+
+@pytest.mark.parametrize("length", [1, 3, 5, 7, 9])
+def test_long_runs_are_the_runs_an_opening_along_rows_keeps(length):
+    rng = np.random.default_rng(length)
+    masks = [np.zeros((3, 4), np.uint8), np.ones((1, 1), np.uint8), np.ones((2, 3), np.uint8)]
+    masks += [(rng.random(rng.integers(1, 30, 2)) < p).view(np.uint8) for p in (0.5, 0.9) * 20]
+    for mask in masks:
+        opened = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
+        padded = np.pad(opened, ((0, 0), (1, 1)))
+        rows, cols = np.nonzero(padded[:, 1:] != padded[:, :-1])
+        expected = [rows[0::2], cols[0::2], cols[1::2]]  # row, first px, one past the last
+        assert all(np.array_equal(a, b) for a, b in zip(_long_runs(mask, length), expected))
 
 
 def test_ahead_sums_equal_the_views_ahead_of_ends_up_to_the_page_sides():

@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from locdetect_worker.detector._checks import check_mask
+from locdetect_worker.detector._components import row_edges
 
 
 class Jamb(NamedTuple):
@@ -37,22 +38,15 @@ def wall_ends(walls: np.ndarray, min_run: int, thickest: int) -> list[Jamb]:
     if min_run < 1 or thickest < 1:
         raise ValueError(f"min_run and thickest must be >= 1, got {min_run}, {thickest}")
     jambs = []
-    kernel = np.ones((1, min_run | 1), np.uint8)  # an even kernel's anchor would shift the runs
     for axis in (0, 1):
-        # runs along rows of a contiguous copy: the pixel ahead is the next one in memory, so
-        # each direction's ends are one subtraction of flat (1, H * W) views, no temporaries
         along_rows = walls if axis == 0 else cv2.transpose(walls)
         width = along_rows.shape[1]
-        runs = cv2.morphologyEx(along_rows, cv2.MORPH_OPEN, kernel).reshape(1, -1)
-        flat = along_rows.reshape(1, -1)
+        run_row, run_first, run_stop = _long_runs(along_rows, min_run | 1)  # odd: centred
         for ahead in (1, -1):
-            here, there = (slice(None, -1), slice(1, None))[::ahead]
-            ends = cv2.subtract(runs[:, here], flat[:, there])  # the next px ahead is paper
-            # 0/1 bytes read as bools: numpy finds a sparse bool array's few ones fastest
-            found = np.flatnonzero(ends.view(bool)) + (ahead < 0)
-            across, along = np.divmod(found, width)
-            inside = along != (width - 1 if ahead > 0 else 0)  # not the row's wrap-around
-            across, along = across[inside], along[inside]
+            # the px ahead of the run's end is paper, not the page's edge
+            inside = run_stop < width if ahead > 0 else run_first > 0
+            across = run_row[inside]
+            along = run_stop[inside] - 1 if ahead > 0 else run_first[inside]
             if not len(along):
                 continue
             order = np.lexsort((across, along))
@@ -72,6 +66,21 @@ def wall_ends(walls: np.ndarray, min_run: int, thickest: int) -> list[Jamb]:
                     if high - low < thickest:
                         jambs.append(Jamb(axis, ahead, int(tip), int(low), int(high)))
     return jambs
+
+
+def _long_runs(rows: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(row, first, stop) ``int64`` of the runs of nonzero px along an (H, W) ``uint8`` mask's
+    rows that an opening with a ``(1, length)`` kernel (``length`` odd) keeps, from the runs'
+    edges instead of two passes of morphology: runs of ``length`` px or more, and, as OpenCV
+    reads beyond the page as wall while it erodes, runs from a page edge of over half as many."""
+    padded = rows.shape[1] + 2
+    _, edges = row_edges(rows)
+    row = edges[0::2] // padded
+    first = edges[0::2] - row * padded - 1
+    stop = edges[1::2] - row * padded - 1
+    run, left, right = stop - first, first == 0, stop == rows.shape[1]
+    kept = (run >= length) | ((left | right) & (run > length // 2)) | (left & right)
+    return row[kept], first[kept], stop[kept]
 
 
 def _joined(pieces: list[tuple[int, int, int]], ahead: int) -> list[tuple[int, int, int]]:
