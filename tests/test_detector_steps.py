@@ -46,7 +46,14 @@ from locdetect_worker.detector.doors import close_door_gaps
 from locdetect_worker.detector.footprint import building_footprint, doubled, max_pool_half
 from locdetect_worker.detector.frame import drop_frame_lines, frames_a_margin, stands_free
 from locdetect_worker.detector.grow import grow_seeds
-from locdetect_worker.detector.jambs import Jamb, _long_runs, ahead_of, ahead_sums, wall_ends
+from locdetect_worker.detector.jambs import (
+    Jamb,
+    _long_runs,
+    ahead_of,
+    ahead_sums,
+    end_table,
+    wall_ends,
+)
 from locdetect_worker.detector.leaves import door_leaves
 from locdetect_worker.detector.normalise import paper_grey
 from locdetect_worker.detector.openings import facing_bridges
@@ -352,6 +359,15 @@ def test_long_runs_are_the_runs_an_opening_along_rows_keeps(length):
         rows, cols = np.nonzero(padded[:, 1:] != padded[:, :-1])
         expected = [rows[0::2], cols[0::2], cols[1::2]]  # row, first px, one past the last
         assert all(np.array_equal(a, b) for a, b in zip(_long_runs(mask, length), expected))
+
+
+@pytest.mark.parametrize(
+    "ends", [[], [Jamb(1, -1, 0, 3, 3)], [Jamb(0, 1, 7, -2, 4), Jamb(1, -1, 1 << 40, 0, 9)]]
+)
+def test_end_table_is_the_ends_as_rows(ends):
+    table = end_table(ends)
+    assert table.dtype == np.int64
+    assert np.array_equal(table, np.array(ends, np.int64).reshape(-1, 5))
 
 
 def test_ahead_sums_equal_the_views_ahead_of_ends_up_to_the_page_sides():

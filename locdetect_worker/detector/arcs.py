@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from locdetect_worker.detector._checks import check_mask
-from locdetect_worker.detector.jambs import Jamb, ahead_of, ahead_sums
+from locdetect_worker.detector.jambs import Jamb, ahead_of, ahead_sums, end_table
 
 ARC_COVER = 0.75  # share of an arc's samples that must lie on thin ink
 PIECE_COVER = 0.6  # and of each third of it: a straight leaf covers only part of an arc
@@ -69,7 +69,7 @@ def _door_widths(thin: np.ndarray, jambs: list[Jamb], radii: np.ndarray) -> list
     pad = int(4 * radii[-1]) + 8
     flat = cv2.copyMakeBorder(thin, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0).ravel()
     stride = thin.shape[1] + 2 * pad
-    table = np.array(jambs, np.int64) + [0, 0, pad, pad, pad]
+    table = end_table(jambs) + [0, 0, pad, pad, pad]
     axis, ahead = table[:, 0, None, None, None], table[:, 1, None, None, None]
     tip = table[:, 2, None, None, None] + ahead  # the first free px ahead
     faces = np.stack([table[:, 3] - 1, table[:, 4] + 1], axis=1)[:, :, None, None]

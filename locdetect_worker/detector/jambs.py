@@ -121,13 +121,24 @@ def ahead_of(mask: np.ndarray, jamb: Jamb, start: int, stop: int) -> np.ndarray:
     return view if jamb.ahead > 0 else view[:, ::-1]
 
 
-def ahead_sums(mask: np.ndarray, ends: list[Jamb], start: int, stop: int) -> np.ndarray:
-    """(len(ends), 2) ``int64``: each :func:`ahead_of` view's sum of ``mask`` and its size.
+def end_table(ends: list[Jamb]) -> np.ndarray:
+    """(len(ends), 5) ``int64`` rows (axis, ahead, tip, low, high) of the ends: read as one flat
+    run of ints, a few times faster than numpy reading each named tuple as a sequence."""
+    flat = np.fromiter(itertools.chain.from_iterable(ends), np.int64, 5 * len(ends))
+    return flat.reshape(-1, 5)
+
+
+def ahead_sums(
+    mask: np.ndarray, ends: list[Jamb] | np.ndarray, start: int, stop: int
+) -> np.ndarray:
+    """(len(ends), 2) ``int64``: each :func:`ahead_of` view's sum of ``mask`` and its size;
+    ``ends`` as jambs or their :func:`end_table`.
 
     From one summed-area table, instead of a view per end.
     """
     table = cv2.integral(mask, sdepth=cv2.CV_32S)
-    axis, ahead, tip, low, high = np.array(ends, np.int64).reshape(-1, 5).T
+    rows = ends if isinstance(ends, np.ndarray) else end_table(ends)
+    axis, ahead, tip, low, high = rows.T
     lengths = np.where(axis == 0, mask.shape[1], mask.shape[0])
     first = np.where(ahead > 0, tip + start, np.maximum(0, tip - stop + 1))
     last = np.where(ahead > 0, np.maximum(first, tip + stop), np.maximum(first, tip - start + 1))

@@ -19,7 +19,7 @@ import numpy as np
 
 from locdetect_worker.detector._checks import check_mask
 from locdetect_worker.detector.arcs import ANGLES, ARC_COVER
-from locdetect_worker.detector.jambs import Jamb, ahead_of, run_box_sums
+from locdetect_worker.detector.jambs import Jamb, ahead_of, end_table, run_box_sums
 
 SOLID = 0.9  # share of a row across the stub (or across stub and flanks at its base) that is wall
 SLACK = 3  # px added to a stub's width to read past its own ragged edges (flanks, probes)
@@ -67,7 +67,7 @@ def _whole_bands(walls: np.ndarray, ends: list[Jamb], reach: int) -> list[Jamb]:
     """
     if not ends:
         return ends
-    axis, ahead, tip, low, high = np.array(ends, np.int64).T
+    axis, ahead, tip, low, high = end_table(ends).T
     middle = (low + high) // 2
     # px in an unbroken run of wall from the middle, towards lower and higher across
     wall = _across(walls, axis, tip - ahead * (high - low + SLACK), middle, reach)
@@ -125,7 +125,7 @@ def _stub_lengths(walls: np.ndarray, ends: list[Jamb], max_length: int) -> np.nd
     its width + ``SLACK`` - 1 px, from one summed-area table for every end at once.
     """
     table = cv2.integral(walls, sdepth=cv2.CV_32S)
-    axis, ahead, tip, low, high = np.array(ends, np.int64).reshape(-1, 5).T[:, :, None]
+    axis, ahead, tip, low, high = end_table(ends).T[:, :, None]
     flank = high - low + SLACK
     along = tip - ahead * np.arange(max_length + 1)  # (ends, slices)
     height, width = walls.shape

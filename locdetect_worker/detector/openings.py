@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from locdetect_worker.detector._checks import check_mask
-from locdetect_worker.detector.jambs import Jamb, ahead_of, ahead_sums
+from locdetect_worker.detector.jambs import Jamb, ahead_of, ahead_sums, end_table
 
 OVERLAP = 0.6  # share of the thicker end's band the two bands must share
 SOLID = 0.9  # share of the band behind an end that must be wall
@@ -32,17 +32,18 @@ def facing_bridges(
     if max_gap < 1 or min_length < 1:
         raise ValueError(f"max_gap and min_length must be >= 1, got {max_gap}, {min_length}")
     # the wall's band over min_length px behind each end (the end's own px first)
-    behind = ahead_sums(walls, [end._replace(ahead=-end.ahead) for end in ends], 0, min_length)
+    table = end_table(ends)
+    behind = ahead_sums(walls, table * [1, -1, 1, 1, 1], 0, min_length)
     with np.errstate(invalid="ignore"):  # an empty band: nan, never solid
         solid = behind[:, 0] / behind[:, 1] >= SOLID
-    ends = [end for end, keep in zip(ends, solid, strict=True) if keep]
+    table = table[solid]
     bridges = np.zeros_like(walls)
     for axis in (0, 1):
         # every pair of an end looking forward and one looking back on this axis at once
-        table = np.array([e[2:] for e in ends if e.axis == axis], np.int64).reshape(-1, 3)
-        forward = np.array([e.ahead > 0 for e in ends if e.axis == axis], bool)
-        tips, lows, highs = table[forward].T[:, :, None]  # (tip, low, high) down the rows
-        back_tips, back_lows, back_highs = table[~forward].T[:, None, :]  # and across
+        on_axis = table[table[:, 0] == axis]
+        forward = on_axis[:, 1] > 0
+        tips, lows, highs = on_axis[forward, 2:].T[:, :, None]  # (tip, low, high) down the rows
+        back_tips, back_lows, back_highs = on_axis[~forward, 2:].T[:, None, :]  # and across
         gaps = back_tips - tips - 1
         shared_lows, shared_highs = np.maximum(back_lows, lows), np.minimum(back_highs, highs)
         thicker = np.maximum(back_highs - back_lows, highs - lows) + 1
