@@ -40,10 +40,10 @@ def door_leaves(
     if not 1 <= min_length <= max_length:
         raise ValueError(f"need 1 <= min_length <= max_length, got {min_length}, {max_length}")
     leaves = np.zeros_like(walls)
-    ends = _whole_bands(walls, ends, reach=max_length // 3)
-    lengths = _stub_lengths(walls, ends, max_length)
+    table = _whole_bands(walls, ends, reach=max_length // 3)
+    lengths = _stub_lengths(walls, table, max_length)
     for index in np.flatnonzero(lengths >= min_length):  # only stubs long enough to be leaves
-        end, length = ends[index], int(lengths[index])
+        end, length = Jamb(*table[index].tolist()), int(lengths[index])
         side = _arc_side(ink, end, length)
         if side:
             # with its flanks and a little past its end: a speck left there parts as much
@@ -54,8 +54,9 @@ def door_leaves(
     return leaves
 
 
-def _whole_bands(walls: np.ndarray, ends: list[Jamb], reach: int) -> list[Jamb]:
-    """The ends with each band widened to the whole run across it a little back from its tip.
+def _whole_bands(walls: np.ndarray, ends: list[Jamb], reach: int) -> np.ndarray:
+    """The ends (``end_table`` rows) with each band widened to the whole run across it a
+    little back from its tip.
 
     A leaf's free end is ragged where its arc joins it or a turned page steps it, so its
     end comes in pieces, each as wide as a few of its px: the stub test would read the rest
@@ -65,8 +66,6 @@ def _whole_bands(walls: np.ndarray, ends: list[Jamb], reach: int) -> list[Jamb]:
     probe back from the tip lies as far as the band was wide before. Both add ``SLACK`` px to
     clear the leaf's own ragged end.
     """
-    if not ends:
-        return ends
     axis, ahead, tip, low, high = end_table(ends).T
     middle = (low + high) // 2
     # px in an unbroken run of wall from the middle, towards lower and higher across
@@ -82,8 +81,8 @@ def _whole_bands(walls: np.ndarray, ends: list[Jamb], reach: int) -> list[Jamb]:
     )
     whole = (below > 0) & (below <= reach) & (above <= reach) & ~(past & inside).any(axis=1)
     low, high = np.where(whole, wide_low, low), np.where(whole, wide_high, high)
-    rows = np.column_stack([axis, ahead, tip, low, high]).tolist()
-    return [Jamb(*row) for row in dict.fromkeys(map(tuple, rows))]
+    # the pieces of one end may widen to one band: marking its leaf twice marks the same px
+    return np.column_stack([axis, ahead, tip, low, high])
 
 
 def _across(
@@ -117,15 +116,16 @@ def _sweep(leaves: np.ndarray, end: Jamb, length: int, reach: int, side: int) ->
     leaves[y[keep], x[keep]] = 1
 
 
-def _stub_lengths(walls: np.ndarray, ends: list[Jamb], max_length: int) -> np.ndarray:
-    """(len(ends),) how far back from each end a lone stub runs before it meets a wall across
-    it; 0 when the run is no stub (flanked by wall, or meeting none within ``max_length``).
+def _stub_lengths(walls: np.ndarray, ends: np.ndarray, max_length: int) -> np.ndarray:
+    """(len(ends),) how far back from each end (``end_table`` rows) a lone stub runs before it
+    meets a wall across it; 0 when the run is no stub (flanked by wall, or meeting none within
+    ``max_length``).
 
     The run is read one px-wide slice at a time, across its band widened on each side by
     its width + ``SLACK`` - 1 px, from one summed-area table for every end at once.
     """
     table = cv2.integral(walls, sdepth=cv2.CV_32S)
-    axis, ahead, tip, low, high = end_table(ends).T[:, :, None]
+    axis, ahead, tip, low, high = ends.T[:, :, None]
     flank = high - low + SLACK
     along = tip - ahead * np.arange(max_length + 1)  # (ends, slices)
     height, width = walls.shape
