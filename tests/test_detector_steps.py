@@ -18,12 +18,15 @@ from locdetect_worker.detector import text as text_module
 from locdetect_worker.detector import walls as walls_module
 from locdetect_worker.detector._area import area_shrink
 from locdetect_worker.detector._components import (
+    MANY_RUNS,
+    _outer_by_levels,
     fill_runs,
     filled_pieces,
     kept_labels,
     label_areas,
     label_boxes,
     label_runs,
+    outer_outlines,
     piece_boxes,
     pieces_with_stats,
     remapped,
@@ -1200,6 +1203,35 @@ def test_filled_pieces_are_opencvs_labels_and_stats_few_pieces_or_many(share):
         assert np.array_equal(labels, want_labels)
         assert np.array_equal(stats[1:], want_stats[1:]) and not stats[0].any()
     assert filled_pieces(np.zeros((5, 6), np.uint8))[1].shape == (1, 5)
+
+
+def _ccomp_outer(mask):
+    outlines, nesting = cv2.findContours(mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    return [c for c, up in zip(outlines, nesting[0, :, 3]) if up < 0] if outlines else []
+
+
+def _same_outlines(got, want):
+    return len(got) == len(want) and all(np.array_equal(a, b) for a, b in zip(got, want))
+
+
+def test_outer_outlines_by_levels_are_opencvs_outer_ones_in_its_order():
+    rng = np.random.default_rng(7)
+    masks = [np.zeros((5, 6), np.uint8), np.ones((1, 1), np.uint8), np.ones((4, 1), np.uint8)]
+    masks += [(rng.random(rng.integers(1, 50, 2)) < p).view(np.uint8) for p in (0.3, 0.6) * 20]
+    rings = np.zeros((40, 50), np.uint8)
+    for inset in range(0, 16, 2):  # pieces in holes in pieces in holes, off the page edges too
+        rings[inset : 40 - inset, inset : 50 - inset] = inset % 4 == 0
+    masks.append(rings)
+    for mask in masks:
+        assert _same_outlines(_outer_by_levels(mask), _ccomp_outer(mask))
+
+
+def test_outer_outlines_of_a_lattice_of_many_holes_come_level_by_level():
+    lattice = np.ones((500, 500), np.uint8)
+    lattice[1::3, 1::2] = 0  # a hole for every speck: their nesting would cost the square
+    lattice[100:103, 100:103] = [[0, 0, 0], [0, 1, 0], [0, 0, 0]]  # a piece in a hole
+    assert np.count_nonzero(lattice[:, 1:] != lattice[:, :-1]) >= 2 * MANY_RUNS
+    assert _same_outlines(outer_outlines(lattice), _ccomp_outer(lattice))
 
 
 def test_piece_boxes_are_the_pieces_boxes_with_pieces_in_holes_too():
