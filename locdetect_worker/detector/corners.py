@@ -81,11 +81,13 @@ def part_at_corners(
         x, y, width, height = boxes[label]
         if width == 0:
             continue
+        names = None if lines is None else lines_in(lines, x, y, width, height)
+        if names is not None and not len(names):
+            continue  # no part can be named
         crop = labels[y : y + height, x : x + width]
         room = (crop == label).view(np.uint8)
         if cv2.countNonZero(room) < 2 * min_part:
             continue  # too small for two parts
-        names = None if lines is None else lines_in(lines, x, y, width, height)
         found = _best_part(room, min_part, tolerance, offset, most_ratio, names, carried[label])
         if found is None:
             continue
@@ -126,16 +128,16 @@ def _best_part(
     piece = cv2.drawContours(np.zeros_like(room), [largest], -1, 1, thickness=cv2.FILLED) & room
     simple = _simplified(outline, tolerance)  # read once for both kinds of parting
     at = np.sort(_outline_index(outline, simple[0][simple[1]]))  # the inward corners
-    pairs = np.column_stack(np.triu_indices(len(at), 1))
-    a, b = outline[at[pairs[:, 0]]], outline[at[pairs[:, 1]]]
+    first, second = np.nonzero(np.arange(len(at))[:, None] < np.arange(len(at)))  # pairs
+    a, b = outline[at[first]], outline[at[second]]
     dx, dy = np.abs(b - a).T
     straight = (np.minimum(dx, dy) <= offset) & (np.maximum(dx, dy) > 2 * offset)
-    pairs, a, b = pairs[straight], a[straight], b[straight]
-    length = np.abs(b - a).max(axis=1)
+    first, second, a, b = first[straight], second[straight], a[straight], b[straight]
+    length = np.maximum(dx, dy)[straight]
     # twice the signed area swept from the outline's start: a part's area is a difference
     following = np.concatenate([outline[1:], outline[:1]])
     swept = np.r_[0, np.cumsum(outline[:, 0] * following[:, 1] - following[:, 0] * outline[:, 1])]
-    smaller = _smaller_part(swept, at[pairs[:, 0]], at[pairs[:, 1]], a, b)
+    smaller = _smaller_part(swept, at[first], at[second], a, b)
     ratio = length / np.sqrt(np.maximum(smaller, 1))
     lines = None if names is None else lines_on(piece, names)
     for pair in np.argsort(ratio):
@@ -146,8 +148,8 @@ def _best_part(
         part = _split(piece, a[pair], b[pair], lines)  # one name for both parts: an L room
         if part is not None:
             return part, (inherited[0][:0], inherited[1][:0])  # no corner's edge to pass on
-    if lines is None:
-        return None
+    if lines is None or len(lines) < 2:
+        return None  # a line of text each side of the edge
     corners, steps = _carried_edges(*simple)
     kept, kept_steps = _onto_outline(outline, *inherited)
     passed = np.r_[np.zeros(len(corners), bool), np.ones(len(kept), bool)]
@@ -269,12 +271,10 @@ def _smaller_part(
 def _run(mask: np.ndarray, start: np.ndarray, step: np.ndarray) -> int:
     """How many unit ``step`` (x, y) steps from ``start`` stay on the 0/1 ``mask``."""
     x, y = int(start[0]), int(start[1])
-    ahead = {
-        (1, 0): mask[y, x + 1 :],
-        (-1, 0): mask[y, :x][::-1],
-        (0, 1): mask[y + 1 :, x],
-        (0, -1): mask[:y, x][::-1],
-    }[(int(step[0]), int(step[1]))]
+    if step[0]:
+        ahead = mask[y, x + 1 :] if step[0] > 0 else mask[y, :x][::-1]
+    else:
+        ahead = mask[y + 1 :, x] if step[1] > 0 else mask[:y, x][::-1]
     off = np.flatnonzero(ahead == 0)
     return int(off[0]) if off.size else len(ahead)
 
