@@ -29,6 +29,7 @@ gives the same rooms at any resolution.
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from locdetect_worker.detector._components import kept_labels, label_areas, label_runs
@@ -129,8 +130,10 @@ def _closed_walls(
     ends = wall_ends(sealed, min_run, thickest=door // 3)
     doors = door_bridges(sealed, ink, ends, min_gap=max(3, side // 60), max_gap=door)
     walls = sealed | doors | facing_bridges(sealed, ends, max_gap=door, min_length=side // 60)
-    # a leaf hinged at a wall end stands on the bridge across its doorway
-    walls &= 1 - door_leaves(walls, ink, ends, min_length=max(3, side // 60), max_length=door)
+    # a leaf hinged at a wall end stands on the bridge across its doorway (0/1 masks: less is
+    # and-not, in one pass)
+    leaves = door_leaves(walls, ink, ends, min_length=max(3, side // 60), max_length=door)
+    cv2.subtract(walls, leaves, dst=walls)
     return walls, ink, unknown, thin, lines, side, back, scale
 
 
@@ -148,7 +151,7 @@ def _upright_ink(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, np.nda
         levels = paper_and_ink_levels(grey)
         ink = ink_mask(grey, levels)
     unknown = unknown_mask(grey, size=max(5, side // 40), levels=levels)
-    ink &= 1 - unknown
+    cv2.subtract(ink, unknown, dst=ink)  # 0/1 masks: and-not, in one pass
     return ink, unknown, side, back, scale
 
 
@@ -206,7 +209,8 @@ def _rooms(
     kept = label_areas(labels, count + 1)[1:] > 0
     if not kept.all():
         labels, confidences = kept_labels(labels, kept), confidences[kept]
-    labels *= inside  # a room that leaked out through its entrance ends at the envelope
+    # a room that leaked out through its entrance ends at the envelope
+    np.copyto(labels, 0, where=inside == 0)  # in place: a product would widen each px first
     # names stand in the rooms, not only in a title block or a legend: part between names
     names_rooms = bool(named_labels(labels, lines, len(confidences))[1:].any())
     parted = part_at_corners(
@@ -224,7 +228,7 @@ def _rooms(
     # plan (no need to measure when every room bears a name)
     if not named[1:].all():
         count = len(confidences)
-        strokes = walls & (1 - unknown)  # grey unknown space is no thick wall
+        strokes = cv2.subtract(walls, unknown)  # grey unknown space is no thick wall
         wall_reach = max(3, side // 100)  # a wall's width
         outlined = thinly_outlined(labels, count, strokes, ~named, thin, wall_reach)
         # under a shaft's size, with no name, and next to one room at most: a fixture in that
