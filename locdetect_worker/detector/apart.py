@@ -47,15 +47,16 @@ def nearest_gaps(labels: np.ndarray, count: int) -> np.ndarray:
     )
     # each pixel's nearest room pixel, numbered from 1 as OpenCV numbers them: in raster order
     owner_of = np.concatenate([np.zeros(1, np.int32), half[rooms]])
-    owner = np.take(owner_of, np.asarray(nearest, np.int32))  # faster than indexing by an array
-    for first, second, near, far in (
-        (owner[:, :-1], owner[:, 1:], distance[:, :-1], distance[:, 1:]),
-        (owner[:-1], owner[1:], distance[:-1], distance[1:]),
-    ):
-        meet = first != second
-        span = 2.0 * (near[meet] + far[meet] + 1.0)
-        np.minimum.at(gaps, first[meet], span)
-        np.minimum.at(gaps, second[meet], span)
+    owner = np.take(owner_of, np.asarray(nearest, np.int32)).ravel()  # faster than by an array
+    distance, width = distance.ravel(), half.shape[1]
+    for step in (1, width):  # each px and the next along its row, and down its column
+        # the few cells' edges found once, then read by index: a mask would be read per array
+        meet = np.flatnonzero(owner[:-step] != owner[step:])
+        if step == 1:
+            meet = meet[meet % width != width - 1]  # not a row's last px and the next row's first
+        span = 2.0 * (distance[meet] + distance[meet + step] + 1.0)
+        np.minimum.at(gaps, owner[meet], span)
+        np.minimum.at(gaps, owner[meet + step], span)
     gaps[0] = np.inf
     return gaps
 
