@@ -1676,6 +1676,30 @@ def test_nearest_gaps_measure_each_label_to_its_nearest_neighbour():
     assert nearest_gaps(alone, 1).tolist() == [np.inf, np.inf]
 
 
+@pytest.mark.parametrize("shape", [(1, 1), (1, 9), (9, 1), (2, 30), (30, 2), (23, 31)])
+def test_nearest_gaps_read_every_pair_of_neighbouring_cells_on_narrow_pages(shape):
+    rng = np.random.default_rng(shape[0] * 100 + shape[1])
+    for _ in range(5):
+        labels = rng.integers(0, 4, shape).astype(np.int32) * (rng.random(shape) < 0.3)
+        half = np.ascontiguousarray(labels[::2, ::2])
+        want = np.full(4, np.inf)
+        if half.any():  # each px and its right and lower neighbours, as masks
+            distance, nearest = cv2.distanceTransformWithLabels(
+                (half == 0).view(np.uint8), cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
+            )
+            owner = np.concatenate([[0], half[half > 0]])[nearest]
+            for first, second, near, far in (
+                (owner[:, :-1], owner[:, 1:], distance[:, :-1], distance[:, 1:]),
+                (owner[:-1], owner[1:], distance[:-1], distance[1:]),
+            ):
+                meet = first != second
+                span = 2.0 * (near[meet] + far[meet] + 1.0)
+                np.minimum.at(want, first[meet], span)
+                np.minimum.at(want, second[meet], span)
+            want[0] = np.inf
+        assert np.array_equal(nearest_gaps(labels, 3), want)
+
+
 def test_opencv_numbers_each_zero_pixel_in_raster_order_as_nearest_gaps_reads_them():
     mask = (np.random.default_rng(5).random((37, 53)) < 0.7).astype(np.uint8)
     _, nearest = cv2.distanceTransformWithLabels(

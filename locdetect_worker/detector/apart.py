@@ -49,10 +49,10 @@ def nearest_gaps(labels: np.ndarray, count: int) -> np.ndarray:
     owner_of = np.concatenate([np.zeros(1, np.int32), half[rooms]])
     owner = np.take(owner_of, np.asarray(nearest, np.int32)).ravel()  # faster than by an array
     distance, width = distance.ravel(), half.shape[1]
-    for step in (1, width):  # each px and the next along its row, and down its column
+    for step, along_row in ((1, True), (width, False)):  # the next px along a row, a column
         # the few cells' edges found once, then read by index: a mask would be read per array
         meet = np.flatnonzero(owner[:-step] != owner[step:])
-        if step == 1:
+        if along_row:
             meet = meet[meet % width != width - 1]  # not a row's last px and the next row's first
         span = 2.0 * (distance[meet] + distance[meet + step] + 1.0)
         np.minimum.at(gaps, owner[meet], span)
