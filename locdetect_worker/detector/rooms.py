@@ -119,13 +119,17 @@ def _closed_walls(
     walls = without_text(walls, lines)
     gap, min_run = max(4, side // 36), max(3, side // 200)
     flank = max(min_run, side // 40)  # a door's wall runs on at least half the widest door
-    sealed = close_door_gaps(walls | unknown, gap, min_run, flank)  # unknown: never a room
     unframed = drop_frame_lines(walls)
     # no line runs as long as a frame's: nothing to drop, so no need to look for a margin
-    if not np.array_equal(unframed, walls) and (
-        frames_a_margin(sealed) or stands_free(walls, unframed)
-    ):
+    framed = not np.array_equal(unframed, walls)
+    # the plan standing free of the frame's lines needs no look at the margin, nor the walls
+    # closed with the frame
+    if framed and stands_free(walls, unframed):
         sealed = close_door_gaps(unframed | unknown, gap, min_run, flank)
+    else:
+        sealed = close_door_gaps(walls | unknown, gap, min_run, flank)  # unknown: never a room
+        if framed and frames_a_margin(sealed):
+            sealed = close_door_gaps(unframed | unknown, gap, min_run, flank)
     door = max(4, side // 20)  # the widest leaf, and the widest opening between facing walls
     ends = wall_ends(sealed, min_run, thickest=door // 3)
     doors = door_bridges(sealed, ink, ends, min_gap=max(3, side // 60), max_gap=door)
