@@ -136,7 +136,8 @@ def _best_part(
     length = np.maximum(dx, dy)[straight]
     # twice the signed area swept from the outline's start: a part's area is a difference
     following = np.concatenate([outline[1:], outline[:1]])
-    swept = np.r_[0, np.cumsum(outline[:, 0] * following[:, 1] - following[:, 0] * outline[:, 1])]
+    swept = np.cumsum(outline[:, 0] * following[:, 1] - following[:, 0] * outline[:, 1])
+    swept = np.concatenate([np.zeros(1, np.int64), swept])
     smaller = _smaller_part(swept, at[first], at[second], a, b)
     ratio = length / np.sqrt(np.maximum(smaller, 1))
     lines = None if names is None else lines_on(piece, names)
@@ -152,8 +153,8 @@ def _best_part(
         return None  # a line of text each side of the edge
     corners, steps = _carried_edges(*simple)
     kept, kept_steps = _onto_outline(outline, *inherited)
-    passed = np.r_[np.zeros(len(corners), bool), np.ones(len(kept), bool)]
-    corners, steps = np.r_[corners, kept], np.r_[steps, kept_steps]
+    passed = np.concatenate([np.zeros(len(corners), bool), np.ones(len(kept), bool)])
+    corners, steps = np.concatenate([corners, kept]), np.concatenate([steps, kept_steps])
     return _named_part(
         piece, outline, swept, corners, steps, passed, offset, min_part, most_ratio, lines
     )
@@ -295,7 +296,8 @@ def _carried_edges(points: np.ndarray, inward: np.ndarray) -> tuple[np.ndarray, 
     (:func:`_simplified`: its ``points`` and which are ``inward``), with the horizontal or
     vertical direction in which one of its two edges runs on past it into the room."""
     # the edge coming in runs on ahead; the edge going out runs on behind the corner
-    ahead = np.concatenate([points - np.roll(points, 1, axis=0), points - np.roll(points, -1, 0)])
+    around = np.concatenate([points[-1:], points, points[:1]])  # each point's neighbours
+    ahead = np.concatenate([points - around[:-2], points - around[2:]])
     corners = np.concatenate([points, points])[np.concatenate([inward, inward])]
     ahead = ahead[np.concatenate([inward, inward])]
     along = np.argmax(np.abs(ahead), axis=1)
@@ -347,8 +349,8 @@ def _simplified(outline: np.ndarray, tolerance: float) -> tuple[np.ndarray, np.n
     points = simple.reshape(-1, 2).astype(np.int64)
     if len(points) < 4:
         return points, np.zeros(len(points), bool)
-    incoming = points - np.roll(points, 1, axis=0)
-    outgoing = np.roll(points, -1, axis=0) - points
+    around = np.concatenate([points[-1:], points, points[:1]])  # each point's neighbours
+    incoming, outgoing = points - around[:-2], around[2:] - points
     turn = incoming[:, 0] * outgoing[:, 1] - incoming[:, 1] * outgoing[:, 0]
     orientation = np.sign(cv2.contourArea(points.astype(np.float32), oriented=True))
     # a corner turning against the outline's own sense of rotation points into the room
