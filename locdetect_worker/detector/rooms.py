@@ -210,9 +210,10 @@ def _rooms(
     )
     confidences = np.concatenate([confidences, joined])
     count = len(confidences)
-    kept = label_areas(labels, count + 1)[1:] > 0
+    joined_runs = label_runs(labels)  # read once for the areas and the renumbering
+    kept = label_areas(labels, count + 1, joined_runs)[1:] > 0
     if not kept.all():
-        labels, confidences = kept_labels(labels, kept), confidences[kept]
+        labels, confidences = kept_labels(labels, kept, joined_runs), confidences[kept]
     # a room that leaked out through its entrance ends at the envelope
     np.copyto(labels, 0, where=inside == 0)  # in place: a product would widen each px first
     # names stand in the rooms, not only in a title block or a legend: part between names
