@@ -237,9 +237,11 @@ def _rooms(
         wall_reach = max(3, side // 100)  # a wall's width
         outlined = thinly_outlined(labels, count, strokes, ~named, thin, wall_reach)
         # under a shaft's size, with no name, and next to one room at most: a fixture in that
-        # room, or a piece of its floor
-        lone = lone_pieces(labels, count, ~named, shaft_area, wall_reach)
-        kept = ~(apart_rooms(labels, count, side / 110, named) | outlined | lone)[1:]
+        # room, or a piece of its floor (each read on its own: those dropped already need not)
+        dropped = outlined | lone_pieces(labels, count, ~named & ~outlined, shaft_area, wall_reach)
+        if (~named & ~dropped)[1:].any():  # only a space with no name stands apart
+            dropped |= apart_rooms(labels, count, side / 110, named)
+        kept = ~dropped[1:]
         if not kept.all():
             labels, confidences = kept_labels(labels, kept), confidences[kept]
             named = named[np.r_[True, kept]]
