@@ -217,17 +217,18 @@ def _rooms(
     # a room that leaked out through its entrance ends at the envelope
     np.copyto(labels, 0, where=inside == 0)  # in place: a product would widen each px first
     # names stand in the rooms, not only in a title block or a legend: part between names
-    names_rooms = bool(named_labels(labels, lines, len(confidences))[1:].any())
+    named = named_labels(labels, lines, len(confidences))
     parted = part_at_corners(
         labels,
         min_part=4 * min_area,
         tolerance=side / 300,
         offset=side / 100,
         most_ratio=1.0,
-        lines=lines if names_rooms else None,  # else by shape alone
+        lines=lines if named[1:].any() else None,  # else by shape alone
     )
-    confidences = confidences[parted - 1]
-    named = named_labels(labels, lines, len(confidences))
+    if len(parted) > len(confidences):  # else the labels stand as they were
+        confidences = confidences[parted - 1]
+        named = named_labels(labels, lines, len(confidences))
     # far from every other room and with no name: a yard, a balcony, a strip by the outline;
     # bounded by thin lines only and with no name: the next house or the plot drawn beside the
     # plan (no need to measure when every room bears a name)
