@@ -55,6 +55,7 @@ from locdetect_worker.detector.jambs import (
     ahead_of,
     ahead_sums,
     end_table,
+    summed_area,
     wall_ends,
 )
 from locdetect_worker.detector.leaves import door_leaves
@@ -391,6 +392,8 @@ def test_ahead_sums_equal_the_views_ahead_of_ends_up_to_the_page_sides():
         views = [ahead_of(mask, end, start, stop) for end in ends]
         expected = [(int(view.sum()), view.size) for view in views]
         assert ahead_sums(mask, ends, start, stop).tolist() == [list(e) for e in expected]
+        read_once = ahead_sums(mask, end_table(ends), start, stop, summed_area(mask))
+        assert read_once.tolist() == [list(e) for e in expected]
 
 
 def test_an_arcs_first_look_needs_both_its_samples_on_ink():

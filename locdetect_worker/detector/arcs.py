@@ -31,12 +31,18 @@ REACH = 0.25  # how far past the leaf's width (in widths) the far jamb may stand
 
 
 def door_bridges(
-    walls: np.ndarray, ink: np.ndarray, ends: list[Jamb], min_gap: int, max_gap: int
+    walls: np.ndarray,
+    ink: np.ndarray,
+    ends: list[Jamb],
+    min_gap: int,
+    max_gap: int,
+    summed: np.ndarray | None = None,
 ) -> np.ndarray:
     """(H, W) ``uint8`` bridges (1) across doorways ``min_gap``..``max_gap`` px wide with a door.
 
     ``walls`` and ``ink`` are (H, W) ``uint8`` masks (1 = wall / ink); ``ends``
-    are the walls' ends (``jambs.wall_ends``), the candidate jambs.
+    are the walls' ends (``jambs.wall_ends``), the candidate jambs; ``summed`` the walls'
+    ``jambs.summed_area``, when the caller has it.
     """
     check_mask(walls, "walls")
     check_mask(ink, "ink")
@@ -47,7 +53,7 @@ def door_bridges(
     # ink off the walls (0/1 masks: and-not as one subtraction), with 2 px slack
     thin = cv2.dilate(cv2.subtract(ink, walls), np.ones((5, 5), np.uint8))
     radii = np.arange(min_gap, max_gap + 1, 2, dtype=np.float64)  # thin ink has that slack
-    closed = ahead_sums(walls, ends, 1, min_gap + 1)[:, 0]
+    closed = ahead_sums(walls, ends, 1, min_gap + 1, summed)[:, 0]
     jambs = [end for end, wall in zip(ends, closed, strict=True) if not wall]
     bridges = np.zeros_like(walls)
     for jamb, width in zip(jambs, _door_widths(thin, jambs, radii), strict=True):

@@ -121,6 +121,12 @@ def ahead_of(mask: np.ndarray, jamb: Jamb, start: int, stop: int) -> np.ndarray:
     return view if jamb.ahead > 0 else view[:, ::-1]
 
 
+def summed_area(mask: np.ndarray) -> np.ndarray:
+    """The summed-area table :func:`ahead_sums` reads a mask from (to read it once for several
+    looks ahead of the ends)."""
+    return cv2.integral(mask, sdepth=cv2.CV_32S)
+
+
 def end_table(ends: list[Jamb]) -> np.ndarray:
     """(len(ends), 5) ``int64`` rows (axis, ahead, tip, low, high) of the ends: read as one flat
     run of ints, a few times faster than numpy reading each named tuple as a sequence."""
@@ -129,14 +135,19 @@ def end_table(ends: list[Jamb]) -> np.ndarray:
 
 
 def ahead_sums(
-    mask: np.ndarray, ends: list[Jamb] | np.ndarray, start: int, stop: int
+    mask: np.ndarray,
+    ends: list[Jamb] | np.ndarray,
+    start: int,
+    stop: int,
+    summed: np.ndarray | None = None,
 ) -> np.ndarray:
     """(len(ends), 2) ``int64``: each :func:`ahead_of` view's sum of ``mask`` and its size;
     ``ends`` as jambs or their :func:`end_table`.
 
-    From one summed-area table, instead of a view per end.
+    From one summed-area table (``summed``: the mask's :func:`summed_area`, when the caller
+    has it), instead of a view per end.
     """
-    table = cv2.integral(mask, sdepth=cv2.CV_32S)
+    table = summed_area(mask) if summed is None else summed
     rows = ends if isinstance(ends, np.ndarray) else end_table(ends)
     axis, ahead, tip, low, high = rows.T
     lengths = np.where(axis == 0, mask.shape[1], mask.shape[0])

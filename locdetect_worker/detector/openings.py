@@ -20,20 +20,25 @@ SOLID = 0.9  # share of the band behind an end that must be wall
 
 
 def facing_bridges(
-    walls: np.ndarray, ends: list[Jamb], max_gap: int, min_length: int
+    walls: np.ndarray,
+    ends: list[Jamb],
+    max_gap: int,
+    min_length: int,
+    summed: np.ndarray | None = None,
 ) -> np.ndarray:
     """(H, W) ``uint8`` bridges (1) between facing wall ends up to ``max_gap`` px apart.
 
     ``walls`` is (H, W) ``uint8`` (1 = wall); ``ends`` are its ends
-    (``jambs.wall_ends``). Each end must close a wall at least ``min_length`` px
-    long: the strokes of letters and symbols kept as walls face each other too.
+    (``jambs.wall_ends``); ``summed`` its ``jambs.summed_area``, when the caller has it. Each
+    end must close a wall at least ``min_length`` px long: the strokes of letters and symbols
+    kept as walls face each other too.
     """
     check_mask(walls, "walls")
     if max_gap < 1 or min_length < 1:
         raise ValueError(f"max_gap and min_length must be >= 1, got {max_gap}, {min_length}")
     # the wall's band over min_length px behind each end (the end's own px first)
     table = end_table(ends)
-    behind = ahead_sums(walls, table * [1, -1, 1, 1, 1], 0, min_length)
+    behind = ahead_sums(walls, table * [1, -1, 1, 1, 1], 0, min_length, summed)
     with np.errstate(invalid="ignore"):  # an empty band: nan, never solid
         solid = behind[:, 0] / behind[:, 1] >= SOLID
     table = table[solid]

@@ -42,7 +42,7 @@ from locdetect_worker.detector.doors import close_door_gaps
 from locdetect_worker.detector.footprint import building_footprint
 from locdetect_worker.detector.frame import drop_frame_lines, frames_a_margin, stands_free
 from locdetect_worker.detector.grow import grow_seeds
-from locdetect_worker.detector.jambs import wall_ends
+from locdetect_worker.detector.jambs import summed_area, wall_ends
 from locdetect_worker.detector.leaves import door_leaves
 from locdetect_worker.detector.model import DetectedRoom
 from locdetect_worker.detector.normalise import paper_grey
@@ -132,8 +132,10 @@ def _closed_walls(
             sealed = close_door_gaps(unframed | unknown, gap, min_run, flank)
     door = max(4, side // 20)  # the widest leaf, and the widest opening between facing walls
     ends = wall_ends(sealed, min_run, thickest=door // 3)
-    doors = door_bridges(sealed, ink, ends, min_gap=max(3, side // 60), max_gap=door)
-    walls = sealed | doors | facing_bridges(sealed, ends, max_gap=door, min_length=side // 60)
+    summed = summed_area(sealed)  # both bridges read the walls by their ends from it
+    doors = door_bridges(sealed, ink, ends, min_gap=max(3, side // 60), max_gap=door, summed=summed)
+    facing = facing_bridges(sealed, ends, max_gap=door, min_length=side // 60, summed=summed)
+    walls = sealed | doors | facing
     # a leaf hinged at a wall end stands on the bridge across its doorway (0/1 masks: less is
     # and-not, in one pass)
     leaves = door_leaves(walls, ink, ends, min_length=max(3, side // 60), max_length=door)
