@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 
 from locdetect_worker.detector._checks import check_labels
-from locdetect_worker.detector._components import label_boxes
+from locdetect_worker.detector._components import label_boxes, label_runs
 from locdetect_worker.detector.text import lines_in, lines_on
 
 INSIDE = 0.95  # least share of a parting line's pixels inside the room
@@ -67,9 +67,10 @@ def part_at_corners(
             f"need min_part >= 1, tolerance > 0, offset >= 0, most_ratio > 0; "
             f"got {min_part}, {tolerance}, {offset}, {most_ratio}"
         )
-    count = int(labels.max())
+    runs = label_runs(labels)
+    count = int(runs[2].max())  # the highest label, off the runs rather than every px
     origin = list(range(1, count + 1))
-    boxes = label_boxes(labels, count + 1).tolist()  # a part keeps its room's box
+    boxes = label_boxes(labels, count + 1, runs).tolist()  # a part keeps its room's box
     # a corner that parted a room along one edge, between names, stands where three rooms meet
     # (a kitchen and a dining room open onto a living room): the cut straightened the outline
     # there, so the parts inherit its other edges (corners, steps, in the box)
@@ -182,7 +183,8 @@ def _named_part(
         return None
     runs = np.array([_run(piece, corner, step) for corner, step in zip(corners, steps)])
     ends = corners + runs[:, None] * steps
-    first, second = _outline_index(outline, corners), _outline_index(outline, ends)
+    # the outline sorted once for both ends of the lines
+    first, second = np.split(_outline_index(outline, np.concatenate([corners, ends])), 2)
     # a line ending on a hole in the room (a pillar, a fixture) parts nothing
     kept = (second >= 0) & (runs > 2 * offset)
     first, second, starts, ends, runs, along, passed = (
