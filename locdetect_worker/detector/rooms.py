@@ -216,8 +216,7 @@ def _rooms(
     kept = label_areas(labels, count + 1, joined_runs)[1:] > 0
     if not kept.all():
         labels, confidences = kept_labels(labels, kept, joined_runs), confidences[kept]
-    # a room that leaked out through its entrance ends at the envelope
-    np.copyto(labels, 0, where=inside == 0)  # in place: a product would widen each px first
+    labels *= inside  # a room that leaked out through its entrance ends at the envelope
     # names stand in the rooms, not only in a title block or a legend: part between names
     named = named_labels(labels, lines, len(confidences))
     parted = part_at_corners(
