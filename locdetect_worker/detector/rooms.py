@@ -133,9 +133,10 @@ def _closed_walls(
     door = max(4, side // 20)  # the widest leaf, and the widest opening between facing walls
     ends = wall_ends(sealed, min_run, thickest=door // 3)
     summed = summed_area(sealed)  # both bridges read the walls by their ends from it
-    doors = door_bridges(sealed, ink, ends, min_gap=max(3, side // 60), max_gap=door, summed=summed)
-    facing = facing_bridges(sealed, ends, max_gap=door, min_length=side // 60, summed=summed)
-    walls = sealed | doors | facing
+    # the bridges, then the walls they bridge, joined in place: no fresh page for each union
+    walls = door_bridges(sealed, ink, ends, min_gap=max(3, side // 60), max_gap=door, summed=summed)
+    walls |= facing_bridges(sealed, ends, max_gap=door, min_length=side // 60, summed=summed)
+    walls |= sealed
     # a leaf hinged at a wall end stands on the bridge across its doorway (0/1 masks: less is
     # and-not, in one pass)
     leaves = door_leaves(walls, ink, ends, min_length=max(3, side // 60), max_length=door)
