@@ -119,17 +119,23 @@ def _closed_walls(
     walls = without_text(walls, lines)
     gap, min_run = max(4, side // 36), max(3, side // 200)
     flank = max(min_run, side // 40)  # a door's wall runs on at least half the widest door
+    grey = cv2.countNonZero(unknown) > 0  # rare: without it, no union with the walls
+
+    def closed(mask: np.ndarray) -> np.ndarray:
+        """The walls ``mask`` with their door gaps closed; unknown areas are never a room."""
+        return close_door_gaps(mask | unknown if grey else mask, gap, min_run, flank)
+
     unframed = drop_frame_lines(walls)
     # no line runs as long as a frame's: nothing to drop, so no need to look for a margin
     framed = not np.array_equal(unframed, walls)
     # the plan standing free of the frame's lines needs no look at the margin, nor the walls
     # closed with the frame
     if framed and stands_free(walls, unframed):
-        sealed = close_door_gaps(unframed | unknown, gap, min_run, flank)
+        sealed = closed(unframed)
     else:
-        sealed = close_door_gaps(walls | unknown, gap, min_run, flank)  # unknown: never a room
+        sealed = closed(walls)
         if framed and frames_a_margin(sealed):
-            sealed = close_door_gaps(unframed | unknown, gap, min_run, flank)
+            sealed = closed(unframed)
     door = max(4, side // 20)  # the widest leaf, and the widest opening between facing walls
     ends = wall_ends(sealed, min_run, thickest=door // 3)
     summed = summed_area(sealed)  # both bridges read the walls by their ends from it
@@ -236,7 +242,8 @@ def _rooms(
     # plan (no need to measure when every room bears a name)
     if not named[1:].all():
         count = len(confidences)
-        strokes = cv2.subtract(walls, unknown)  # grey unknown space is no thick wall
+        # grey unknown space is no thick wall (rare: without it, the walls as they are)
+        strokes = cv2.subtract(walls, unknown) if cv2.countNonZero(unknown) else walls
         wall_reach = max(3, side // 100)  # a wall's width
         outlined = thinly_outlined(labels, count, strokes, ~named, thin, wall_reach)
         # under a shaft's size, with no name, and next to one room at most: a fixture in that
