@@ -50,12 +50,13 @@ def door_bridges(
         raise ValueError(f"walls {walls.shape} and ink {ink.shape} differ in shape")
     if not 2 <= min_gap <= max_gap:
         raise ValueError(f"need 2 <= min_gap <= max_gap, got {min_gap}, {max_gap}")
-    # ink off the walls (0/1 masks: and-not as one subtraction), with 2 px slack
-    thin = cv2.dilate(cv2.subtract(ink, walls), np.ones((5, 5), np.uint8))
+    # ink off the walls (0/1 masks: and-not as one subtraction), with 2 px slack (in place)
+    thin = cv2.subtract(ink, walls)
+    cv2.dilate(thin, np.ones((5, 5), np.uint8), dst=thin)
     radii = np.arange(min_gap, max_gap + 1, 2, dtype=np.float64)  # thin ink has that slack
     closed = ahead_sums(walls, ends, 1, min_gap + 1, summed)[:, 0]
     jambs = [end for end, wall in zip(ends, closed, strict=True) if not wall]
-    bridges = np.zeros_like(walls)
+    bridges = np.zeros(walls.shape, np.uint8)  # zeroed pages, mapped only where written
     for jamb, width in zip(jambs, _door_widths(thin, jambs, radii), strict=True):
         stop = _far_jamb(walls, jamb, width) if width else 0
         if stop:
@@ -74,7 +75,10 @@ def _door_widths(thin: np.ndarray, jambs: list[Jamb], radii: np.ndarray) -> list
     if not jambs:
         return []
     pad = int(4 * radii[-1]) + 8
-    flat = cv2.copyMakeBorder(thin, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0).ravel()
+    # zeroed pages: the margin's are mapped only where a sample falls
+    padded = np.zeros((thin.shape[0] + 2 * pad, thin.shape[1] + 2 * pad), np.uint8)
+    padded[pad:-pad, pad:-pad] = thin
+    flat = padded.ravel()
     stride = thin.shape[1] + 2 * pad
     table = end_table(jambs) + [0, 0, pad, pad, pad]
     axis, ahead = table[:, 0, None, None, None], table[:, 1, None, None, None]

@@ -39,7 +39,7 @@ def door_leaves(
     check_mask(ink, "ink")
     if not 1 <= min_length <= max_length:
         raise ValueError(f"need 1 <= min_length <= max_length, got {min_length}, {max_length}")
-    leaves = np.zeros_like(walls)
+    leaves = np.zeros(walls.shape, np.uint8)  # zeroed pages, mapped only where a leaf is
     table = _whole_bands(walls, ends, reach=max_length // 3)
     lengths = _stub_lengths(walls, table, max_length)
     for index in np.flatnonzero(lengths >= min_length):  # only stubs long enough to be leaves

@@ -42,7 +42,7 @@ def facing_bridges(
     with np.errstate(invalid="ignore"):  # an empty band: nan, never solid
         solid = behind[:, 0] / behind[:, 1] >= SOLID
     table = table[solid]
-    bridges = np.zeros_like(walls)
+    bridges = np.zeros(walls.shape, np.uint8)  # zeroed pages, mapped only where written
     for axis in (0, 1):
         # every pair of an end looking forward and one looking back on this axis at once
         on_axis = table[table[:, 0] == axis]
