@@ -83,7 +83,7 @@ def _outer_by_levels(mask: np.ndarray) -> list[np.ndarray]:
         firsts.append(np.array([outline[0, 0] for outline in found]))
         traced = np.zeros(count, bool)
         traced[labels[firsts[-1][:, 1], firsts[-1][:, 0]]] = True
-        rest = np.where(traced[labels], 0, rest).astype(np.uint8)
+        rest = np.where(traced[labels], np.uint8(0), rest)
     x, y = np.concatenate(firsts).T
     return [outlines[i] for i in np.lexsort((x, y))[::-1]]
 
