@@ -632,6 +632,24 @@ def test_select_drops_spaces_walled_apart_from_the_building_but_keeps_its_broken
     assert labels[70, 60] and labels[60, 110] and labels[50, 55]  # the rooms and the closet
 
 
+def test_one_outermost_outline_filled_covers_the_whole_room():
+    """_best_part reads a room of one outermost outline as its own piece, unfilled."""
+    rng = np.random.default_rng(4)
+    rooms = [np.ones((1, 1), np.uint8), np.ones((3, 7), np.uint8)]
+    rooms += [(rng.random(rng.integers(1, 40, 2)) < p).view(np.uint8) for p in (0.5, 0.9) * 150]
+    ring = np.zeros((20, 20), np.uint8)
+    ring[2:18, 2:18], ring[5:15, 5:15], ring[8:12, 8:12] = 1, 0, 1  # a piece in its hole
+    rooms.append(ring)
+    single = 0
+    for room in rooms:
+        outlines, _ = cv2.findContours(room, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+        if len(outlines) == 1:
+            single += 1
+            filled = cv2.drawContours(np.zeros_like(room), outlines, -1, 1, cv2.FILLED)
+            assert np.array_equal(filled & room, room)
+    assert single > 100
+
+
 def test_part_at_corners_parts_an_open_plan_between_facing_corners_only():
     def open_plan():
         plan = np.zeros((80, 120), np.int32)

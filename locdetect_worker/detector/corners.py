@@ -125,8 +125,12 @@ def _best_part(
     contours, _ = cv2.findContours(room, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     largest = max(contours, key=cv2.contourArea)
     outline = largest.reshape(-1, 2).astype(np.int64)
-    # only the piece this outline bounds is parted (a room cut at the envelope may have others)
-    piece = cv2.drawContours(np.zeros_like(room), [largest], -1, 1, thickness=cv2.FILLED) & room
+    # only the piece this outline bounds is parted (a room cut at the envelope may have others);
+    # one outermost piece bounds the whole room
+    if len(contours) == 1:
+        piece = room
+    else:
+        piece = cv2.drawContours(np.zeros_like(room), [largest], -1, 1, cv2.FILLED) & room
     simple = _simplified(outline, tolerance)  # read once for both kinds of parting
     at = np.sort(_outline_index(outline, simple[0][simple[1]]))  # the inward corners
     first, second = np.nonzero(np.arange(len(at))[:, None] < np.arange(len(at)))  # pairs
