@@ -67,7 +67,7 @@ def clutter_rooms(
         slice(row0, int(rows.max()) + 1 + margin),
         slice(col0, int((columns + last - first).max()) + margin),
     )
-    pieces = np.zeros(regions[around].shape, np.uint8)
+    pieces: np.ndarray = np.zeros(regions[around].shape, np.uint8)
     at = (rows - row0) * pieces.shape[1] + columns - col0
     fill_runs(pieces.ravel(), at, at + last - first, 1)
     pieces *= rooms[around] == 0  # a product: an assignment through a mask costs more
