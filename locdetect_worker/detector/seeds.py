@@ -77,7 +77,9 @@ def room_seeds(
         pixel_of[holders] = pixel_of_previous[1:]
         ring_labels: np.ndarray = np.take(flat, ring)
         born = [comp for comp in range(1, count) if comp not in children]
-        if born:  # such a component lies in the ring
+        if len(born) == count - 1:  # the first cut: every pixel is new
+            pixel_of[ring_labels] = ring
+        elif born:  # such a component lies in the ring
             is_born = np.zeros(count, bool)
             is_born[born] = True
             newborn = np.flatnonzero(is_born[ring_labels])
