@@ -53,7 +53,7 @@ def room_seeds(
     birth = [0.0]  # per tree node; node 0 unused
     seed_of = [0]  # node -> growing seed label, 0 = frozen or virtual
     previous_core = np.zeros(free.shape, np.uint8)
-    node_of_previous = [0]  # per component of the cut before; component 0 is the walls
+    node_of_previous = [0]  # per component of the cut before (label 0: outside it)
     pixel_of_previous = np.zeros(1, np.int64)  # a flat pixel index inside each component
     next_seed = 1
     # Seeds that stood too low are dropped at the end: none is painted again, and a merged
@@ -90,7 +90,7 @@ def room_seeds(
             birth.append(radius)
             seed_of.append(next_seed)
             next_seed += 1
-        merging = []
+        merging: list[int] = []
         for comp, mine in sorted(children.items()):
             if len(mine) == 1:
                 node_of[comp] = mine[0]
