@@ -53,6 +53,7 @@ def room_seeds(
     birth = [0.0]  # per tree node; node 0 unused
     seed_of = [0]  # node -> growing seed label, 0 = frozen or virtual
     previous_core = np.zeros(free.shape, np.uint8)
+    labels = np.empty(free.shape, np.int32)  # each cut's components
     node_of_previous = [0]  # per component of the cut before (label 0: outside it)
     pixel_of_previous = np.zeros(1, np.int64)  # a flat pixel index inside each component
     next_seed = 1
@@ -64,8 +65,11 @@ def room_seeds(
         ring = np.flatnonzero(core > previous_core)  # the pixels new at this radius
         if not ring.size:
             continue  # the same cut as before: nothing can change
-        # Grana's block-based labelling, a little faster here than the default, same labels
-        count, labels = cv2.connectedComponentsWithAlgorithm(core, 8, cv2.CV_32S, cv2.CCL_GRANA)
+        # Grana's block-based labelling, a little faster here than the default, same labels;
+        # written over the cut before's (read no more), sooner than into a fresh image
+        count, labels = cv2.connectedComponentsWithAlgorithm(
+            core, 8, cv2.CV_32S, cv2.CCL_GRANA, labels=labels
+        )
         flat = labels.ravel()
         # every component of the cut before lies inside one of this cut (cuts only grow as
         # the radius falls), so one pixel of each tells which
