@@ -53,7 +53,7 @@ def room_seeds(
     birth = [0.0]  # per tree node; node 0 unused
     seed_of = [0]  # node -> growing seed label, 0 = frozen or virtual
     previous_core = np.zeros(free.shape, np.uint8)
-    labels = np.empty(free.shape, np.int32)  # each cut's components
+    labels: np.ndarray = np.empty(free.shape, np.int32)  # each cut's components
     node_of_previous = [0]  # per component of the cut before (label 0: outside it)
     pixel_of_previous = np.zeros(1, np.int64)  # a flat pixel index inside each component
     next_seed = 1
