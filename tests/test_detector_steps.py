@@ -584,9 +584,21 @@ def test_grow_gives_a_free_block_no_flood_reached_a_neighbours_label():
     free = np.ones((5, 5), np.uint8)
     free[2, 1] = free[4, 2] = 0
     seeds = np.array([[0, 1, 3], [0, 0, 0], [2, 0, 0]], np.int32)
-    coarse, walled = grow_module._flood(seeds, grow_module._blocks(free, np.minimum, pad=1))
+    coarse, walled = grow_module._flood(seeds, grow_module._free_blocks(free)[0])
     assert coarse[2, 2] == 0 and walled[2, 2]  # the last block: free, and no flood reached it
     assert grow_seeds(seeds, free)[4, 4] == 1
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 2), (2, 3), (7, 9), (8, 6), (57, 81)])
+def test_free_blocks_are_each_blocks_minimum_and_maximum_past_odd_edges_free(shape):
+    free = (np.random.default_rng(shape[1]).random(shape) < 0.8).astype(np.uint8)
+    height, width = shape
+    padded = np.pad(free, ((0, height % 2), (0, width % 2)), constant_values=1)
+    kernel = np.ones((2, 2), np.uint8)  # each px's block
+    blocks, some_free = grow_module._free_blocks(free)
+    assert blocks.dtype == np.uint8 and some_free.dtype == bool
+    np.testing.assert_array_equal(blocks, cv2.erode(padded, kernel, anchor=(0, 0))[::2, ::2])
+    np.testing.assert_array_equal(some_free, cv2.dilate(padded, kernel, anchor=(0, 0))[::2, ::2])
 
 
 def test_reached_marks_seeded_space_two_void_space_one_and_walls_zero():

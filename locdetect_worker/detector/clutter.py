@@ -15,7 +15,12 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from locdetect_worker.detector._components import fill_runs, label_runs
+from locdetect_worker.detector._components import (
+    fill_runs,
+    label_areas,
+    label_boxes,
+    label_runs,
+)
 from locdetect_worker.detector.select import INSIDE, STRIP_WIDTH, room_score
 
 # least share of a joined room's pieces that its largest holds: fixtures cut pieces off a main
@@ -35,8 +40,8 @@ def clutter_rooms(
     min_width: float,
     runs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(room labels with the joined rooms added after the others, (m,) ``float64`` scores of
-    the m joined rooms).
+    """(room labels with the joined rooms added after the others (``rooms`` itself when none
+    joins), (m,) ``float64`` scores of the m joined rooms).
 
     ``rooms`` (H, W) ``int32`` kept room labels, numbered up to ``count`` (some may have no
     pixels left); ``regions`` (H, W) ``int32`` the free-space regions they were chosen from;
@@ -52,24 +57,43 @@ def clutter_rooms(
     small[0] = False  # walls
     if area[small].sum() < min_area:  # too little floor in pieces, taken or not: no page read
         return rooms, np.zeros(0, np.float64)
-    pieces = np.zeros(regions.shape, np.uint8)
-    fill_runs(pieces.ravel(), starts[small[found]], stops[small[found]], 1)
-    pieces *= rooms == 0  # a product: an assignment through a page-sized mask costs more
+    # the pieces are read in the box round the small regions' runs, out to the closing's
+    # margin, not over the page
+    margin = reach + 1
+    first, last = starts[small[found]], stops[small[found]]
+    rows, columns = np.divmod(first, regions.shape[1])
+    row0, col0 = max(0, int(rows.min()) - margin), max(0, int(columns.min()) - margin)
+    around = (
+        slice(row0, int(rows.max()) + 1 + margin),
+        slice(col0, int((columns + last - first).max()) + margin),
+    )
+    pieces: np.ndarray = np.zeros(regions[around].shape, np.uint8)
+    at = (rows - row0) * pieces.shape[1] + columns - col0
+    fill_runs(pieces.ravel(), at, at + last - first, 1)
+    pieces *= rooms[around] == 0  # a product: an assignment through a mask costs more
     if cv2.countNonZero(pieces) < min_area:
         return rooms, np.zeros(0, np.float64)
-    # the joining reads the box round the pieces, with room for the closing
+    # the joining reads the box round the pieces (inside that one), with room for the closing
     x, y, width, height = cv2.boundingRect(pieces)
-    margin = reach + 1
+    x, y = x + col0, y + row0
     box = (
         slice(max(0, y - margin), y + height + margin),
         slice(max(0, x - margin), x + width + margin),
     )
+    pieces = pieces[
+        box[0].start - row0 : box[0].stop - row0, box[1].start - col0 : box[1].stop - col0
+    ]
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach | 1, reach | 1))
     free = (rooms[box] == 0).view(np.uint8)
-    joined = cv2.morphologyEx(pieces[box], cv2.MORPH_CLOSE, disc) & free
-    total, groups, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=4)
-    own = np.bincount(groups[pieces[box] != 0], minlength=total)
-    out = rooms.copy()
+    joined = cv2.morphologyEx(pieces, cv2.MORPH_CLOSE, disc) & free
+    total, groups = cv2.connectedComponents(joined, connectivity=4)
+    # boxes and areas read from the groups' runs: OpenCV's statistics of 4-connected pieces
+    # cost several times their labelling
+    group_runs = label_runs(groups)
+    boxes = label_boxes(groups, total, group_runs)
+    stats = np.column_stack([boxes, label_areas(groups, total, group_runs)])
+    own = np.bincount(groups[pieces != 0], minlength=total)
+    out = rooms  # copied for the first joined room: most pages join none
     scores: list[float] = []
     page_height, page_width = rooms.shape
     top, left = box[0].start, box[1].start
@@ -90,7 +114,7 @@ def clutter_rooms(
             slice(left + near[1].start, left + near[1].stop),
         )
         mask = (groups[near] == group).view(np.uint8)
-        held = np.bincount(regions[here][(mask & pieces[box][near]) != 0])
+        held = np.bincount(regions[here][(mask & pieces[near]) != 0])
         if held.max() < MAIN * own[group]:
             continue
         if cv2.countNonZero(mask & walls[here]) > CLUTTER * area:
@@ -99,6 +123,8 @@ def clutter_rooms(
             continue
         score = room_score(mask, walls[here], float(area), min_width)
         if score > 0:
+            if out is rooms:
+                out = rooms.copy()
             scores.append(score)
             out[here][mask != 0] = count + len(scores)
     return out, np.array(scores, np.float64)

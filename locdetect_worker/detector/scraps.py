@@ -93,19 +93,28 @@ def absorb_scraps(
     owner = np.rint(np.bincount(pieces, seen, area.size) / np.maximum(sees, 1)).astype(np.int64)
     other = (seen != owner[pieces]) | (lowest[near] != highest[near])
     taken = (sees > 0) & (np.bincount(pieces, other, area.size) == 0)
-    joins = scrap_here & taken[pieces_here]
-    if not joins.any():
+    # the scraps' px are few: read and written by their indices, not through box-sized masks
+    scrap_px = np.divmod(np.flatnonzero(scrap_here), scrap_here.shape[1])
+    joins = tuple(axis[taken[pieces_here[scrap_px]]] for axis in scrap_px)
+    if not len(joins[0]):
         return rooms  # and no wall between a room and a scrap either
     grown = rooms.copy()
     here = grown[box]
     joined = owner[pieces_here[joins]]
     here[joins] = joined
     # the walls between a room and its scraps: near both, and near no other room (a wall near
-    # no room, highest and lowest 0, keeps its 0)
-    owners = np.zeros(labels.shape, np.uint16)
-    owners[joins] = joined
-    between = (pieces_here == 0) & (highest == lowest) & (cv2.dilate(owners, kernel) == highest)
-    here[between] = highest[between]
+    # no room, highest and lowest 0, keeps its 0); read within reach of the joined px only
+    rows, columns = joins
+    joining = (
+        slice(max(0, int(rows.min()) - reach), int(rows.max()) + reach + 1),
+        slice(max(0, int(columns.min()) - reach), int(columns.max()) + reach + 1),
+    )
+    owners = np.zeros(labels[joining].shape, np.uint16)
+    owners[rows - joining[0].start, columns - joining[1].start] = joined
+    high = highest[joining]
+    between = (pieces_here[joining] == 0) & (high == lowest[joining])
+    between &= cv2.dilate(owners, kernel) == high
+    here[joining][between] = high[between]
     return grown
 
 

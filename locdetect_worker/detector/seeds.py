@@ -49,10 +49,12 @@ def room_seeds(
         raise ValueError(f"radii must be non-negative and decreasing, got {radii}")
     distance = cv2.distanceTransform(free, cv2.DIST_L2, 3)
     seeds: np.ndarray = np.zeros(free.shape, np.int32)
-    birth = np.zeros(1)  # per tree node; node 0 unused
-    seed_of = np.zeros(1, np.int64)  # node -> growing seed label, 0 = frozen or virtual
+    # The tree's few nodes are kept in lists: numpy's calls cost more than a loop over them.
+    birth = [0.0]  # per tree node; node 0 unused
+    seed_of = [0]  # node -> growing seed label, 0 = frozen or virtual
     previous_core = np.zeros(free.shape, np.uint8)
-    node_of_previous = np.zeros(1, np.int64)
+    labels: np.ndarray = np.empty(free.shape, np.int32)  # each cut's components
+    node_of_previous = [0]  # per component of the cut before (label 0: outside it)
     pixel_of_previous = np.zeros(1, np.int64)  # a flat pixel index inside each component
     next_seed = 1
     # Seeds that stood too low are dropped at the end: none is painted again, and a merged
@@ -63,65 +65,62 @@ def room_seeds(
         ring = np.flatnonzero(core > previous_core)  # the pixels new at this radius
         if not ring.size:
             continue  # the same cut as before: nothing can change
-        # Grana's block-based labelling, a little faster here than the default, same labels
-        count, labels = cv2.connectedComponentsWithAlgorithm(core, 8, cv2.CV_32S, cv2.CCL_GRANA)
+        # Grana's block-based labelling, a little faster here than the default, same labels;
+        # written over the cut before's (read no more), sooner than into a fresh image
+        count, labels = cv2.connectedComponentsWithAlgorithm(
+            core, 8, cv2.CV_32S, cv2.CCL_GRANA, labels=labels
+        )
         flat = labels.ravel()
-        comps, nodes, pixels = _children(flat, pixel_of_previous, node_of_previous)
-        kids = np.bincount(comps, minlength=count)
+        # every component of the cut before lies inside one of this cut (cuts only grow as
+        # the radius falls), so one pixel of each tells which
+        holders = flat[pixel_of_previous[1:]]
+        children: dict[int, list[int]] = {}  # component -> the tree nodes it took in
+        for comp, node in zip(holders.tolist(), node_of_previous[1:]):
+            children.setdefault(comp, []).append(node)
         pixel_of = np.zeros(count, np.int64)
-        pixel_of[comps] = pixels
+        pixel_of[holders] = pixel_of_previous[1:]
         ring_labels: np.ndarray = np.take(flat, ring)
-        born = np.flatnonzero(kids == 0)[1:] if count else np.zeros(0, np.int64)
-        if len(born):  # such a component lies in the ring
-            newborn = np.flatnonzero((kids == 0)[ring_labels])
+        born = [comp for comp in range(1, count) if comp not in children]
+        if len(born) == count - 1:  # the first cut: every pixel is new
+            pixel_of[ring_labels] = ring
+        elif born:  # such a component lies in the ring
+            is_born = np.zeros(count, bool)
+            is_born[born] = True
+            newborn = np.flatnonzero(is_born[ring_labels])
             pixel_of[ring_labels[newborn]] = ring[newborn]
-        node_of = np.zeros(count, np.int64)
-        single = kids == 1
-        single[0] = False
-        node_of[comps[single[comps]]] = nodes[single[comps]]
-        node_of[born] = np.arange(len(birth), len(birth) + len(born))
-        birth = np.concatenate([birth, np.full(len(born), radius)])
-        seed_of = np.concatenate([seed_of, np.arange(next_seed, next_seed + len(born))])
-        next_seed += len(born)
-        merging = np.flatnonzero(kids > 1)
-        for comp in merging:
-            mine = nodes[comps == comp]
-            height = birth[mine] - radius
-            strong = mine[height >= np.maximum(min_dynamic, relative * birth[mine])]
-            dropped.extend(int(seed_of[k]) for k in mine if k not in strong and seed_of[k])
+        node_of = [0] * count
+        for comp in born:
+            node_of[comp] = len(birth)
+            birth.append(radius)
+            seed_of.append(next_seed)
+            next_seed += 1
+        merging: list[int] = []
+        for comp, mine in sorted(children.items()):
+            if len(mine) == 1:
+                node_of[comp] = mine[0]
+                continue
+            merging.append(comp)
+            strong = [k for k in mine if birth[k] - radius >= max(min_dynamic, relative * birth[k])]
+            dropped.extend(seed_of[k] for k in mine if k not in strong and seed_of[k])
             if len(strong) == 1:
                 node_of[comp] = strong[0]
                 continue
             # several rooms meet here (freeze them) or none stands out (merge them into one)
-            seed_of[strong] = 0
+            for k in strong:
+                seed_of[k] = 0
             node_of[comp] = len(birth)
-            birth = np.append(birth, birth[mine].max())
-            seed_of = np.append(seed_of, 0 if len(strong) else next_seed)
-            next_seed += 0 if len(strong) else 1
+            birth.append(max(birth[k] for k in mine))
+            seed_of.append(0 if strong else next_seed)
+            next_seed += 0 if strong else 1
         # Each component with a seed is painted with it: a merged one wholly, the others
         # only on their new pixels, as the rest holds that seed from the level before.
-        paint = seed_of[node_of].astype(np.int32)
-        for comp in merging[paint[merging] > 0]:
-            seeds[labels == comp] = paint[comp]
+        paint = np.array([seed_of[node] for node in node_of], np.int32)
+        for comp in merging:
+            if paint[comp]:
+                seeds[labels == comp] = paint[comp]
         seeds.ravel()[ring] = np.take(paint, ring_labels)
         previous_core, node_of_previous, pixel_of_previous = core, node_of, pixel_of
     runs = label_runs(seeds)  # read once for the areas and the renumbering
     kept = label_areas(seeds, next_seed, runs)[1:] > 0
     kept[np.array(dropped, np.int64) - 1] = False
     return kept_labels(seeds, kept, runs)
-
-
-def _children(
-    flat: np.ndarray, pixel_of_previous: np.ndarray, node_of_previous: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(current component, tree node, pixel) of each previous component, by component and node.
-
-    ``flat`` holds the current labels, raveled. Every previous component lies
-    inside one current one (cuts only grow as the radius falls), so one pixel
-    of each tells where it went.
-    """
-    pixels = pixel_of_previous[1:]
-    comps = flat[pixels].astype(np.int64)
-    nodes = node_of_previous[1:]
-    order = np.lexsort((nodes, comps))
-    return comps[order], nodes[order], pixels[order]
