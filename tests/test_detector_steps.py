@@ -1107,6 +1107,40 @@ def test_ridges_read_in_pieces_equal_the_page_wide_ones_up_to_the_depth_limit(pi
     assert np.array_equal(depth[shallow[on_ridge]], half[expected])
 
 
+def _same_parts(labels: np.ndarray, expected: np.ndarray) -> bool:
+    """Whether two label images part the page alike (0 in the same places; numbers may
+    differ)."""
+    pairs = np.unique(np.stack([labels.ravel(), expected.ravel()]), axis=1)
+    zero = (labels == 0) == (expected == 0)
+    return bool(zero.all()) and pairs.shape[1] == len(np.unique(expected))
+
+
+@pytest.mark.parametrize(
+    "ink",
+    [
+        np.zeros((5, 7), np.uint8),  # all paper
+        np.ones((5, 7), np.uint8),  # no paper
+        np.eye(6, dtype=np.uint8),  # a diagonal line: paper touching only at corners
+        np.eye(6, dtype=np.uint8)[::-1].copy(),
+        np.pad(np.zeros((1, 1), np.uint8), 1, constant_values=1),  # one px of paper, walled in
+        (np.random.default_rng(5).random((1, 40)) < 0.5).astype(np.uint8),  # one row
+        (np.random.default_rng(6).random((40, 1)) < 0.5).astype(np.uint8),  # one column
+        (np.random.default_rng(7).random((61, 83)) < 0.45).astype(np.uint8),
+        (np.random.default_rng(8).random((64, 64)) < 0.6).astype(np.uint8),
+    ],
+)
+def test_paper_parts_joined_from_runs_equal_opencvs_4_connected_labelling(ink):
+    parts = walls_module._paper_parts(ink)
+    count, expected = cv2.connectedComponents(1 - ink, connectivity=4)
+    assert parts.label_count == count and _same_parts(parts.labels, expected)
+    starts, stops, found = parts.runs
+    runs = label_runs(parts.labels)
+    assert [a.tolist() for a in (starts, stops, found)] == [a[runs[2] != 0].tolist() for a in runs]
+    full = label_boxes(parts.labels, count)
+    assert np.array_equal(parts.boxes[1:], full[1:])
+    assert np.array_equal(parts.areas[1:], np.bincount(parts.labels.ravel(), minlength=count)[1:])
+
+
 def test_paper_edges_read_at_the_chosen_labels_equal_the_page_wide_count():
     ink = (np.random.default_rng(3).random((60, 80)) < 0.45).astype(np.uint8)
     ink[0, :] = 0  # paper along the page's edges: beyond them is no ink
