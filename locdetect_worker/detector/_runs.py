@@ -1,0 +1,45 @@
+"""A mask's pieces joined from its runs along rows, not labelled px by px.
+
+A page holds a few ten thousand runs of ink or of paper against over a million px: a run
+meets the runs of the row above that share a column with it (or touch one at a corner, for
+8-connected pieces), and joining that graph of runs costs a fraction of OpenCV's labelling of
+every px, which reads the same pieces (numbered alike or not).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.sparse import csgraph, csr_matrix
+
+from locdetect_worker.detector._components import row_edges
+
+
+def run_pieces(
+    mask: np.ndarray, connectivity: int
+) -> tuple[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(count, (starts, stops, pieces)) of an (H, W) 0/1 ``uint8`` mask: the flat starts and
+    stops (one past) of its runs of ones along rows, in raster order, and the piece
+    0..count-1 (its ``connectivity``-connected component, 4 or 8) that each run lies in."""
+    if connectivity not in (4, 8):
+        raise ValueError(f"connectivity must be 4 or 8, got {connectivity}")
+    width = mask.shape[1]
+    # on rows padded with a 0 at each end, a run never meets one on the next row across the
+    # page's edge
+    _, edges = row_edges(mask)
+    starts, stops = edges[::2], edges[1::2]
+    step, corner = width + 2, int(connectivity == 8)
+    # the runs above a run: from the first that stops past its start (or at it, corner to
+    # corner) to the last that starts before its stop (or at it)
+    first = np.searchsorted(stops, starts - step - corner, side="right")
+    above = np.searchsorted(starts, stops - step + corner, side="left") - first
+    ends = np.cumsum(above)
+    runs_above = np.arange(int(ends[-1]) if ends.size else 0) + np.repeat(
+        first - ends + above, above
+    )
+    joins = csr_matrix(
+        (np.ones(runs_above.size, bool), runs_above, np.r_[0, ends]),
+        shape=(starts.size, starts.size),
+    )
+    count, pieces = csgraph.connected_components(joins, directed=False)
+    unpadded = 2 * (starts // step) + 1  # each row's pads before a run's px, and the first's
+    return count, (starts - unpadded, stops - unpadded, pieces)
