@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
+from locdetect_worker.detector import _runs as _runs_module
 from locdetect_worker.detector import binarise as binarise_module
 from locdetect_worker.detector import grow as grow_module
 from locdetect_worker.detector import select as select_module
@@ -1135,6 +1136,20 @@ def test_run_pieces_part_a_mask_as_opencvs_labelling(mask, connectivity):
     pairs = {(int(a), int(b)) for a, b in zip(pieces, runs[2][on], strict=True)}
     assert count == expected_count - 1 == len(pairs)
     assert len({a for a, _ in pairs}) == len({b for _, b in pairs}) == count
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_counts_at_most_from_a_merge_equal_a_binary_search_per_query(seed):
+    rng = np.random.default_rng(seed)
+    empty = np.zeros(0, np.int64)
+    cases = [(empty, empty), (empty, np.array([3])), (np.array([3]), empty)]
+    for _ in range(50):
+        # few distinct values: equal values and queries, and several of each
+        values, queries = (np.sort(rng.integers(-3, 9, int(rng.integers(0, 12)))) for _ in "vq")
+        cases.append((values, queries))
+    for values, queries in cases:
+        expected = np.searchsorted(values, queries, side="right")
+        assert _runs_module._at_most(values, queries).tolist() == expected.tolist()
 
 
 def test_run_pieces_refuse_other_connectivities():

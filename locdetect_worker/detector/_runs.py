@@ -30,8 +30,8 @@ def run_pieces(
     step, corner = width + 2, int(connectivity == 8)
     # the runs above a run: from the first that stops past its start (or at it, corner to
     # corner) to the last that starts before its stop (or at it)
-    first = np.searchsorted(stops, starts - step - corner, side="right")
-    above = np.searchsorted(starts, stops - step + corner, side="left") - first
+    first = _at_most(stops, starts - step - corner)
+    above = _at_most(starts, stops - step + corner - 1) - first
     ends = np.cumsum(above)
     runs_above = np.arange(int(ends[-1]) if ends.size else 0) + np.repeat(
         first - ends + above, above
@@ -43,3 +43,11 @@ def run_pieces(
     count, pieces = csgraph.connected_components(joins, directed=False)
     unpadded = 2 * (starts // step) + 1  # each row's pads before a run's px, and the first's
     return count, (starts - unpadded, stops - unpadded, pieces)
+
+
+def _at_most(values: np.ndarray, queries: np.ndarray) -> np.ndarray:
+    """How many of the sorted ``values`` are at most each of the sorted ``queries``: one stable
+    merge of the two (values first among equals), in about half the time of a binary search
+    per query."""
+    order = np.argsort(np.concatenate([values, queries]), kind="stable")
+    return np.flatnonzero(order >= values.size) - np.arange(queries.size)
