@@ -28,8 +28,8 @@ def run_pieces(
     _, edges = row_edges(mask)
     starts, stops = edges[::2], edges[1::2]
     step, corner = width + 2, int(connectivity == 8)
-    # the runs above a run: from the first that stops past its start (or at it, corner to
-    # corner) to the last that starts before its stop (or at it)
+    # the runs a row above a run that meet it: from the first that stops past its start (or at
+    # it, corner to corner) to the last that starts before its stop (or at it)
     first = _at_most(stops, starts - step - corner)
     above = _at_most(starts, stops - step + corner - 1) - first
     ends = np.cumsum(above)
@@ -41,7 +41,7 @@ def run_pieces(
         shape=(starts.size, starts.size),
     )
     count, pieces = csgraph.connected_components(joins, directed=False)
-    unpadded = 2 * (starts // step) + 1  # each row's pads before a run's px, and the first's
+    unpadded = 2 * (starts // step) + 1  # the pads before a run: two a row, and its row's first
     return count, (starts - unpadded, stops - unpadded, pieces)
 
 
