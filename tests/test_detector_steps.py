@@ -1124,9 +1124,11 @@ AWKWARD_MASKS = [
 ]
 
 
+@pytest.mark.parametrize("noisy", [0, 10**9])  # joined from the runs, or labelled by OpenCV
 @pytest.mark.parametrize("connectivity", [4, 8])
 @pytest.mark.parametrize("mask", AWKWARD_MASKS)
-def test_run_pieces_part_a_mask_as_opencvs_labelling(mask, connectivity):
+def test_run_pieces_part_a_mask_as_opencvs_labelling(mask, connectivity, noisy, monkeypatch):
+    monkeypatch.setattr(_runs_module, "NOISY", noisy)
     count, (starts, stops, pieces) = run_pieces(mask, connectivity)
     expected_count, expected = cv2.connectedComponents(mask, connectivity=connectivity)
     runs = label_runs(expected)
@@ -1158,7 +1160,9 @@ def test_run_pieces_refuse_other_connectivities():
 
 
 @pytest.mark.parametrize("ink", AWKWARD_MASKS)
-def test_paper_parts_equal_opencvs_4_connected_labelling_of_the_paper(ink):
+@pytest.mark.parametrize("noisy", [0, 10**9])
+def test_paper_parts_equal_opencvs_4_connected_labelling_of_the_paper(ink, noisy, monkeypatch):
+    monkeypatch.setattr(_runs_module, "NOISY", noisy)
     parts = walls_module._paper_parts(ink)
     count, expected = cv2.connectedComponents(1 - ink, connectivity=4)
     assert parts.label_count == count
