@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
+from locdetect_worker.detector import _runs as _runs_module
 from locdetect_worker.detector import binarise as binarise_module
 from locdetect_worker.detector import grow as grow_module
 from locdetect_worker.detector import select as select_module
@@ -40,6 +41,7 @@ from locdetect_worker.detector._lines import (
     erode_line,
     open_line,
 )
+from locdetect_worker.detector._runs import run_pieces
 from locdetect_worker.detector.apart import apart_rooms, lone_pieces, nearest_gaps
 from locdetect_worker.detector.arcs import ARC_COVER, door_bridges
 from locdetect_worker.detector.binarise import ink_mask, unknown_mask
@@ -1170,6 +1172,75 @@ def test_ridges_read_in_pieces_equal_the_page_wide_ones_up_to_the_depth_limit(pi
     expected = ridge & shallow[labels]
     assert np.array_equal(on_ridge[shallow[on_ridge]], labels[expected])
     assert np.array_equal(depth[shallow[on_ridge]], half[expected])
+
+
+AWKWARD_MASKS = [
+    np.zeros((5, 7), np.uint8),  # empty
+    np.ones((5, 7), np.uint8),  # full
+    np.eye(6, dtype=np.uint8),  # a diagonal line: ones touching only at corners
+    np.eye(6, dtype=np.uint8)[::-1].copy(),
+    1 - np.eye(6, dtype=np.uint8),  # two pieces touching at corners across the diagonal
+    np.pad(np.ones((1, 1), np.uint8), 1),  # one px
+    np.pad(np.zeros((1, 1), np.uint8), 1, constant_values=1),  # a ring round one px
+    (np.random.default_rng(5).random((1, 40)) < 0.5).astype(np.uint8),  # one row
+    (np.random.default_rng(6).random((40, 1)) < 0.5).astype(np.uint8),  # one column
+    (np.random.default_rng(7).random((61, 83)) < 0.45).astype(np.uint8),
+    (np.random.default_rng(8).random((64, 64)) < 0.6).astype(np.uint8),
+]
+
+
+@pytest.mark.parametrize("noisy", [0, 10**9])  # joined from the runs, or labelled by OpenCV
+@pytest.mark.parametrize("connectivity", [4, 8])
+@pytest.mark.parametrize("mask", AWKWARD_MASKS)
+def test_run_pieces_part_a_mask_as_opencvs_labelling(mask, connectivity, noisy, monkeypatch):
+    monkeypatch.setattr(_runs_module, "NOISY", noisy)
+    count, (starts, stops, pieces) = run_pieces(mask, connectivity)
+    expected_count, expected = cv2.connectedComponents(mask, connectivity=connectivity)
+    runs = label_runs(expected)
+    on = runs[2] != 0  # the runs of ones, each in one piece
+    assert starts.tolist() == runs[0][on].tolist() and stops.tolist() == runs[1][on].tolist()
+    # the same pieces, numbered alike or not
+    pairs = {(int(a), int(b)) for a, b in zip(pieces, runs[2][on], strict=True)}
+    assert count == expected_count - 1 == len(pairs)
+    assert len({a for a, _ in pairs}) == len({b for _, b in pairs}) == count
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_counts_at_most_from_a_merge_equal_a_binary_search_per_query(seed):
+    rng = np.random.default_rng(seed)
+    empty = np.zeros(0, np.int64)
+    cases = [(empty, empty), (empty, np.array([3])), (np.array([3]), empty)]
+    for _ in range(50):
+        # few distinct values: equal values and queries, and several of each
+        values, queries = (np.sort(rng.integers(-3, 9, int(rng.integers(0, 12)))) for _ in "vq")
+        cases.append((values, queries))
+    for values, queries in cases:
+        expected = np.searchsorted(values, queries, side="right")
+        assert _runs_module._at_most(values, queries).tolist() == expected.tolist()
+
+
+def test_run_pieces_refuse_other_connectivities():
+    with pytest.raises(ValueError, match="connectivity"):
+        run_pieces(np.zeros((3, 3), np.uint8), 6)
+
+
+@pytest.mark.parametrize("ink", AWKWARD_MASKS)
+@pytest.mark.parametrize("noisy", [0, 10**9])
+def test_paper_parts_equal_opencvs_4_connected_labelling_of_the_paper(ink, noisy, monkeypatch):
+    monkeypatch.setattr(_runs_module, "NOISY", noisy)
+    parts = walls_module._paper_parts(ink)
+    count, expected = cv2.connectedComponents(1 - ink, connectivity=4)
+    assert parts.label_count == count
+    assert np.array_equal(parts.labels == 0, ink != 0)
+    pairs = np.unique(np.stack([parts.labels.ravel(), expected.ravel()]), axis=1)
+    # the same parts, numbered alike or not
+    assert pairs.shape[1] == len(np.unique(expected)) == len(np.unique(parts.labels))
+    runs = label_runs(parts.labels)
+    paper = runs[2] != 0
+    assert [a.tolist() for a in parts.runs] == [a[paper].tolist() for a in runs]
+    assert np.array_equal(parts.boxes[1:], label_boxes(parts.labels, count)[1:])
+    areas = np.bincount(parts.labels.ravel(), minlength=count)
+    assert np.array_equal(parts.areas[1:], areas[1:])
 
 
 def test_paper_edges_read_at_the_chosen_labels_equal_the_page_wide_count():

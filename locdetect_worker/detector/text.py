@@ -18,10 +18,11 @@ import numpy as np
 from locdetect_worker.detector._checks import check_mask
 from locdetect_worker.detector._components import (
     fill_runs,
+    label_boxes,
     piece_boxes,
-    pieces_with_runs,
     pieces_with_stats,
 )
+from locdetect_worker.detector._runs import run_pieces
 
 FILL = 0.9  # most share of its box a glyph (a letter or touching letters, bold ones too) fills
 GAP = 0.6  # widest gap between glyphs of one line, in the highest letter height asked for
@@ -36,10 +37,12 @@ def text_lines(ink: np.ndarray, low: float, high: float) -> np.ndarray:
     check_mask(ink, "ink")
     if not 0 < low <= high:
         raise ValueError(f"need 0 < low <= high, got {low}, {high}")
-    _, _, stats, (starts, stops, found) = pieces_with_runs(ink)
-    width, height, area = stats[:, 2], stats[:, 3], stats[:, 4]
+    count, runs = run_pieces(ink, 8)
+    starts, stops, found = runs
+    # boxes and areas from the runs alone (the mask gives the boxes only the page's shape)
+    _, _, width, height = label_boxes(ink, count, runs).T
+    area = np.bincount(found, stops - starts, count)
     glyph = (height >= low) & (height <= high) & (area <= FILL * width * height)
-    glyph[0] = False
     if not glyph.any():
         return np.zeros((0, 4), np.int64)
     gap = max(1, int(GAP * high))

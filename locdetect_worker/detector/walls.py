@@ -28,7 +28,6 @@ from locdetect_worker.detector._components import (
     fill_runs,
     filled_pieces,
     label_boxes,
-    label_runs,
     outer_outlines,
     pieces_with_stats,
     row_edges,
@@ -42,6 +41,7 @@ from locdetect_worker.detector._lines import (
     packed,
     unpacked,
 )
+from locdetect_worker.detector._runs import run_pieces
 
 HOLLOW_WIDTH = 2.5  # widest outline wall, in double-line pair gaps
 USUAL_WIDTH = 2.0  # widest outline wall in a drawing whose walls are mostly not outlines
@@ -110,7 +110,8 @@ def wall_mask(
 
 class _PaperParts(NamedTuple):
     """The 4-connected paper components of an ink mask: the ink, the paper, its labels
-    (0 = ink), their runs and boxes."""
+    (0 = ink), the paper's runs along rows (each in one component), and the components'
+    boxes and areas."""
 
     label_count: int
     ink: np.ndarray
@@ -118,13 +119,23 @@ class _PaperParts(NamedTuple):
     labels: np.ndarray
     runs: tuple[np.ndarray, np.ndarray, np.ndarray]
     boxes: np.ndarray
+    areas: np.ndarray
 
 
 def _paper_parts(ink: np.ndarray) -> _PaperParts:
     paper = 1 - ink
-    count, labels = cv2.connectedComponents(paper, connectivity=4)
-    runs = label_runs(labels)
-    return _PaperParts(count, ink, paper, labels, runs, label_boxes(labels, count, runs))
+    count, (starts, stops, pieces) = run_pieces(paper, 4)
+    found = (pieces + 1).astype(np.int32)  # label 0 is the ink
+    # the labels run by run: the ink's before each of the paper's, and after the last
+    numbers = np.zeros(2 * starts.size + 1, np.int32)
+    numbers[1::2] = found
+    edges = np.column_stack([starts, stops]).ravel()
+    lengths = np.diff(edges, prepend=0, append=paper.size)
+    labels = np.repeat(numbers, lengths).reshape(paper.shape)
+    runs = (starts, stops, found)
+    areas = np.bincount(found, stops - starts, count + 1)
+    boxes = label_boxes(labels, count + 1, runs)
+    return _PaperParts(count + 1, ink, paper, labels, runs, boxes, areas)
 
 
 def _hatch_cells(parts: _PaperParts, max_width: float, max_length: int, stroke: int) -> np.ndarray:
@@ -141,8 +152,7 @@ def _hatch_cells(parts: _PaperParts, max_width: float, max_length: int, stroke: 
     starts, stops, found = parts.runs
     small = parts.boxes[:, 2:].max(axis=1) <= max_length
     small[0] = False
-    area = np.bincount(found, stops - starts, parts.label_count)
-    cell = small & (2 * area <= max_width * _edges(parts, small))
+    cell = small & (2 * parts.areas <= max_width * _edges(parts, small))
     slant = _slants(parts, cell)
     chosen = cell & (np.abs(slant) >= CELL_SLANT)
     if not chosen.any():
@@ -187,9 +197,8 @@ def _tiled_floors(
     narrow as a wall (up to ``widest_wall`` px) and as long as one (``wall_length`` px) may be
     that wall's square hatching.
     """
-    starts, stops, found = parts.runs
     x, y, width, height = parts.boxes.T
-    area = np.bincount(found, stops - starts, parts.label_count)
+    area = parts.areas
     short, long = np.minimum(width, height), np.maximum(width, height)
     tile = (short >= 2) & (long <= max_side) & (long <= TILE_ASPECT * short)
     tile &= area >= TILE_FILL * width * height
@@ -347,7 +356,7 @@ def _hollow_walls(
     together at least ``OUTLINE_SHARE`` of the thick strokes' pixels): elsewhere they are
     a car's windows or a table's rim, drawn beside solid walls.
     """
-    count, _, paper, labels, runs, boxes = parts
+    count, _, paper, labels, runs, boxes, pixels = parts
     long = boxes[:, 2:].max(axis=1) >= 3 * outlined
     long[0] = False  # label 0 is the ink
     # Paper around a square of it lies at least (half the side + 1) straight chamfer steps from
@@ -363,8 +372,6 @@ def _hollow_walls(
     measured = long & ~wide
     # A strip round a sheet frame has a page-sized box but few pixels: such sparse ones are
     # measured in pieces near their pixels, the others each in its box.
-    starts, stops, found = runs
-    pixels = np.bincount(found, stops - starts, count)
     sparse = measured & (np.prod(boxes[:, 2:] + 2, axis=1) > SPARSE * pixels)
     near, near_depth, deeper = _ridges_near(paper, labels, runs, sparse, reach, max_width / 2)
     boxed, boxed_depth = _ridges_in_boxes(labels, boxes, measured & ~sparse)
