@@ -14,6 +14,7 @@ from tests.conftest import (
     worker_settings,
     worker_subprocess,
 )
+from tests.hostile.processes import slow_plan
 
 
 async def test_uploaded_blueprint_yields_result_and_overlay(aws, stack, start_worker):
@@ -90,16 +91,7 @@ async def test_duplicate_event_yields_one_result(aws, stack, start_worker):
 
 @pytest.mark.slow
 async def test_sigterm_during_a_job_finishes_it_and_exits_zero(aws, stack):
-    import cv2
-    import numpy as np
-
-    big = np.full((6000, 6000, 3), 255, np.uint8)
-    for x in range(300, 5700, 900):
-        cv2.line(big, (x, 300), (x, 5700), (0, 0, 0), 30)
-    for y in range(300, 5700, 900):
-        cv2.line(big, (300, y), (5700, y), (0, 0, 0), 30)
-    big[::7, ::11] = 0  # noise makes decoding and detection take a while
-    plan = cv2.imencode(".png", big)[1].tobytes()
+    plan = slow_plan()  # noise makes decoding and detection take a while
     process = worker_subprocess(worker_settings(stack, shutdown_grace=60))
     try:
         await aws.s3.put_object(Bucket=stack.blueprints_bucket, Key="blueprints/big.png", Body=plan)
