@@ -14,6 +14,6 @@ from locdetect_worker.detector.rooms import detect_rooms
 keep_freed_pages()  # a detection's page-sized temporaries are reused, not faulted in afresh
 
 DETECTOR_NAME = "opencv-rooms"
-DETECTOR_VERSION = "2.7.0"
+DETECTOR_VERSION = "2.7.1"
 
 __all__ = ["DETECTOR_NAME", "DETECTOR_VERSION", "DetectedRoom", "detect_rooms"]
