@@ -19,6 +19,7 @@ from locdetect_worker.detector import text as text_module
 from locdetect_worker.detector import walls as walls_module
 from locdetect_worker.detector._area import area_shrink
 from locdetect_worker.detector._components import (
+    LEVELS,
     MANY_RUNS,
     _outer_by_levels,
     fill_runs,
@@ -32,6 +33,7 @@ from locdetect_worker.detector._components import (
     pieces_with_stats,
     remapped,
     run_starts,
+    unclaimed_box,
 )
 from locdetect_worker.detector._lines import (
     close_box,
@@ -396,6 +398,8 @@ def test_ahead_sums_equal_the_views_ahead_of_ends_up_to_the_page_sides():
         assert ahead_sums(mask, ends, start, stop).tolist() == [list(e) for e in expected]
         read_once = ahead_sums(mask, end_table(ends), start, stop, summed_area(mask))
         assert read_once.tolist() == [list(e) for e in expected]
+    with pytest.raises(ValueError, match="not the table"):  # another mask's table
+        ahead_sums(mask, ends, 1, 8, summed_area(mask.T))
 
 
 def test_an_arcs_first_look_needs_both_its_samples_on_ink():
@@ -528,6 +532,19 @@ def test_seeds_split_two_rooms_joined_by_a_narrow_door():
     assert seeds.dtype == np.int32
     assert len(np.unique(seeds[seeds > 0])) == 2
     assert seeds[10, 10] != seeds[10, 30]
+
+
+def test_seeds_weigh_hills_alike_whatever_the_radii_type():
+    """A hill standing just at the relative bar: float32 radii must not round it below."""
+    free = np.zeros((80, 140), np.uint8)
+    free[5:32, 5:32] = 1  # a small room
+    free[5:57, 70:122] = 1  # a big room
+    free[14:34, 30:72] = 1  # a wide opening between them
+    radii = [30.0, 25.0, 22.5, 20.0, 17.5, 15.75, 14.0, 12.5, 11.0, 8.75, 6.0, 4.0, 2.0, 1.0, 0.0]
+    wide = room_seeds(free, radii, min_dynamic=0.0, relative=0.3)
+    narrow = room_seeds(free, [np.float32(r) for r in radii], min_dynamic=0.0, relative=0.3)
+    assert wide.max() == 2
+    assert np.array_equal(narrow, wide)
 
 
 def test_seeds_keep_one_room_whole():
@@ -1322,10 +1339,11 @@ def test_outer_outlines_by_levels_are_opencvs_outer_ones_in_its_order():
     rng = np.random.default_rng(7)
     masks = [np.zeros((5, 6), np.uint8), np.ones((1, 1), np.uint8), np.ones((4, 1), np.uint8)]
     masks += [(rng.random(rng.integers(1, 50, 2)) < p).view(np.uint8) for p in (0.3, 0.6) * 20]
-    rings = np.zeros((40, 50), np.uint8)
-    for inset in range(0, 16, 2):  # pieces in holes in pieces in holes, off the page edges too
-        rings[inset : 40 - inset, inset : 50 - inset] = inset % 4 == 0
-    masks.append(rings)
+    rings = np.zeros((100, 110), np.uint8)
+    for inset in range(0, 48, 2):  # pieces in holes in pieces in holes, off the page edges too
+        rings[inset : 100 - inset, inset : 110 - inset] = inset % 4 == 0
+    assert (rings[50, :55] != rings[50, 1:56]).sum() > 2 * LEVELS  # deeper than traced alone
+    masks += [rings, rings[:40, :50]]
     for mask in masks:
         assert _same_outlines(_outer_by_levels(mask), _ccomp_outer(mask))
 
@@ -1336,6 +1354,30 @@ def test_outer_outlines_of_a_lattice_of_many_holes_come_level_by_level():
     lattice[100:103, 100:103] = [[0, 0, 0], [0, 1, 0], [0, 0, 0]]  # a piece in a hole
     assert np.count_nonzero(lattice[:, 1:] != lattice[:, :-1]) >= 2 * MANY_RUNS
     assert _same_outlines(outer_outlines(lattice), _ccomp_outer(lattice))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_unclaimed_box_is_the_chosen_free_px_cropped_round_them(seed):
+    """The chosen regions' px that no room holds, in the box round them out to the margin,
+    cut at the page edges: the same as masking the page and cropping it."""
+    rng = np.random.default_rng(seed)
+    shape = tuple(rng.integers(3, 40, 2))
+    regions = rng.integers(0, 6, shape).astype(np.int32)
+    rooms = np.where(rng.random(shape) < 0.3, regions, 0).astype(np.int32)
+    chosen = rng.random(6) < 0.5
+    margin = int(rng.integers(0, 4))
+    want = (chosen[regions] & (rooms == 0)).astype(np.uint8)
+    got = unclaimed_box(rooms, label_runs(regions), chosen, margin)
+    if not want.any():
+        assert got is None
+        return
+    mask, box = got
+    ys, xs = np.nonzero(want)
+    assert box == (
+        slice(max(0, ys.min() - margin), ys.max() + 1 + margin),
+        slice(max(0, xs.min() - margin), xs.max() + 1 + margin),
+    )
+    assert np.array_equal(mask, want[box]) and mask.dtype == np.uint8
 
 
 def test_piece_boxes_are_the_pieces_boxes_with_pieces_in_holes_too():

@@ -16,6 +16,7 @@ SMALL_MASK = 1 << 15  # px: on a smaller mask OpenCV's own statistics cost less 
 # runs along a mask's rows from which its pieces' outlines are traced level by level (plans:
 # up to about 10,000), counted on every RUN_SAMPLE-th row (a prime: no grid hides its runs)
 MANY_RUNS, RUN_SAMPLE = 1 << 15, 17
+LEVELS = 4  # pieces in holes of pieces in holes...: levels traced one by one, then the rest
 
 
 def pieces_with_stats(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
@@ -33,21 +34,12 @@ def pieces_with_stats(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
             mask, 8, cv2.CV_32S, cv2.CCL_GRANA
         )
         return count, labels, stats
-    count, labels, stats, _ = pieces_with_runs(mask)
-    return count, labels, stats
-
-
-def pieces_with_runs(
-    mask: np.ndarray,
-) -> tuple[int, np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """:func:`pieces_with_stats` and the label image's :func:`label_runs`, to paint chosen
-    pieces run by run."""
     count, labels = cv2.connectedComponentsWithAlgorithm(mask, 8, cv2.CV_32S, cv2.CCL_GRANA)
     runs = label_runs(labels)
     starts, stops, found = runs
     areas = np.bincount(found, stops - starts, count)
     stats = np.column_stack([label_boxes(labels, count, runs), areas]).astype(np.int32)
-    return count, labels, stats, runs
+    return count, labels, stats
 
 
 def outer_outlines(mask: np.ndarray) -> list[np.ndarray]:
@@ -62,6 +54,11 @@ def outer_outlines(mask: np.ndarray) -> list[np.ndarray]:
     sample = mask[::RUN_SAMPLE]
     if np.count_nonzero(sample[:, 1:] != sample[:, :-1]) * RUN_SAMPLE >= 2 * MANY_RUNS:
         return _outer_by_levels(mask)
+    return _outer_with_holes(mask)
+
+
+def _outer_with_holes(mask: np.ndarray) -> list[np.ndarray]:
+    """:func:`outer_outlines` from OpenCV's two levels of outlines."""
     outlines, nesting = cv2.findContours(mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
     # an outer outline has no parent, a piece in another's hole neither
     return [c for c, up in zip(outlines, nesting[0, :, 3]) if up < 0] if outlines else []
@@ -69,14 +66,18 @@ def outer_outlines(mask: np.ndarray) -> list[np.ndarray]:
 
 def _outer_by_levels(mask: np.ndarray) -> list[np.ndarray]:
     """:func:`outer_outlines` with no hole traced: the outermost pieces' outlines, then, with
-    those pieces taken out, the outermost of the rest (the pieces in their holes), and so on.
-    A piece's outline is the same whatever lies beside it."""
+    those pieces taken out, the outermost of the rest (the pieces in their holes), and so on
+    for ``LEVELS`` levels; pieces nested deeper (rings in rings: a pass over the page per
+    level) are read with their holes. A piece's outline is the same whatever lies beside it."""
     count, labels = cv2.connectedComponentsWithAlgorithm(mask, 8, cv2.CV_32S, cv2.CCL_GRANA)
     outlines: list[np.ndarray] = []
     firsts = [np.zeros((0, 2), np.int32)]
     rest = mask
-    while True:
-        found, _ = cv2.findContours(rest, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    for level in range(LEVELS + 1):
+        if level < LEVELS:
+            found = cv2.findContours(rest, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)[0]
+        else:
+            found = _outer_with_holes(rest)
         if not found:
             break
         outlines += found
@@ -185,6 +186,42 @@ def label_boxes(
     np.maximum.at(right, found, rights)
     sizes = np.maximum(np.stack([right - left, bottom - top], axis=1) + 1, 0)
     return np.column_stack([left, top, sizes])
+
+
+def unclaimed_box(
+    rooms: np.ndarray,
+    runs: tuple[np.ndarray, np.ndarray, np.ndarray],
+    chosen: np.ndarray,
+    margin: int,
+) -> tuple[np.ndarray, tuple[slice, slice]] | None:
+    """(mask, box): the px of the regions that ``chosen`` ((count,) ``bool`` per region label)
+    picks and no room of ``rooms`` ((H, W) labels, 0 = none) holds, as a ``uint8`` 0/1 mask
+    over ``box``, the box round them out to ``margin`` px (inside the page); None when there is
+    no such px. ``runs`` are the regions' :func:`label_runs`. Steps that read a few small
+    regions work there, not over the page.
+    """
+    starts, stops, found = runs
+    first, last = starts[chosen[found]], stops[chosen[found]]
+    if not len(first):
+        return None
+    # painted first in the box round the chosen runs, then cut to the box round what is left
+    rows, columns = np.divmod(first, rooms.shape[1])
+    top, left = max(0, int(rows.min()) - margin), max(0, int(columns.min()) - margin)
+    right = int((columns + last - first).max()) + margin
+    around = (slice(top, int(rows.max()) + 1 + margin), slice(left, right))
+    mask: np.ndarray = np.zeros(rooms[around].shape, np.uint8)
+    at = (rows - top) * mask.shape[1] + columns - left
+    fill_runs(mask.ravel(), at, at + last - first, 1)
+    mask *= rooms[around] == 0  # a product: an assignment through a mask costs more
+    if not cv2.countNonZero(mask):
+        return None
+    x, y, width, height = cv2.boundingRect(mask)
+    low, high = max(0, y - margin), max(0, x - margin)
+    box = (
+        slice(top + low, top + y + height + margin),
+        slice(left + high, left + x + width + margin),
+    )
+    return mask[low : y + height + margin, high : x + width + margin], box
 
 
 def run_starts(mask: np.ndarray) -> np.ndarray:

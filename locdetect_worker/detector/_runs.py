@@ -23,7 +23,8 @@ def run_pieces(
 ) -> tuple[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """(count, (starts, stops, pieces)) of an (H, W) 0/1 ``uint8`` mask: the flat starts and
     stops (one past) of its runs of ones along rows, in raster order, and the piece
-    0..count-1 (its ``connectivity``-connected component, 4 or 8) that each run lies in."""
+    0..count-1 (its ``connectivity``-connected component, 4 or 8) that each run lies in. The
+    pieces' numbering is left open: it differs between the joined runs and OpenCV's labelling."""
     if connectivity not in (4, 8):
         raise ValueError(f"connectivity must be 4 or 8, got {connectivity}")
     width = mask.shape[1]

@@ -16,10 +16,10 @@ import cv2
 import numpy as np
 
 from locdetect_worker.detector._components import (
-    fill_runs,
     label_areas,
     label_boxes,
     label_runs,
+    unclaimed_box,
 )
 from locdetect_worker.detector.select import INSIDE, STRIP_WIDTH, room_score
 
@@ -57,32 +57,11 @@ def clutter_rooms(
     small[0] = False  # walls
     if area[small].sum() < min_area:  # too little floor in pieces, taken or not: no page read
         return rooms, np.zeros(0, np.float64)
-    # the pieces are read in the box round the small regions' runs, out to the closing's
-    # margin, not over the page
-    margin = reach + 1
-    first, last = starts[small[found]], stops[small[found]]
-    rows, columns = np.divmod(first, regions.shape[1])
-    row0, col0 = max(0, int(rows.min()) - margin), max(0, int(columns.min()) - margin)
-    around = (
-        slice(row0, int(rows.max()) + 1 + margin),
-        slice(col0, int((columns + last - first).max()) + margin),
-    )
-    pieces: np.ndarray = np.zeros(regions[around].shape, np.uint8)
-    at = (rows - row0) * pieces.shape[1] + columns - col0
-    fill_runs(pieces.ravel(), at, at + last - first, 1)
-    pieces *= rooms[around] == 0  # a product: an assignment through a mask costs more
-    if cv2.countNonZero(pieces) < min_area:
+    # the pieces are read in the box round them, out to the closing's margin, not over the page
+    cropped = unclaimed_box(rooms, (starts, stops, found), small, margin=reach + 1)
+    if cropped is None or cv2.countNonZero(cropped[0]) < min_area:
         return rooms, np.zeros(0, np.float64)
-    # the joining reads the box round the pieces (inside that one), with room for the closing
-    x, y, width, height = cv2.boundingRect(pieces)
-    x, y = x + col0, y + row0
-    box = (
-        slice(max(0, y - margin), y + height + margin),
-        slice(max(0, x - margin), x + width + margin),
-    )
-    pieces = pieces[
-        box[0].start - row0 : box[0].stop - row0, box[1].start - col0 : box[1].stop - col0
-    ]
+    pieces, box = cropped
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach | 1, reach | 1))
     free = (rooms[box] == 0).view(np.uint8)
     joined = cv2.morphologyEx(pieces, cv2.MORPH_CLOSE, disc) & free

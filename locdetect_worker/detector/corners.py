@@ -133,7 +133,8 @@ def _best_part(
         piece = cv2.drawContours(np.zeros_like(room), [largest], -1, 1, cv2.FILLED) & room
     simple = _simplified(outline, tolerance)  # read once for both kinds of parting
     at = np.sort(_outline_index(outline, simple[0][simple[1]]))  # the inward corners
-    first, second = np.nonzero(np.arange(len(at))[:, None] < np.arange(len(at)))  # pairs
+    # the pairs in triu_indices' order: the unstable sort of their ratios below breaks ties by it
+    first, second = np.nonzero(np.arange(len(at))[:, None] < np.arange(len(at)))
     a, b = outline[at[first]], outline[at[second]]
     dx, dy = np.abs(b - a).T
     straight = (np.minimum(dx, dy) <= offset) & (np.maximum(dx, dy) > 2 * offset)

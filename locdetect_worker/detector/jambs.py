@@ -144,10 +144,12 @@ def ahead_sums(
     """(len(ends), 2) ``int64``: each :func:`ahead_of` view's sum of ``mask`` and its size;
     ``ends`` as jambs or their :func:`end_table`.
 
-    From one summed-area table (``summed``: the mask's :func:`summed_area`, when the caller
-    has it), instead of a view per end.
+    From one summed-area table (``summed``: this ``mask``'s own :func:`summed_area`, when the
+    caller has it), instead of a view per end.
     """
     table = summed_area(mask) if summed is None else summed
+    if table.shape != (mask.shape[0] + 1, mask.shape[1] + 1):
+        raise ValueError(f"summed is {table.shape}, not the table of a {mask.shape} mask")
     rows = ends if isinstance(ends, np.ndarray) else end_table(ends)
     axis, ahead, tip, low, high = rows.T
     lengths = np.where(axis == 0, mask.shape[1], mask.shape[0])

@@ -119,11 +119,11 @@ def _closed_walls(
     walls = without_text(walls, lines)
     gap, min_run = max(4, side // 36), max(3, side // 200)
     flank = max(min_run, side // 40)  # a door's wall runs on at least half the widest door
-    grey = cv2.countNonZero(unknown) > 0  # rare: without it, no union with the walls
+    has_unknown = cv2.countNonZero(unknown) > 0  # rare: without it, no union with the walls
 
     def closed(mask: np.ndarray) -> np.ndarray:
         """The walls ``mask`` with their door gaps closed; unknown areas are never a room."""
-        return close_door_gaps(mask | unknown if grey else mask, gap, min_run, flank)
+        return close_door_gaps(mask | unknown if has_unknown else mask, gap, min_run, flank)
 
     unframed = drop_frame_lines(walls)
     # no line runs as long as a frame's: nothing to drop, so no need to look for a margin
@@ -234,7 +234,7 @@ def _rooms(
         most_ratio=1.0,
         lines=lines if named[1:].any() else None,  # else by shape alone
     )
-    if len(parted) > len(confidences):  # else the labels stand as they were
+    if not np.array_equal(parted, np.arange(1, len(confidences) + 1)):  # else as they were
         confidences = confidences[parted - 1]
         named = named_labels(labels, lines, len(confidences))
     # far from every other room and with no name: a yard, a balcony, a strip by the outline;

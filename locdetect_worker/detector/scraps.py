@@ -17,7 +17,12 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from locdetect_worker.detector._components import fill_runs, label_areas, label_runs, remapped
+from locdetect_worker.detector._components import (
+    label_areas,
+    label_runs,
+    remapped,
+    unclaimed_box,
+)
 
 
 def absorb_scraps(
@@ -46,29 +51,12 @@ def absorb_scraps(
     area = np.bincount(found, stops - starts).astype(np.int64)
     small = area < max_area
     small[0] = False  # walls
-    first, last = starts[small[found]], stops[small[found]]
-    if not len(first):
+    # the scraps are read in the box round them, out to where their rooms can be seen from
+    # them, not over the page
+    cropped = unclaimed_box(rooms, (starts, stops, found), small, margin=2 * reach)
+    if cropped is None:
         return rooms
-    # the scraps are read in the box round the small regions' runs, out to where their rooms
-    # can be seen from them, not over the page
-    margin = 2 * reach
-    rows, columns = np.divmod(first, regions.shape[1])
-    top, left = max(0, int(rows.min()) - margin), max(0, int(columns.min()) - margin)
-    right = int((columns + last - first).max()) + margin
-    around = (slice(top, int(rows.max()) + 1 + margin), slice(left, right))
-    scrap: np.ndarray = np.zeros(regions[around].shape, np.uint8)
-    at = (rows - top) * scrap.shape[1] + columns - left
-    fill_runs(scrap.ravel(), at, at + last - first, 1)
-    scrap &= rooms[around] == 0
-    if not scrap.any():
-        return rooms
-    # work in the box round the scraps (inside that one), out to the same margin
-    x, y, width, height = cv2.boundingRect(scrap)
-    x, y = x + left, y + top
-    box = (
-        slice(max(0, y - margin), y + height + margin),
-        slice(max(0, x - margin), x + width + margin),
-    )
+    scrap_here, box = cropped[0] != 0, cropped[1]
     here, pieces_here = rooms[box], regions[box]
     # only the rooms in the box are read, not a page-wide maximum
     count = int(here.max())
@@ -76,9 +64,6 @@ def absorb_scraps(
         return rooms
     if count >= np.iinfo(np.uint16).max:
         raise ValueError(f"at most 65534 rooms, got {count}")  # 16-bit labels below
-    scrap_here = (
-        scrap[box[0].start - top :, box[1].start - left :][: len(here), : here.shape[1]] != 0
-    )
     kernel = np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)
     # over each pixel's neighbourhood, the highest and the lowest room label (none: 0 for both;
     # less one, 0 wraps round above all labels, so the erosion skips it)
@@ -103,7 +88,8 @@ def absorb_scraps(
     joined = owner[pieces_here[joins]]
     here[joins] = joined
     # the walls between a room and its scraps: near both, and near no other room (a wall near
-    # no room, highest and lowest 0, keeps its 0); read within reach of the joined px only
+    # no room, highest and lowest 0, keeps its 0); read within reach (the kernel's) of the
+    # joined px only
     rows, columns = joins
     joining = (
         slice(max(0, int(rows.min()) - reach), int(rows.max()) + reach + 1),

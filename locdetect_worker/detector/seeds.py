@@ -60,7 +60,7 @@ def room_seeds(
     # Seeds that stood too low are dropped at the end: none is painted again, and a merged
     # component painted wholly covers the ones it took in.
     dropped: list[int] = []
-    for radius in radii:
+    for radius in map(float, radii):  # births in float64 whatever the radii's type
         core = np.greater(distance, radius).view(np.uint8)
         ring = np.flatnonzero(core > previous_core)  # the pixels new at this radius
         if not ring.size:
@@ -81,7 +81,7 @@ def room_seeds(
         pixel_of[holders] = pixel_of_previous[1:]
         ring_labels: np.ndarray = np.take(flat, ring)
         born = [comp for comp in range(1, count) if comp not in children]
-        if len(born) == count - 1:  # the first cut: every pixel is new
+        if len(born) == count - 1:  # no component before it: every pixel is new
             pixel_of[ring_labels] = ring
         elif born:  # such a component lies in the ring
             is_born = np.zeros(count, bool)

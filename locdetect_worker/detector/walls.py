@@ -111,7 +111,7 @@ def wall_mask(
 class _PaperParts(NamedTuple):
     """The 4-connected paper components of an ink mask: the ink, the paper, its labels
     (0 = ink), the paper's runs along rows (each in one component), and the components'
-    boxes and areas."""
+    boxes and areas (label 0's empty: the ink's runs are not read)."""
 
     label_count: int
     ink: np.ndarray
