@@ -216,12 +216,12 @@ def unclaimed_box(
     if not cv2.countNonZero(mask):
         return None
     x, y, width, height = cv2.boundingRect(mask)
-    low, high = max(0, y - margin), max(0, x - margin)
+    first_row, first_column = max(0, y - margin), max(0, x - margin)
     box = (
-        slice(top + low, top + y + height + margin),
-        slice(left + high, left + x + width + margin),
+        slice(top + first_row, top + y + height + margin),
+        slice(left + first_column, left + x + width + margin),
     )
-    return mask[low : y + height + margin, high : x + width + margin], box
+    return mask[first_row : y + height + margin, first_column : x + width + margin], box
 
 
 def run_starts(mask: np.ndarray) -> np.ndarray:
