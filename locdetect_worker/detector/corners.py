@@ -35,6 +35,7 @@ AXIS = 0.15  # most slope (across / along) of a wall edge carried on along an ax
 CLEAR = 3.0  # least distance of a part's name from the parting line, in letter heights
 NAMED_RATIO = 1.5  # ``most_ratio``'s multiplier for a line from one inward corner between names
 REACH = 2  # most distance (px) of a parted room's corner from its part's outline, to be its own
+NO_EDGES = (np.zeros((0, 2), np.int64), np.zeros((0, 2), np.int64))  # (corners, steps): none
 
 
 def part_at_corners(
@@ -74,8 +75,7 @@ def part_at_corners(
     # a corner that parted a room along one edge, between names, stands where three rooms meet
     # (a kitchen and a dining room open onto a living room): the cut straightened the outline
     # there, so the parts inherit its other edges (corners, steps, in the box)
-    none = np.zeros((0, 2), np.int64)
-    carried = {label: (none, none) for label in origin}
+    carried = {label: NO_EDGES for label in origin}
     pending = list(origin)
     while pending:
         label = pending.pop()
@@ -154,7 +154,7 @@ def _best_part(
             continue
         part = _split(piece, a[pair], b[pair], lines)  # one name for both parts: an L room
         if part is not None:
-            return part, (inherited[0][:0], inherited[1][:0])  # no corner's edge to pass on
+            return part, NO_EDGES  # no corner's edge to pass on
     if lines is None or len(lines) < 2:
         return None  # a line of text each side of the edge
     corners, steps = _carried_edges(*simple)
@@ -303,8 +303,8 @@ def _carried_edges(points: np.ndarray, inward: np.ndarray) -> tuple[np.ndarray, 
     (:func:`_simplified`: its ``points`` and which are ``inward``), with the horizontal or
     vertical direction in which one of its two edges runs on past it into the room."""
     # the edge coming in runs on ahead; the edge going out runs on behind the corner
-    around = np.concatenate([points[-1:], points, points[:1]])  # each point's neighbours
-    ahead = np.concatenate([points - around[:-2], points - around[2:]])
+    before, after = _neighbours(points)
+    ahead = np.concatenate([points - before, points - after])
     corners = np.concatenate([points, points])[np.concatenate([inward, inward])]
     ahead = ahead[np.concatenate([inward, inward])]
     along = np.argmax(np.abs(ahead), axis=1)
@@ -327,6 +327,12 @@ def _onto_outline(
     nearest = away.argmin(axis=1)
     near = away[np.arange(len(corners)), nearest] <= REACH
     return outline[nearest[near]], steps[near]
+
+
+def _neighbours(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the point before, the point after) each point of a closed (N, 2) outline."""
+    around = np.concatenate([points[-1:], points, points[:1]])
+    return around[:-2], around[2:]
 
 
 def _inside(room: np.ndarray, a: np.ndarray, b: np.ndarray) -> bool:
@@ -356,8 +362,8 @@ def _simplified(outline: np.ndarray, tolerance: float) -> tuple[np.ndarray, np.n
     points = simple.reshape(-1, 2).astype(np.int64)
     if len(points) < 4:
         return points, np.zeros(len(points), bool)
-    around = np.concatenate([points[-1:], points, points[:1]])  # each point's neighbours
-    incoming, outgoing = points - around[:-2], around[2:] - points
+    before, after = _neighbours(points)
+    incoming, outgoing = points - before, after - points
     turn = incoming[:, 0] * outgoing[:, 1] - incoming[:, 1] * outgoing[:, 0]
     orientation = np.sign(cv2.contourArea(points.astype(np.float32), oriented=True))
     # a corner turning against the outline's own sense of rotation points into the room

@@ -59,13 +59,20 @@ def building_footprint(walls: np.ndarray, opening: int) -> np.ndarray:
 
 def max_pool_half(mask: np.ndarray) -> np.ndarray:
     """(ceil(H/2), ceil(W/2)) ``uint8``: each 2x2 block's maximum of an (H, W) 0/1 mask."""
+    upper, lower = block_pairs(mask, pad=0)  # a block of paper past an odd edge
+    return (upper | lower).astype(bool).view(np.uint8)
+
+
+def block_pairs(mask: np.ndarray, pad: int) -> tuple[np.ndarray, np.ndarray]:
+    """(ceil(H/2), ceil(W/2)) ``uint16`` each, of an (H, W) ``uint8`` mask (past an odd edge
+    padded with ``pad``): each 2x2 block's upper pair of px read as one number, and its lower
+    pair. OR-ed or AND-ed, they reduce whole rows in order, several times sooner than a
+    dilation or a minimum read every other px."""
     height, width = mask.shape
-    if height % 2 or width % 2:  # a block of paper past an odd edge
-        mask = cv2.copyMakeBorder(mask, 0, height % 2, 0, width % 2, cv2.BORDER_CONSTANT, value=0)
-    # each pair of px along a row read as one 16-bit number, OR-ed with the pair below it:
-    # several times sooner than a dilation read every other px
+    if height % 2 or width % 2:
+        mask = cv2.copyMakeBorder(mask, 0, height % 2, 0, width % 2, cv2.BORDER_CONSTANT, value=pad)
     pairs = np.ascontiguousarray(mask).view(np.uint16)
-    return (pairs[0::2] | pairs[1::2]).astype(bool).view(np.uint8)
+    return pairs[0::2], pairs[1::2]
 
 
 def doubled(half: np.ndarray, height: int, width: int) -> np.ndarray:

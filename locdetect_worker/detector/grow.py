@@ -22,7 +22,7 @@ import numpy as np
 
 from locdetect_worker.detector._checks import check_mask
 from locdetect_worker.detector._components import run_starts
-from locdetect_worker.detector.footprint import doubled
+from locdetect_worker.detector.footprint import block_pairs, doubled
 
 FILL_STEPS = 2  # px that labels reach into the free pixels of blocks that hold a wall
 _BLOCK_ROWS, _BLOCK_COLS = np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1])  # a block's 4 px
@@ -63,13 +63,7 @@ def grow_seeds(seeds: np.ndarray, free: np.ndarray) -> np.ndarray:
 def _free_blocks(free: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """((ceil(H / 2), ceil(W / 2)) ``uint8``: 1 where all of a 2 x 2 block of an (H, W) 0/1 mask
     is free; ``bool``: where some of it is), an odd page's last blocks padded with free px."""
-    height, width = free.shape
-    if height % 2 or width % 2:
-        free = cv2.copyMakeBorder(free, 0, height % 2, 0, width % 2, cv2.BORDER_CONSTANT, value=1)
-    # each pair of px along a row read as one 16-bit number, AND-ed (OR-ed) with the pair below
-    # it: whole rows in order, a few times sooner than a minimum of every other px
-    pairs = np.ascontiguousarray(free).view(np.uint16)
-    upper, lower = pairs[0::2], pairs[1::2]
+    upper, lower = block_pairs(free, pad=1)
     return ((upper & lower) == 0x0101).view(np.uint8), (upper | lower) != 0
 
 

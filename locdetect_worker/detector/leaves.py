@@ -14,12 +14,11 @@ across its whole width, not just the piece of its end that was found.
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
 from locdetect_worker.detector._checks import check_mask
 from locdetect_worker.detector.arcs import ANGLES, ARC_COVER
-from locdetect_worker.detector.jambs import Jamb, ahead_of, end_table, run_box_sums
+from locdetect_worker.detector.jambs import Jamb, ahead_of, end_table, run_box_sums, summed_area
 
 SOLID = 0.9  # share of a row across the stub (or across stub and flanks at its base) that is wall
 SLACK = 3  # px added to a stub's width to read past its own ragged edges (flanks, probes)
@@ -124,7 +123,7 @@ def _stub_lengths(walls: np.ndarray, ends: np.ndarray, max_length: int) -> np.nd
     The run is read one px-wide slice at a time, across its band widened on each side by
     its width + ``SLACK`` - 1 px, from one summed-area table for every end at once.
     """
-    table = cv2.integral(walls, sdepth=cv2.CV_32S)
+    table = summed_area(walls)
     axis, ahead, tip, low, high = ends.T[:, :, None]
     flank = high - low + SLACK
     along = tip - ahead * np.arange(max_length + 1)  # (ends, slices)
