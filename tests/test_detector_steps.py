@@ -10,8 +10,10 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
+from locdetect_worker.detector import _components as components_module
 from locdetect_worker.detector import _runs as _runs_module
 from locdetect_worker.detector import binarise as binarise_module
+from locdetect_worker.detector import frame as frame_module
 from locdetect_worker.detector import grow as grow_module
 from locdetect_worker.detector import select as select_module
 from locdetect_worker.detector import skew as skew_module
@@ -152,8 +154,21 @@ def test_clutter_width_is_measured_off_the_long_lines_of_single_line_walls():
     assert clutter_line_width(ink, length=40) == 1
 
 
+def test_clutter_width_takes_the_walls_ragged_edges_with_them():
+    """Specks along a scanned wall's edges are the wall's, not clutter 1 px wide."""
+    ink = np.zeros((160, 160), np.uint8)
+    for at in range(10, 160, 30):  # single-line walls 5 px wide
+        ink[at : at + 5, :] = 1
+        ink[:, at : at + 5] = 1
+        ink[at - 2 : at, 1:160:4] = 1  # ragged edges: a 2 px speck every 4 px
+        ink[1:160:4, at - 2 : at] = 1
+    for x in range(20, 150, 30):  # fixtures drawn 3 px wide
+        ink[18:34, x : x + 3] = 1
+    assert clutter_line_width(ink, length=40) == 3
+
+
 def test_clutter_width_refuses_a_non_positive_length():
-    with pytest.raises(ValueError, match="length"):
+    with pytest.raises(ValueError, match="length must be >= 1, got 0"):
         clutter_line_width(np.zeros((4, 4), np.uint8), 0)
 
 
@@ -214,6 +229,26 @@ def test_wall_mask_leaves_a_tiled_floor_as_floor_but_not_a_stair_of_two_rows():
     assert walls[126:135, 40:100].all()
 
 
+def test_wall_mask_leaves_a_floor_of_joints_a_pixel_thicker_than_thin_lines_as_floor():
+    ink = np.zeros((160, 160), np.uint8)
+    ink[:8], ink[-8:], ink[:, :8], ink[:, -8:] = 1, 1, 1, 1
+    for at in range(30, 120, 10):  # 8 px tiles parted by 2 px joints
+        ink[at : at + 2, 30:112] = 1
+        ink[30:112, at : at + 2] = 1
+    walls = wall_mask(ink, thin_width=1, line_length=13, hatch_gap=3, pair_gap=10)
+    assert not walls[34:108, 34:108].any()
+
+
+def test_wall_mask_keeps_a_stair_of_three_rows_wider_than_a_wall_as_wall():
+    """Three rows of treads: wider than a wall, so not its hatching, but under four rows."""
+    ink = np.zeros((200, 200), np.uint8)
+    ink[:8], ink[-8:], ink[:, :8], ink[:, -8:] = 1, 1, 1, 1
+    ink[130:164:11, 30:153] = 1
+    ink[130:164, 30:153:11] = 1
+    walls = wall_mask(ink, thin_width=1, line_length=13, hatch_gap=3, pair_gap=10)
+    assert walls[131:163, 40:140].all()
+
+
 def _tile_grid(ink: np.ndarray, top: int, left: int, rows: int, columns: int, cell: int) -> tuple:
     """Draws a grid of ``cell`` px squares parted by 1 px lines; returns its box's slices."""
     pitch = cell + 1
@@ -256,6 +291,12 @@ def test_wall_mask_keeps_a_double_line_wall_that_borders_a_tiled_floor():
     walls = wall_mask(ink, thin_width=1, line_length=13, hatch_gap=3, pair_gap=10)
     assert walls[rows, 100:107].all()
     assert not walls[rows.start + 1 : rows.stop - 1, columns.start + 1 : columns.stop - 1].any()
+    across = np.zeros((200, 160), np.uint8)  # the same, the partition along the rows
+    across[:8], across[-8:], across[:, :8], across[:, -8:] = 1, 1, 1, 1
+    across[100, :] = across[106, :] = 1
+    rows, columns = _tile_grid(across, 46, 40, 6, 6, 8)
+    walls = wall_mask(across, thin_width=1, line_length=13, hatch_gap=3, pair_gap=10)
+    assert walls[100:107, columns].all()
 
 
 def test_wall_mask_drops_a_tiled_floor_border_that_runs_on_only_into_another_floor():
@@ -663,24 +704,6 @@ def test_select_drops_spaces_walled_apart_from_the_building_but_keeps_its_broken
     assert labels[70, 60] and labels[60, 110] and labels[50, 55]  # the rooms and the closet
 
 
-def test_one_outermost_outline_filled_covers_the_whole_room():
-    """_best_part reads a room of one outermost outline as its own piece, unfilled."""
-    rng = np.random.default_rng(4)
-    rooms = [np.ones((1, 1), np.uint8), np.ones((3, 7), np.uint8)]
-    rooms += [(rng.random(rng.integers(1, 40, 2)) < p).view(np.uint8) for p in (0.5, 0.9) * 150]
-    ring = np.zeros((20, 20), np.uint8)
-    ring[2:18, 2:18], ring[5:15, 5:15], ring[8:12, 8:12] = 1, 0, 1  # a piece in its hole
-    rooms.append(ring)
-    single = 0
-    for room in rooms:
-        outlines, _ = cv2.findContours(room, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
-        if len(outlines) == 1:
-            single += 1
-            filled = cv2.drawContours(np.zeros_like(room), outlines, -1, 1, cv2.FILLED)
-            assert np.array_equal(filled & room, room)
-    assert single > 100
-
-
 def test_part_at_corners_parts_an_open_plan_between_facing_corners_only():
     def open_plan():
         plan = np.zeros((80, 120), np.int32)
@@ -954,6 +977,10 @@ def test_unknown_mask_equals_the_full_opening_for_grey_squares_strips_and_corner
         np.testing.assert_array_equal(
             unknown_mask(grey, size=size), dilate_box(erode_box(mid, size), size)
         )
+    grey = np.full((61, 47), 255, np.uint8)
+    grey[1 : 1 + size, 1 : 1 + size] = 128  # one square just past the first row read
+    grey[58:, 40:] = 0
+    assert unknown_mask(grey, size=size).sum() == size * size
 
 
 def test_unknown_mask_refuses_a_zero_size():
@@ -969,11 +996,14 @@ def test_drop_frame_lines_opens_a_frame_and_keeps_the_building():
     assert (kept[30:70, 30:70] == walls[30:70, 30:70]).all()
 
 
-def test_drop_frame_lines_takes_the_title_block_hanging_on_the_frame():
+@pytest.mark.parametrize("stretch", [1, 2, 1024])  # px beside the lines read at once
+def test_drop_frame_lines_takes_the_title_block_hanging_on_the_frame(stretch, monkeypatch):
+    monkeypatch.setattr(frame_module, "STRETCH", stretch)
     walls = box_walls(100, 100, 2)  # the sheet frame
     walls[75:98, 60:62] = 1  # the title block's left edge, standing on the frame
     walls[75:77, 60:98] = 1  # its top edge, reaching the frame
     walls[85:87, 60:98] = 1  # a row line: closed cells between frame and block
+    walls[80, 93:98] = 1  # a stub on the frame's right line, between the block's rows
     walls[20:60, 20:60] = box_walls(40, 40, 3)  # the building, clear of the frame
     kept = drop_frame_lines(walls)
     assert not kept[70:, 55:].any()
@@ -1220,6 +1250,7 @@ def test_run_pieces_part_a_mask_as_opencvs_labelling(mask, connectivity, noisy, 
     pairs = {(int(a), int(b)) for a, b in zip(pieces, runs[2][on], strict=True)}
     assert count == expected_count - 1 == len(pairs)
     assert len({a for a, _ in pairs}) == len({b for _, b in pairs}) == count
+    assert set(pieces.tolist()) == set(range(count))
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -1348,12 +1379,18 @@ def test_outer_outlines_by_levels_are_opencvs_outer_ones_in_its_order():
         assert _same_outlines(_outer_by_levels(mask), _ccomp_outer(mask))
 
 
-def test_outer_outlines_of_a_lattice_of_many_holes_come_level_by_level():
+def test_outer_outlines_of_a_lattice_of_many_holes_come_level_by_level(monkeypatch):
     lattice = np.ones((500, 500), np.uint8)
     lattice[1::3, 1::2] = 0  # a hole for every speck: their nesting would cost the square
     lattice[100:103, 100:103] = [[0, 0, 0], [0, 1, 0], [0, 0, 0]]  # a piece in a hole
     assert np.count_nonzero(lattice[:, 1:] != lattice[:, :-1]) >= 2 * MANY_RUNS
-    assert _same_outlines(outer_outlines(lattice), _ccomp_outer(lattice))
+    want = _ccomp_outer(lattice)
+
+    def nest_no_holes(mask):
+        raise AssertionError("a lattice's holes were nested")
+
+    monkeypatch.setattr(components_module, "_outer_with_holes", nest_no_holes)
+    assert _same_outlines(outer_outlines(lattice), want)
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -1378,6 +1415,22 @@ def test_unclaimed_box_is_the_chosen_free_px_cropped_round_them(seed):
         slice(max(0, xs.min() - margin), xs.max() + 1 + margin),
     )
     assert np.array_equal(mask, want[box]) and mask.dtype == np.uint8
+
+
+def test_unclaimed_box_crops_round_a_small_region_and_stops_at_the_page_edge():
+    regions = np.zeros((40, 40), np.int32)
+    regions[10:14, 20:25] = 1
+    regions[0:3, 37:40] = 2
+    rooms = np.zeros((40, 40), np.int32)
+    runs = label_runs(regions)
+    mask, box = unclaimed_box(rooms, runs, np.array([False, True, False]), 3)
+    assert box == (slice(7, 17), slice(17, 28))
+    assert np.array_equal(mask, (regions[box] == 1).view(np.uint8))
+    mask, box = unclaimed_box(rooms, runs, np.array([False, False, True]), 3)
+    assert (box[0].start, box[1].start) == (0, 34) and mask.shape == (6, 6)  # cut at the edges
+    assert unclaimed_box(rooms, runs, np.zeros(3, bool), 3) is None  # none chosen
+    rooms[regions == 1] = 5
+    assert unclaimed_box(rooms, runs, np.array([False, True, False]), 3) is None  # all held
 
 
 def test_piece_boxes_are_the_pieces_boxes_with_pieces_in_holes_too():
@@ -1573,6 +1626,14 @@ def write_bold_word(ink: np.ndarray, x: int, y: int, letters: int = 6) -> None:
         ink[y + 2 : y + 6, x + 9 * k + 2 : x + 9 * k + 4] = 0
 
 
+def test_text_lines_read_a_slash_touching_at_corners_as_one_glyph():
+    ink = np.zeros((30, 70), np.uint8)
+    for k in range(8):  # a row of eight 1 px slashes, each 8 px high
+        for i in range(8):
+            ink[10 + i, 10 + 7 * k + 7 - i] = 1
+    assert text_lines(ink, 5, 12).tolist() == [[10, 10, 57, 8]]
+
+
 def test_text_lines_finds_a_row_of_bold_letters():
     ink = np.zeros((30, 80), np.uint8)
     write_bold_word(ink, 10, 10)
@@ -1706,6 +1767,8 @@ def test_part_at_corners_passes_on_no_edge_between_a_name_and_its_area():
     # left of the corner, one room named with its area below the name, over the same columns
     assert parted(((25, 40), (25, 120))) == [1, 1]
     assert parted(((15, 40), (50, 120))) == [1, 1, 1]  # two names apart: a kitchen too
+    # two lines on one side: not one name and its area, the edge passed on parts them
+    assert parted(((25, 25), (25, 55), (25, 120))) == [1, 1, 1]
 
 
 def test_select_keeps_a_small_space_whose_name_runs_on_past_its_walls():
@@ -1846,6 +1909,14 @@ def test_nearest_gaps_read_every_pair_of_neighbouring_cells_on_narrow_pages(shap
         assert np.array_equal(nearest_gaps(labels, 3), want)
 
 
+def test_nearest_gaps_do_not_join_a_rows_last_px_to_the_next_rows_first():
+    labels = np.zeros((6, 16), np.int32)
+    labels[0, 14] = 1  # on the half grid: the first row's last px
+    labels[2, 0] = 2  # and the second row's first
+    gaps = nearest_gaps(labels, 2)
+    assert gaps[1] == gaps[2] > 10
+
+
 def test_opencv_numbers_each_zero_pixel_in_raster_order_as_nearest_gaps_reads_them():
     mask = (np.random.default_rng(5).random((37, 53)) < 0.7).astype(np.uint8)
     _, nearest = cv2.distanceTransformWithLabels(
@@ -1893,6 +1964,16 @@ def test_lone_pieces_flags_a_small_unnamed_space_next_to_one_room_only():
     assert not lone_pieces(labels, 4, named, 100, 3).any()
     labels[labels == 4] = 0  # the closet now opens onto room 1 alone
     assert lone_pieces(labels, 4, unnamed, 100, 3).tolist() == [False, False, True, True, False]
+
+
+def test_lone_pieces_reads_neighbours_on_every_side_and_flags_a_space_with_none():
+    labels = np.zeros((40, 60), np.int32)
+    labels[2:20, 2:25] = 1
+    labels[22:38, 27:34] = 2
+    labels[12:20, 27:34] = 3  # a closet 2 px from room 1 on its left and room 2 below it
+    labels[2:8, 45:55] = 4  # a space with no room near it
+    flagged = lone_pieces(labels, 4, np.ones(5, bool), 100, 3)
+    assert flagged.tolist() == [False, False, False, False, True]
 
 
 def two_walled_rooms_and_an_outline(wall: int, outline: int) -> tuple[np.ndarray, np.ndarray]:
